@@ -1,0 +1,121 @@
+# ipredir - plain Makefile.  make [V=1] | make test | make demo | make install
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+INCDIR  ?= $(PREFIX)/include
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC      ?= cc
+O       ?= build
+CFLAGS  ?= -O2 -g
+WFLAGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+BASE    := -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib $(WFLAGS)
+SAN     ?=
+ifneq ($(SAN),)
+CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SAN)
+endif
+MNL_CFLAGS := $(shell pkg-config --cflags libmnl 2>/dev/null)
+MNL_LIBS   := $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+LIB_OBJ  := $(LIB_SRC:lib/%.c=$(O)/lib/%.o)
+LIB_PIC  := $(LIB_SRC:lib/%.c=$(O)/lib/%.pic.o)
+SONAME   := libipredir.so.0
+TOOL_SRC := $(sort $(wildcard tools/*.c))
+EX_SRC   := $(sort $(wildcard examples/*.c))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+PROG_SRC := $(sort $(wildcard tests/progs/*.c))
+
+STATIC   := $(O)/libipredir.a
+SHARED   := $(O)/libipredir.so.$(shell echo 0.1)
+TOOL     := $(O)/bin/ipredir
+EXAMPLES := $(EX_SRC:examples/%.c=$(O)/examples/%)
+UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
+PROGS    := $(PROG_SRC:tests/progs/%.c=$(O)/tests/progs/%)
+
+all: $(STATIC) $(SHARED) $(TOOL) $(EXAMPLES) $(O)/ipredir.pc
+tests-build: all $(UNITS) $(PROGS)
+
+$(O)/lib/%.o: lib/%.c lib/*.h include/ipredir.h
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(BASE) $(CFLAGS) $(MNL_CFLAGS) -fvisibility=hidden -c -o $@ $<
+
+$(O)/lib/%.pic.o: lib/%.c lib/*.h include/ipredir.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE) $(CFLAGS) $(MNL_CFLAGS) -fvisibility=hidden -fPIC -c -o $@ $<
+
+$(STATIC): $(LIB_OBJ)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SHARED): $(LIB_PIC) lib/libipredir.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libipredir.map \
+		$(LDFLAGS) -o $@ $(LIB_PIC) $(MNL_LIBS)
+	$(Q)ln -sf $(notdir $@) $(O)/$(SONAME) && ln -sf $(SONAME) $(O)/libipredir.so
+
+$(TOOL): $(TOOL_SRC) tools/*.h $(STATIC)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CCLD    $@")
+	$(Q)$(CC) $(BASE) $(CFLAGS) -Itools -o $@ $(TOOL_SRC) $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
+
+$(O)/examples/%: examples/%.c $(STATIC)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE) $(CFLAGS) -o $@ $< $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
+
+$(O)/tests/unit/%: tests/unit/%.c $(STATIC)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE) $(CFLAGS) -Itests -o $@ $< $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
+
+$(O)/tests/progs/%: tests/progs/%.c $(STATIC)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE) $(CFLAGS) -Itests -o $@ $< $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
+
+$(O)/ipredir.pc: ipredir.pc.in
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' $< > $@
+
+deps:
+	$(Q)scripts/deps
+
+# The whole suite: unit tests, then the namespace integration tests.
+test: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)tests/run $(TESTS)
+
+unit: tests-build
+	$(Q)tests/run unit
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo
+
+check-sanitize: deps
+	$(Q)$(MAKE) --no-print-directory O=build-san SAN=address,undefined tests-build
+	$(Q)O=build-san tests/run $(TESTS)
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 0644 include/ipredir.h $(DESTDIR)$(INCDIR)/
+	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libipredir.so
+	install -m 0644 $(O)/ipredir.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 0755 $(TOOL) $(DESTDIR)$(BINDIR)/
+	if [ -d man ] && ls man/*.[1-8] >/dev/null 2>&1; then \
+		install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/; fi
+
+clean:
+	rm -rf $(O) build-san
+
+.PHONY: all tests-build deps test unit demo check-sanitize install clean

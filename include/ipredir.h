@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ipredir.h - the one public header of libipredir: put a user-mode program
+ * into the Linux host's IP path (netfilter queue underneath, no module).
+ *
+ * Error convention, everywhere: functions returning int return 0 (or a
+ * count) on success and a negative errno on failure, and also set errno.
+ * Constructors return NULL and set errno.  Error strings are static.
+ *
+ * Thread rules: one handle may be used from several threads as long as each
+ * queue (see ipr_open_opts.queues) is served by one thread at a time:
+ * ipr_recv*, ipr_send* and ipr_drop for packets of queue q must not run
+ * concurrently with each other.  Injection (ipr_send of a packet with no id)
+ * may run from any thread.  ipr_shutdown may be called from any thread and
+ * wakes blocked receivers.  ipr_close must be the last call.
+ */
+#ifndef IPREDIR_H
+#define IPREDIR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define IPR_VERSION_MAJOR 0
+#define IPR_VERSION_MINOR 1
+
+/* ---------------------------------------------------------------------- */
+/* Layers, flags, priorities, parameters                                  */
+/* ---------------------------------------------------------------------- */
+
+enum ipr_layer {
+	IPR_LAYER_NETWORK = 0,         /* sent by or addressed to this host */
+	IPR_LAYER_NETWORK_FORWARD = 1, /* routed through this host */
+};
+
+#define IPR_FLAG_SNIFF       0x0001ULL /* a copy, the packet is not held */
+#define IPR_FLAG_DROP        0x0002ULL /* drop in the kernel, nothing read */
+#define IPR_FLAG_RECV_ONLY   0x0004ULL /* no ipr_send; with neither SNIFF nor
+					  DROP the packets are still held */
+#define IPR_FLAG_SEND_ONLY   0x0008ULL /* inject only, no rules installed */
+#define IPR_FLAG_FAIL_CLOSED 0x0010ULL /* full queue / no reader: drop, do
+					  not let the packet through */
+
+#define IPR_PRIORITY_MIN     (-30000)
+#define IPR_PRIORITY_MAX     30000
+#define IPR_PRIORITY_DEFAULT 0
+
+enum ipr_param {
+	IPR_PARAM_QUEUE_LENGTH = 0, /* packets waiting in the kernel, per queue */
+	IPR_PARAM_QUEUE_TIME = 1,   /* ms a received packet may stay unanswered */
+	IPR_PARAM_QUEUE_SIZE = 2,   /* bytes of packets waiting to be read */
+	IPR_PARAM_VERSION_MAJOR = 3,
+	IPR_PARAM_VERSION_MINOR = 4,
+};
+
+#define IPR_QUEUE_LENGTH_MIN     32
+#define IPR_QUEUE_LENGTH_DEFAULT 4096
+#define IPR_QUEUE_LENGTH_MAX     65536
+#define IPR_QUEUE_TIME_MIN       20
+#define IPR_QUEUE_TIME_DEFAULT   2000
+#define IPR_QUEUE_TIME_MAX       16000
+#define IPR_QUEUE_SIZE_MIN       65536
+#define IPR_QUEUE_SIZE_DEFAULT   (8u << 20)
+#define IPR_QUEUE_SIZE_MAX       (64u << 20)
+
+#define IPR_QUEUES_MAX  64  /* queues (worker threads) of one handle */
+#define IPR_BATCH_MAX   256 /* packets in one ipr_recv_batch */
+#define IPR_MTU_MAX     65535 /* largest packet that can be passed on */
+/* Room that ipr_recv_batch needs per packet in the caller's buffer. */
+#define IPR_BATCH_SLOT  (IPR_MTU_MAX + 1 + 512)
+
+/* ---------------------------------------------------------------------- */
+/* Packet metadata                                                        */
+/* ---------------------------------------------------------------------- */
+
+#define IPR_ADDR_OUTBOUND      0x0001u /* sent by this host (or forwarded) */
+#define IPR_ADDR_LOOPBACK      0x0002u /* over the loopback interface */
+#define IPR_ADDR_IPV6          0x0004u
+#define IPR_ADDR_GSO           0x0008u /* a super-packet (GSO/GRO) */
+#define IPR_ADDR_CSUM_PARTIAL  0x0010u /* TCP/UDP checksum not final yet */
+#define IPR_ADDR_CSUM_UNVERIFIED 0x0020u /* nobody has checked it yet */
+#define IPR_ADDR_SNIFFED       0x0040u /* a copy: cannot be passed on */
+#define IPR_ADDR_TRUNCATED     0x0080u /* only part of the packet was copied */
+#define IPR_ADDR_UID           0x0100u /* uid valid */
+#define IPR_ADDR_GID           0x0200u /* gid valid */
+#define IPR_ADDR_MARK          0x0400u /* mark valid (non-zero) */
+
+struct ipr_addr {
+	uint64_t timestamp;   /* ns since the epoch (CLOCK_REALTIME) */
+	uint32_t flags;       /* IPR_ADDR_* */
+	uint8_t layer;        /* enum ipr_layer */
+	uint8_t hook;         /* netfilter hook the packet was taken at */
+	uint16_t queue;       /* index of the handle's queue it came from */
+	uint32_t if_idx;      /* in-interface if inbound, out-interface if
+				 outbound; for injection: see ipr_send */
+	uint32_t in_if_idx;   /* 0 where there is none */
+	uint32_t out_if_idx;
+	uint32_t mark;        /* skb mark */
+	uint32_t uid, gid;    /* socket owner, where the kernel knows it */
+	uint32_t orig_len;    /* length in the kernel (>= captured length) */
+	uint32_t packet_id;   /* kernel id of a held packet; 0 = none */
+	uint32_t _slot;       /* library private: do not change */
+	uint32_t _gen;        /* library private: do not change */
+	uint64_t _reserved[2];
+};
+
+/* ---------------------------------------------------------------------- */
+/* Handles                                                                */
+/* ---------------------------------------------------------------------- */
+
+typedef struct ipr_handle ipr_handle;
+
+/* Options that can grow: set sz = sizeof(struct ipr_open_opts); fields
+ * left zero take their defaults. */
+struct ipr_open_opts {
+	size_t sz;
+	uint32_t queues;        /* worker queues; flows stay on one queue */
+	uint32_t queue_length;  /* IPR_PARAM_QUEUE_LENGTH */
+	uint32_t queue_time;    /* IPR_PARAM_QUEUE_TIME */
+	uint32_t queue_size;    /* IPR_PARAM_QUEUE_SIZE */
+};
+
+/*
+ * Open a handle: compile @filter (WinDivert filter language), install the
+ * kernel rules in a table owned by this handle, bind the queues.  The rules
+ * vanish when the handle is closed or the process dies, however it dies.
+ * Errors: EINVAL (bad filter, layer, priority, flags: see
+ * ipr_filter_compile for the position), EPERM (needs CAP_NET_ADMIN),
+ * EOPNOTSUPP (the kernel lacks nf_tables owner tables or NFQUEUE).
+ */
+ipr_handle *ipr_open(const char *filter, enum ipr_layer layer,
+		     int16_t priority, uint64_t flags);
+ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
+			int16_t priority, uint64_t flags,
+			const struct ipr_open_opts *opts);
+
+/*
+ * Receive one packet of queue 0 into @pkt.  Blocks until one comes, the
+ * handle is shut down (-ESHUTDOWN) or a signal arrives (-EINTR).  If @cap is
+ * too small, the first @cap bytes are copied, *len says the full length,
+ * @addr is valid (the packet can still be passed on unchanged) and -EMSGSIZE
+ * is returned.
+ */
+int ipr_recv(ipr_handle *h, void *pkt, size_t cap, size_t *len,
+	     struct ipr_addr *addr);
+
+/* One packet of a batch: what ipr_recv_batch fills in and ipr_send_batch
+ * takes back. */
+enum ipr_verdict {
+	IPR_VERDICT_PASS = 0,    /* pass the held packet on as it came */
+	IPR_VERDICT_REPLACE = 1, /* pass on data[0..len) instead */
+	IPR_VERDICT_DROP = 2,    /* drop it */
+};
+
+struct ipr_packet {
+	void *data;           /* packet bytes (IPv4 or IPv6 header first) */
+	uint32_t len;
+	uint32_t verdict;     /* enum ipr_verdict; PASS after ipr_recv_batch */
+	struct ipr_addr addr;
+};
+
+/*
+ * Receive up to @max packets of queue @queue with as few system calls as
+ * possible.  Packets are read straight into @buf (no further copy):
+ * pkts[i].data points into it.  @cap should be at least
+ * @max * IPR_BATCH_SLOT; fewer packets are read if it is smaller.
+ * @timeout_ms: -1 waits forever, 0 does not wait.  Returns the number of
+ * packets (0 on timeout), -ESHUTDOWN after ipr_shutdown once the queue is
+ * empty, or another negative errno.
+ */
+int ipr_recv_batch(ipr_handle *h, unsigned queue, void *buf, size_t cap,
+		   struct ipr_packet *pkts, unsigned max, int timeout_ms);
+
+/*
+ * Send one packet.  If addr->packet_id is set (a packet from ipr_recv*),
+ * the held packet is passed on: unchanged if @pkt is NULL (fastest: no
+ * copy, the kernel keeps its own), else replaced by @pkt[0..len).  If the
+ * held packet came with IPR_ADDR_CSUM_PARTIAL, the TCP/UDP checksum of a
+ * replacement is completed by the library.
+ * If addr->packet_id is 0 the packet is injected: outbound if
+ * IPR_ADDR_OUTBOUND is set (routed as if sent by this host), else inbound
+ * (delivered to this host's stack; its destination must be local).
+ * Injected packets are seen only by handles of lower priority.
+ * Errors: EINVAL (bad packet or addr, packet already answered), EMSGSIZE
+ * (longer than IPR_MTU_MAX), ESHUTDOWN, EPERM (RECV_ONLY handle).
+ */
+int ipr_send(ipr_handle *h, const void *pkt, size_t len,
+	     const struct ipr_addr *addr);
+
+/* Answer @n packets with as few system calls as possible, each as its
+ * verdict says; packets with no packet_id are injected.  Returns the number
+ * answered; on an error in the middle, the ones before it are answered. */
+int ipr_send_batch(ipr_handle *h, struct ipr_packet *pkts, unsigned n);
+
+/* Drop a held packet now (not sending it also drops it, after the queue
+ * time). */
+int ipr_drop(ipr_handle *h, const struct ipr_addr *addr);
+
+enum ipr_shutdown_how {
+	IPR_SHUTDOWN_RECV = 1, /* no new packets; queued ones can still be read */
+	IPR_SHUTDOWN_SEND = 2,
+	IPR_SHUTDOWN_BOTH = 3,
+};
+int ipr_shutdown(ipr_handle *h, enum ipr_shutdown_how how);
+
+/* Remove the rules, answer what is still held (passed on, or dropped with
+ * IPR_FLAG_FAIL_CLOSED) and free the handle. */
+int ipr_close(ipr_handle *h);
+
+int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t value);
+int ipr_get_param(ipr_handle *h, enum ipr_param param, uint64_t *value);
+
+/* Number of queues (worker threads) of the handle. */
+unsigned ipr_queue_count(const ipr_handle *h);
+
+struct ipr_stats {
+	uint64_t recv_packets, recv_bytes;  /* delivered to the program */
+	uint64_t sent_packets;              /* held packets answered */
+	uint64_t injected_packets;
+	uint64_t dropped_verdict;           /* dropped by the program */
+	uint64_t dropped_timeout;           /* unanswered past the queue time */
+	uint64_t kernel_queue_dropped;      /* queue full (or passed: fail-open) */
+	uint64_t kernel_user_dropped;       /* socket buffer full */
+	uint64_t segmented;                 /* too large: re-queued to be cut
+					       into segments by the kernel */
+	uint64_t errors;                    /* verdicts the kernel refused */
+};
+/* Totals over all queues; the kernel counters come from
+ * /proc/net/netfilter/nfnetlink_queue of the handle's namespace. */
+int ipr_stats_get(ipr_handle *h, struct ipr_stats *st);
+
+/* ---------------------------------------------------------------------- */
+/* Filters                                                                */
+/* ---------------------------------------------------------------------- */
+
+typedef struct ipr_filter ipr_filter;
+
+struct ipr_filter_error {
+	int code;          /* negative errno (-EINVAL), 0 if none */
+	int pos;           /* byte offset into the filter text */
+	const char *msg;   /* static text */
+};
+
+/* Compile @text for @layer.  On error returns NULL, sets errno and fills
+ * @err (if not NULL) with the position and a message. */
+ipr_filter *ipr_filter_compile(const char *text, enum ipr_layer layer,
+			       struct ipr_filter_error *err);
+/* 1 if the packet matches, 0 if not, negative errno on bad arguments. */
+int ipr_filter_eval(const ipr_filter *f, const void *pkt, size_t len,
+		    const struct ipr_addr *addr);
+/* Normalised text that compiles to the same filter.  Returns the length it
+ * needs (like snprintf), or a negative errno. */
+int ipr_filter_format(const ipr_filter *f, char *buf, size_t size);
+void ipr_filter_free(ipr_filter *f);
+
+/* ---------------------------------------------------------------------- */
+/* Packet helpers                                                         */
+/* ---------------------------------------------------------------------- */
+
+/* Headers as on the wire: every multi-byte field in network byte order. */
+struct ipr_iphdr {
+	uint8_t ver_ihl;     /* version << 4 | header length in 32-bit words */
+	uint8_t tos;
+	uint16_t length;
+	uint16_t id;
+	uint16_t frag_off;   /* flags (DF 0x4000, MF 0x2000) | offset / 8 */
+	uint8_t ttl;
+	uint8_t protocol;
+	uint16_t checksum;
+	uint32_t src;
+	uint32_t dst;
+};
+
+struct ipr_ipv6hdr {
+	uint32_t ver_tc_flow; /* version 4 bits, traffic class 8, flow 20 */
+	uint16_t length;      /* payload length */
+	uint8_t next_hdr;
+	uint8_t hop_limit;
+	uint8_t src[16];
+	uint8_t dst[16];
+};
+
+struct ipr_tcphdr {
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint32_t seq;
+	uint32_t ack;
+	uint8_t data_off;    /* header length in 32-bit words << 4 */
+	uint8_t flags;       /* FIN 0x01 SYN 0x02 RST 0x04 PSH 0x08 ACK 0x10
+				URG 0x20 */
+	uint16_t window;
+	uint16_t checksum;
+	uint16_t urg_ptr;
+};
+
+struct ipr_udphdr {
+	uint16_t src_port;
+	uint16_t dst_port;
+	uint16_t length;
+	uint16_t checksum;
+};
+
+struct ipr_icmphdr {       /* ICMP and ICMPv6 */
+	uint8_t type;
+	uint8_t code;
+	uint16_t checksum;
+	uint32_t body;
+};
+
+/* What ipr_packet_parse finds.  Pointers point into the packet; a header
+ * that is absent (or does not fit) is NULL. */
+struct ipr_headers {
+	const struct ipr_iphdr *ip;
+	const struct ipr_ipv6hdr *ipv6;
+	const struct ipr_tcphdr *tcp;
+	const struct ipr_udphdr *udp;
+	const struct ipr_icmphdr *icmp;
+	const struct ipr_icmphdr *icmpv6;
+	uint8_t protocol;       /* transport protocol (after IPv6 ext. headers) */
+	bool fragment;          /* any fragment (IPv4 MF/offset, IPv6 frag hdr) */
+	uint16_t frag_off;      /* fragment offset in bytes */
+	uint32_t l3_len;        /* IP header length incl. options / ext. hdrs */
+	uint32_t l4_off;        /* offset of the transport header */
+	const uint8_t *payload; /* transport payload, NULL if none */
+	uint32_t payload_len;
+	uint32_t total_len;     /* IP total length as the header says (clamped to
+				   the buffer) */
+};
+
+/* Parse the IPv4 or IPv6 packet @pkt[0..len).  Returns 0, or -EINVAL if it
+ * is not a well-formed IP header (a short or odd transport header is not an
+ * error: that pointer is just NULL). */
+int ipr_packet_parse(const void *pkt, size_t len, struct ipr_headers *hdrs);
+
+#define IPR_CSUM_NO_IP     0x01u
+#define IPR_CSUM_NO_TCP    0x02u
+#define IPR_CSUM_NO_UDP    0x04u
+#define IPR_CSUM_NO_ICMP   0x08u
+#define IPR_CSUM_NO_ICMPV6 0x10u
+
+/* Recompute the IPv4 header checksum and the TCP/UDP/ICMP/ICMPv6 checksum
+ * of a whole packet (not for non-first fragments).  Returns 0 or -EINVAL. */
+int ipr_checksums_calc(void *pkt, size_t len, unsigned flags);
+
+/* Ones' complement sum of @data added to @sum, not folded, not inverted. */
+uint32_t ipr_csum_add(uint32_t sum, const void *data, size_t len);
+/* Fold a 32-bit sum to 16 bits and invert it: the checksum field value
+ * (in host byte order of the sum's words, i.e. store as is). */
+uint16_t ipr_csum_fold(uint32_t sum);
+/* RFC 1624 incremental update of a checksum field when a 16-bit or 32-bit
+ * word covered by it changes from @old to @new (all in network order). */
+uint16_t ipr_csum_update16(uint16_t csum, uint16_t old, uint16_t new_);
+uint16_t ipr_csum_update32(uint16_t csum, uint32_t old, uint32_t new_);
+
+/* Addresses in network byte order.  Parse returns 0 or -EINVAL; format
+ * returns the length written or -ENOSPC. */
+int ipr_ipv4_parse(const char *s, uint32_t *addr);
+int ipr_ipv6_parse(const char *s, uint8_t addr[16]);
+int ipr_ipv4_format(uint32_t addr, char *buf, size_t size);
+int ipr_ipv6_format(const uint8_t addr[16], char *buf, size_t size);
+#define IPR_ADDRSTRLEN 46
+
+/* Static text for a negative errno returned by this library. */
+const char *ipr_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* IPREDIR_H */

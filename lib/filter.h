@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* filter.h - internal: the kernel program a filter compiles into, per hook.
+ * filter_*.c produce it; rules_nft.c turns it into nftables expressions. */
+#ifndef IPR_FILTER_H
+#define IPR_FILTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "ipredir.h"
+
+/* The netfilter hooks a handle can use. */
+enum ipr_hook {
+	IPR_HOOK_IN = 0,  /* NF_INET_LOCAL_IN: inbound */
+	IPR_HOOK_OUT = 1, /* NF_INET_LOCAL_OUT: outbound (loopback included) */
+	IPR_HOOK_FWD = 2, /* NF_INET_FORWARD: forwarded (counts as outbound) */
+	IPR_HOOK_COUNT
+};
+
+/* What one kernel test loads into a register before comparing it. */
+enum ipr_ktest_kind {
+	IPR_KT_NFPROTO,   /* meta nfproto, 1 byte: 2 = IPv4, 10 = IPv6 */
+	IPR_KT_L4PROTO,   /* meta l4proto, 1 byte: 6 tcp, 17 udp, 1, 58 */
+	IPR_KT_IIF,       /* meta iif, 4 bytes, value in network order here */
+	IPR_KT_OIF,       /* meta oif, 4 bytes, value in network order here */
+	IPR_KT_NET,       /* payload at the network header: offset, len */
+	IPR_KT_TRANSPORT, /* payload at the transport header: offset, len */
+};
+
+enum ipr_kop {
+	IPR_KOP_EQ, IPR_KOP_NEQ, IPR_KOP_LT, IPR_KOP_LTE, IPR_KOP_GT,
+	IPR_KOP_GTE,
+};
+
+/* One comparison: load (kind, offset, len) and compare it with value.
+ * value holds len bytes, big-endian (network order), whatever the kind:
+ * rules_nft.c converts meta values to the kernel's host order itself. */
+struct ipr_ktest {
+	uint8_t kind;     /* enum ipr_ktest_kind */
+	uint8_t op;       /* enum ipr_kop */
+	uint8_t len;      /* 1..16 bytes */
+	uint16_t offset;  /* payload kinds only */
+	uint8_t value[16];
+};
+
+/* A rule is a conjunction of tests followed by an action: jump to another
+ * chain of the program (>= 1), or, with jump == IPR_KRULE_ACTION, the
+ * handle's terminal action (queue, sniff copy or drop).  When the tests do
+ * not all hold, evaluation falls through to the next rule; at the end of a
+ * chain it returns to the rule after the jump.  Actions are terminal, so a
+ * disjunction is simply several rules, and re-evaluating a jump target
+ * after a fall-through is harmless. */
+#define IPR_KRULE_ACTION (-1)
+struct ipr_krule {
+	uint32_t first_test; /* index into ipr_kprog.tests */
+	uint32_t ntests;
+	int32_t jump;        /* chain index, or IPR_KRULE_ACTION */
+};
+
+struct ipr_kchain {
+	uint32_t first_rule; /* index into ipr_kprog.rules */
+	uint32_t nrules;
+};
+
+/* The program for one hook.  Chain 0 is the entry (the base chain).
+ * nchains == 0 means the filter can never match on this hook, so no chain
+ * is installed there at all. */
+struct ipr_kprog {
+	struct ipr_ktest *tests;
+	struct ipr_krule *rules;
+	struct ipr_kchain *chains;
+	uint32_t ntests, nrules, nchains;
+};
+
+#define IPR_KPROG_MAX_TESTS  4096
+#define IPR_KPROG_MAX_CHAINS 256
+
+/* Build the kernel program of @f for @hook.  On success the caller frees
+ * it with ipr_kprog_free.  Returns 0, or -E2BIG (too many tests or chains),
+ * -ENOMEM.  Fields are folded per hook first (inbound is true on IN and
+ * false on OUT/FWD, and so on), so a filter such as "inbound" yields no
+ * chain on OUT. */
+int ipr_kprog_build(const ipr_filter *f, enum ipr_hook hook,
+		    struct ipr_kprog *prog);
+void ipr_kprog_free(struct ipr_kprog *prog);
+
+/* True when part of the filter cannot run in the kernel and the library
+ * must check each received packet again with ipr_filter_eval (none of the
+ * fields so far need it; the hook is there for the fields that will). */
+bool ipr_filter_needs_user_check(const ipr_filter *f);
+
+/* Layer the filter was compiled for. */
+enum ipr_layer ipr_filter_layer(const ipr_filter *f);
+
+#endif

@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* handle.c - the core API: open (filter, queues, rules, injection),
+ * receive, send, drop, parameters, statistics, shutdown and close. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "internal.h"
+
+#define VMSG_ROOM 48 /* >= sizeof(struct vmsg) in nfq.c */
+
+static atomic_uint table_seq;
+
+static void handle_free(struct ipr_handle *h)
+{
+	if (!h)
+		return;
+	if (h->nft_fd >= 0)
+		close(h->nft_fd);
+	for (unsigned i = 0; h->q && i < h->nqueues; i++) {
+		struct ipr_queue *q = &h->q[i];
+		ipr_nfq_close(q);
+		free(q->rxbuf);
+		free(q->scratch);
+		free(q->txhdr);
+		free(q->iov);
+		free(q->mmsg);
+		free(q->rxiov);
+	}
+	free(h->q);
+	ipr_inject_close(h);
+	if (h->wake_fd >= 0)
+		close(h->wake_fd);
+	ipr_filter_free(h->filter);
+	free(h);
+}
+
+static int queue_alloc(struct ipr_queue *q)
+{
+	q->fd = -1;
+	q->rxbuf = malloc(IPR_BATCH_SLOT);
+	q->scratch = malloc(IPR_MTU_MAX + 1);
+	q->txhdr = malloc((size_t)VMSG_ROOM * IPR_BATCH_MAX * 2 + 64);
+	q->iov = calloc(1024, sizeof(*q->iov));
+	q->mmsg = calloc(IPR_BATCH_MAX, sizeof(*q->mmsg));
+	q->rxiov = calloc(IPR_BATCH_MAX, sizeof(*q->rxiov));
+	if (!q->rxbuf || !q->scratch || !q->txhdr || !q->iov || !q->mmsg ||
+	    !q->rxiov)
+		return -ENOMEM;
+	return 0;
+}
+
+static uint32_t opt_or(uint32_t v, uint32_t def, uint32_t lo, uint32_t hi,
+		       int *err)
+{
+	if (!v)
+		return def;
+	if (v < lo || v > hi)
+		*err = -EINVAL;
+	return v;
+}
+
+IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
+				int16_t priority, uint64_t flags,
+				const struct ipr_open_opts *opts)
+{
+	const uint64_t known = IPR_FLAG_SNIFF | IPR_FLAG_DROP |
+		IPR_FLAG_RECV_ONLY | IPR_FLAG_SEND_ONLY | IPR_FLAG_FAIL_CLOSED;
+	int err = 0;
+	if (!filter || (layer != IPR_LAYER_NETWORK &&
+			layer != IPR_LAYER_NETWORK_FORWARD) ||
+	    priority < IPR_PRIORITY_MIN || priority > IPR_PRIORITY_MAX ||
+	    (flags & ~known) ||
+	    (flags & (IPR_FLAG_SNIFF | IPR_FLAG_DROP)) ==
+		    (IPR_FLAG_SNIFF | IPR_FLAG_DROP) ||
+	    (flags & (IPR_FLAG_RECV_ONLY | IPR_FLAG_SEND_ONLY)) ==
+		    (IPR_FLAG_RECV_ONLY | IPR_FLAG_SEND_ONLY)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	struct ipr_open_opts o = { 0 };
+	if (opts) {
+		if (opts->sz < sizeof(size_t)) {
+			errno = EINVAL;
+			return NULL;
+		}
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	}
+
+	struct ipr_handle *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->nft_fd = h->wake_fd = h->raw4 = h->raw6 = -1;
+	h->layer = layer;
+	h->priority = priority;
+	h->flags = flags;
+	h->queue_length = opt_or(o.queue_length, IPR_QUEUE_LENGTH_DEFAULT,
+				 IPR_QUEUE_LENGTH_MIN, IPR_QUEUE_LENGTH_MAX, &err);
+	h->queue_time = opt_or(o.queue_time, IPR_QUEUE_TIME_DEFAULT,
+			       IPR_QUEUE_TIME_MIN, IPR_QUEUE_TIME_MAX, &err);
+	h->queue_size = opt_or(o.queue_size, IPR_QUEUE_SIZE_DEFAULT,
+			       IPR_QUEUE_SIZE_MIN, IPR_QUEUE_SIZE_MAX, &err);
+	unsigned nq = opt_or(o.queues, 1, 1, IPR_QUEUES_MAX, &err);
+	if (err)
+		goto fail;
+
+	h->filter = ipr_filter_compile(filter, layer, NULL);
+	if (!h->filter) {
+		err = -errno;
+		goto fail;
+	}
+	h->user_check = ipr_filter_needs_user_check(h->filter);
+	h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (h->wake_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (!(flags & IPR_FLAG_RECV_ONLY))
+		(void)ipr_inject_open(h); /* EPERM without CAP_NET_RAW: only
+					     injection will fail then */
+	if (flags & IPR_FLAG_SEND_ONLY)
+		return h;
+
+	bool sniff = flags & IPR_FLAG_SNIFF;
+	struct ipr_rules_spec spec = {
+		.priority = priority, .layer = layer,
+		.bypass = !(flags & IPR_FLAG_FAIL_CLOSED),
+	};
+	if (flags & IPR_FLAG_DROP) {
+		spec.action = IPR_ACT_DROP;
+	} else {
+		if (sniff)
+			nq = 1; /* one log group carries every copy */
+		h->q = calloc(nq, sizeof(*h->q));
+		if (!h->q) {
+			err = -ENOMEM;
+			goto fail;
+		}
+		h->nqueues = nq;
+		uint16_t start = (uint16_t)(0x8000 + (getpid() * 37) % 0x4000);
+		for (unsigned i = 0; i < nq; i++) {
+			struct ipr_queue *q = &h->q[i];
+			q->h = h;
+			q->index = i;
+			err = queue_alloc(q);
+			if (err)
+				goto fail;
+			err = ipr_nfq_open(q, sniff, &spec.nums[i], start);
+			if (err)
+				goto fail;
+			start = (uint16_t)(q->seg_qnum + 1);
+		}
+		spec.total = (uint16_t)nq;
+		spec.action = sniff ? IPR_ACT_LOG : IPR_ACT_QUEUE;
+	}
+	char name[32];
+	for (int tries = 0; tries < 64; tries++) {
+		snprintf(name, sizeof(name), "ipredir_%d_%u", (int)getpid(),
+			 atomic_fetch_add(&table_seq, 1));
+		spec.table = name;
+		err = ipr_rules_install(h->filter, &spec);
+		if (err != -EEXIST)
+			break;
+	}
+	if (err < 0)
+		goto fail;
+	h->nft_fd = err;
+	snprintf(h->table, sizeof(h->table), "%s", name);
+	return h;
+fail:
+	handle_free(h);
+	errno = -err;
+	return NULL;
+}
+
+IPR_API ipr_handle *ipr_open(const char *filter, enum ipr_layer layer,
+			     int16_t priority, uint64_t flags)
+{
+	return ipr_open_ex(filter, layer, priority, flags, NULL);
+}
+
+IPR_API unsigned ipr_queue_count(const ipr_handle *h)
+{
+	return h ? h->nqueues : 0;
+}
+
+IPR_API int ipr_recv_batch(ipr_handle *h, unsigned queue, void *buf,
+			   size_t cap, struct ipr_packet *pkts, unsigned max,
+			   int timeout_ms)
+{
+	if (!h || !buf || !pkts || !max)
+		return ipr_err(EINVAL);
+	if (queue >= h->nqueues)
+		return ipr_err(h->nqueues ? EINVAL : EOPNOTSUPP);
+	return ipr_nfq_recv(&h->q[queue], buf, cap, pkts, max, timeout_ms);
+}
+
+IPR_API int ipr_recv(ipr_handle *h, void *pkt, size_t cap, size_t *len,
+		     struct ipr_addr *addr)
+{
+	if (!h || (!pkt && cap) || !addr)
+		return ipr_err(EINVAL);
+	if (!h->nqueues)
+		return ipr_err(EOPNOTSUPP);
+	struct ipr_queue *q = &h->q[0];
+	struct ipr_packet p;
+	int n = ipr_nfq_recv(q, q->rxbuf, IPR_BATCH_SLOT, &p, 1, -1);
+	if (n < 0)
+		return n;
+	*addr = p.addr;
+	if (len)
+		*len = p.len;
+	memcpy(pkt, p.data, p.len < cap ? p.len : cap);
+	if (p.len > cap)
+		return ipr_err(EMSGSIZE);
+	return 0;
+}
+
+static int send_check(ipr_handle *h)
+{
+	if (!h)
+		return -EINVAL;
+	if (h->shut_send)
+		return -ESHUTDOWN;
+	if (h->flags & IPR_FLAG_RECV_ONLY)
+		return -EPERM;
+	return 0;
+}
+
+static int answer(ipr_handle *h, struct ipr_packet *p, bool constdata)
+{
+	if (p->addr.queue >= h->nqueues || (p->addr.flags & IPR_ADDR_SNIFFED))
+		return ipr_err(EINVAL);
+	int n = ipr_nfq_send(&h->q[p->addr.queue], p, 1, constdata);
+	return n < 0 ? n : 0;
+}
+
+IPR_API int ipr_send(ipr_handle *h, const void *pkt, size_t len,
+		     const struct ipr_addr *addr)
+{
+	int err = send_check(h);
+	if (err)
+		return ipr_err(-err);
+	if (!addr)
+		return ipr_err(EINVAL);
+	if (!addr->packet_id) {
+		if (!pkt)
+			return ipr_err(EINVAL);
+		err = ipr_inject(h, pkt, len, addr);
+		return err ? ipr_err(-err) : 0;
+	}
+	if (len > IPR_MTU_MAX)
+		return ipr_err(EMSGSIZE);
+	struct ipr_packet p = {
+		.data = (void *)pkt, .len = (uint32_t)len,
+		.verdict = pkt ? IPR_VERDICT_REPLACE : IPR_VERDICT_PASS,
+		.addr = *addr,
+	};
+	return answer(h, &p, true);
+}
+
+IPR_API int ipr_drop(ipr_handle *h, const struct ipr_addr *addr)
+{
+	if (!h || !addr || !addr->packet_id)
+		return ipr_err(EINVAL);
+	struct ipr_packet p = { .verdict = IPR_VERDICT_DROP, .addr = *addr };
+	return answer(h, &p, true);
+}
+
+IPR_API int ipr_send_batch(ipr_handle *h, struct ipr_packet *pkts, unsigned n)
+{
+	int err = send_check(h);
+	if (err)
+		return ipr_err(-err);
+	if (!pkts && n)
+		return ipr_err(EINVAL);
+	unsigned i = 0;
+	while (i < n) {
+		struct ipr_packet *p = &pkts[i];
+		if (!p->addr.packet_id) {
+			if (p->verdict == IPR_VERDICT_DROP) {
+				i++;
+				continue;
+			}
+			err = ipr_inject(h, p->data, p->len, &p->addr);
+			if (err)
+				goto fail;
+			i++;
+			continue;
+		}
+		/* A run of packets of one queue goes in one system call. */
+		unsigned j = i + 1;
+		while (j < n && pkts[j].addr.packet_id &&
+		       pkts[j].addr.queue == p->addr.queue)
+			j++;
+		if (p->addr.queue >= h->nqueues) {
+			err = -EINVAL;
+			goto fail;
+		}
+		int r = ipr_nfq_send(&h->q[p->addr.queue], p, j - i, false);
+		if (r < 0) {
+			err = r;
+			goto fail;
+		}
+		i += (unsigned)r;
+		if (i < j) {
+			err = -EINVAL;
+			goto fail;
+		}
+	}
+	return (int)n;
+fail:
+	if (i)
+		return (int)i;
+	return ipr_err(-err);
+}
+
+IPR_API int ipr_shutdown(ipr_handle *h, enum ipr_shutdown_how how)
+{
+	if (!h || !(how & IPR_SHUTDOWN_BOTH) || (how & ~IPR_SHUTDOWN_BOTH))
+		return ipr_err(EINVAL);
+	if (how & IPR_SHUTDOWN_RECV) {
+		/* Closing the owning socket removes the table: nothing new
+		 * is queued, and what is queued can still be read. */
+		if (h->nft_fd >= 0) {
+			close(h->nft_fd);
+			h->nft_fd = -1;
+		}
+		h->shut_recv = 1;
+		uint64_t one = 1;
+		if (h->wake_fd >= 0 && write(h->wake_fd, &one, sizeof(one)) < 0) {
+			/* the counter is already non-zero: receivers are awake */
+		}
+	}
+	if (how & IPR_SHUTDOWN_SEND)
+		h->shut_send = 1;
+	return 0;
+}
+
+IPR_API int ipr_close(ipr_handle *h)
+{
+	if (!h)
+		return ipr_err(EINVAL);
+	if (h->nft_fd >= 0) {
+		close(h->nft_fd);
+		h->nft_fd = -1;
+	}
+	if (!(h->flags & IPR_FLAG_SNIFF)) {
+		bool accept = !(h->flags & IPR_FLAG_FAIL_CLOSED);
+		for (unsigned i = 0; i < h->nqueues; i++)
+			ipr_nfq_drain(&h->q[i], accept);
+	}
+	handle_free(h);
+	return 0;
+}
+
+IPR_API int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t v)
+{
+	if (!h)
+		return ipr_err(EINVAL);
+	switch (param) {
+	case IPR_PARAM_QUEUE_LENGTH:
+		if (v < IPR_QUEUE_LENGTH_MIN || v > IPR_QUEUE_LENGTH_MAX)
+			return ipr_err(EINVAL);
+		h->queue_length = (uint32_t)v;
+		if (!(h->flags & IPR_FLAG_SNIFF))
+			for (unsigned i = 0; i < h->nqueues; i++) {
+				int e = ipr_nfq_set_maxlen(&h->q[i], h->queue_length);
+				if (e)
+					return ipr_err(-e);
+			}
+		return 0;
+	case IPR_PARAM_QUEUE_TIME:
+		if (v < IPR_QUEUE_TIME_MIN || v > IPR_QUEUE_TIME_MAX)
+			return ipr_err(EINVAL);
+		h->queue_time = (uint32_t)v;
+		return 0;
+	case IPR_PARAM_QUEUE_SIZE:
+		if (v < IPR_QUEUE_SIZE_MIN || v > IPR_QUEUE_SIZE_MAX)
+			return ipr_err(EINVAL);
+		h->queue_size = (uint32_t)v;
+		for (unsigned i = 0; i < h->nqueues; i++) {
+			int sz = (int)v;
+			if (setsockopt(h->q[i].fd, SOL_SOCKET, SO_RCVBUFFORCE,
+				       &sz, sizeof(sz)) < 0 &&
+			    setsockopt(h->q[i].fd, SOL_SOCKET, SO_RCVBUF, &sz,
+				       sizeof(sz)) < 0)
+				return ipr_err(errno);
+		}
+		return 0;
+	default:
+		return ipr_err(EINVAL);
+	}
+}
+
+IPR_API int ipr_get_param(ipr_handle *h, enum ipr_param param, uint64_t *v)
+{
+	if (!h || !v)
+		return ipr_err(EINVAL);
+	switch (param) {
+	case IPR_PARAM_QUEUE_LENGTH: *v = h->queue_length; return 0;
+	case IPR_PARAM_QUEUE_TIME: *v = h->queue_time; return 0;
+	case IPR_PARAM_QUEUE_SIZE: *v = h->queue_size; return 0;
+	case IPR_PARAM_VERSION_MAJOR: *v = IPR_VERSION_MAJOR; return 0;
+	case IPR_PARAM_VERSION_MINOR: *v = IPR_VERSION_MINOR; return 0;
+	}
+	return ipr_err(EINVAL);
+}
+
+IPR_API int ipr_stats_get(ipr_handle *h, struct ipr_stats *st)
+{
+	if (!h || !st)
+		return ipr_err(EINVAL);
+	memset(st, 0, sizeof(*st));
+	st->injected_packets = atomic_load(&h->injected);
+	for (unsigned i = 0; i < h->nqueues; i++) {
+		const struct ipr_queue *q = &h->q[i];
+		st->recv_packets += q->st.recv_packets;
+		st->recv_bytes += q->st.recv_bytes;
+		st->sent_packets += q->st.sent_packets;
+		st->dropped_verdict += q->st.dropped_verdict;
+		st->dropped_timeout += q->st.dropped_timeout;
+		st->segmented += q->st.segmented;
+		st->errors += q->st.errors;
+		if (h->flags & IPR_FLAG_SNIFF)
+			continue;
+		uint16_t nums[2] = { q->qnum, q->seg_qnum };
+		for (int k = 0; k < 2; k++) {
+			uint64_t qd = 0, ud = 0;
+			if (!ipr_proc_queue_counters(nums[k], &qd, &ud)) {
+				st->kernel_queue_dropped += qd;
+				st->kernel_user_dropped += ud;
+			}
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* internal.h - what the library's files share: the handle, its queues and
+ * the functions that build rules, talk to nfnetlink_queue and inject. */
+#ifndef IPR_INTERNAL_H
+#define IPR_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include "ipredir.h"
+#include "filter.h"
+
+#ifndef IPR_API
+#define IPR_API __attribute__((visibility("default")))
+#endif
+
+#define IPR_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define IPR_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Set errno and return the negative errno: the one error convention. */
+static inline int ipr_err(int e)
+{
+	errno = e;
+	return -e;
+}
+
+/* Injected packets carry this mark: high 16 bits a magic, low 16 bits the
+ * injector's priority + 30000, so that every handle of the same or higher
+ * priority lets them by and lower ones still see them. */
+#define IPR_MARK_MAGIC   0x49500000u
+#define IPR_MARK_MASK    0xffff0000u
+static inline uint32_t ipr_prio_enc(int prio) { return (uint32_t)(prio + 30000); }
+
+/* Held packets of one queue: a pool of slots on a list in arrival order,
+ * so the oldest is found in O(1) for the queue time, and a slot number in
+ * ipr_addr finds a packet in O(1) for its verdict. */
+struct ipr_held {
+	uint32_t cap;
+	uint32_t count;
+	uint32_t head, tail;    /* oldest, newest; UINT32_MAX when empty */
+	uint32_t free_head;
+	uint32_t *next, *prev;
+	uint32_t *id;
+	uint32_t *gen;          /* bumped when a slot is freed */
+	uint64_t *deadline;     /* CLOCK_MONOTONIC ns */
+	uint8_t *fl;            /* IPR_HELD_* bits */
+};
+#define IPR_NONE UINT32_MAX
+#define IPR_HELD_PARTIAL 0x1 /* arrived with CSUM_PARTIAL */
+#define IPR_HELD_SEG     0x2 /* came from the segmenting queue */
+
+struct ipr_qstats {
+	uint64_t recv_packets, recv_bytes, sent_packets, dropped_verdict;
+	uint64_t dropped_timeout, segmented, errors;
+};
+
+struct ipr_queue {
+	struct ipr_handle *h;
+	unsigned index;
+	int fd;                 /* NETLINK_NETFILTER socket of this queue */
+	uint32_t portid;
+	uint16_t qnum;          /* queue (or log group) number in the kernel */
+	uint16_t seg_qnum;      /* companion queue without GSO: the kernel cuts
+				   packets re-queued there into segments */
+	struct ipr_held held;
+	struct ipr_qstats st;
+	uint8_t *rxbuf;         /* for ipr_recv (single): one whole message */
+	uint8_t *scratch;       /* a copy to complete checksums in */
+	uint8_t *txhdr;         /* verdict headers of one sendmsg */
+	struct iovec *iov;
+	struct mmsghdr *mmsg;   /* for recvmmsg */
+	struct iovec *rxiov;
+};
+
+struct ipr_handle {
+	enum ipr_layer layer;
+	int16_t priority;
+	uint64_t flags;
+	ipr_filter *filter;
+	bool user_check;        /* re-check packets with ipr_filter_eval */
+	int nft_fd;             /* owns the table; closing it removes it */
+	char table[32];
+	bool native_queue;      /* nft queue expression, else xt NFQUEUE */
+	unsigned nqueues;
+	struct ipr_queue *q;
+	int wake_fd;            /* eventfd: ipr_shutdown wakes receivers */
+	volatile int shut_recv, shut_send;
+	uint32_t queue_length, queue_time, queue_size;
+	int raw4, raw6;         /* injection sockets (negative errno if none) */
+	_Atomic uint64_t injected;
+};
+
+/* rules_nft.c */
+struct ipr_rules_spec {
+	const char *table;
+	int16_t priority;
+	enum ipr_layer layer;
+	enum { IPR_ACT_QUEUE, IPR_ACT_LOG, IPR_ACT_DROP } action;
+	uint16_t nums[IPR_QUEUES_MAX]; /* queue numbers, or nums[0] = log group */
+	uint16_t total;         /* queues: flows spread over nums[0..total) */
+	bool bypass;            /* no listener: accept (fail-open) */
+	bool native_queue;
+};
+/* Open a netlink socket and install the handle's table in one batch.
+ * Returns the socket (which owns the table) or a negative errno. */
+int ipr_rules_install(const ipr_filter *f, const struct ipr_rules_spec *s);
+/* Does this kernel have the native nft queue expression? Cached. */
+bool ipr_rules_have_native_queue(void);
+
+/* nfq.c */
+int ipr_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
+		 uint16_t range_start);
+int ipr_nfq_set_maxlen(struct ipr_queue *q, uint32_t len);
+int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
+		 struct ipr_packet *pkts, unsigned max, int timeout_ms);
+int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
+		 bool constdata);
+int ipr_nfq_drain(struct ipr_queue *q, bool accept);
+void ipr_nfq_close(struct ipr_queue *q);
+void ipr_nfq_expire(struct ipr_queue *q, uint64_t now);
+uint64_t ipr_now_mono(void);
+
+/* held.c */
+int ipr_held_init(struct ipr_held *hd, uint32_t cap);
+void ipr_held_free(struct ipr_held *hd);
+uint32_t ipr_held_add(struct ipr_held *hd, uint32_t id, uint64_t deadline,
+		      uint8_t fl);
+void ipr_held_del(struct ipr_held *hd, uint32_t slot);
+/* Slot of a held packet named by an address, or IPR_NONE. */
+uint32_t ipr_held_find(const struct ipr_held *hd, const struct ipr_addr *a);
+
+/* inject.c */
+int ipr_inject_open(struct ipr_handle *h);
+int ipr_inject(struct ipr_handle *h, const void *pkt, size_t len,
+	       const struct ipr_addr *addr);
+void ipr_inject_close(struct ipr_handle *h);
+
+/* proc.c: kernel counters of a queue from /proc/net/netfilter. */
+int ipr_proc_queue_counters(uint16_t qnum, uint64_t *queue_dropped,
+			    uint64_t *user_dropped);
+/* Is queue number @n (or log group, @log) free in this namespace? */
+bool ipr_proc_queue_free(uint16_t n, bool log);
+
+#endif

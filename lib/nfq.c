@@ -1,0 +1,799 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nfq.c - one queue of a handle: its nfnetlink_queue (or, for sniffing,
+ * nfnetlink_log) socket, batched receive straight into the caller's buffer,
+ * batched verdicts, the queue time, and the near-64 KiB GSO trap. */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_log.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "internal.h"
+
+#ifndef NETLINK_NO_ENOBUFS
+#define NETLINK_NO_ENOBUFS 5
+#endif
+
+#define COPY_RANGE 0xffff       /* the kernel clamps it to 65531 itself */
+#define TX_MAX_IOV 1020         /* below IOV_MAX */
+#define TX_MAX_BYTES (1u << 20) /* one verdict datagram */
+
+uint64_t ipr_now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_real(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --- configuration ---------------------------------------------------- */
+
+static struct nlmsghdr *cfg_hdr(char *buf, bool log, uint16_t num)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = log ? (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG
+			      : (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = 1;
+	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(num);
+	return nlh;
+}
+
+/* Send one config message and wait for its ack.  Used only before the
+ * rules exist, when no packet can be waiting on the socket yet. */
+static int cfg_send(int fd, struct nlmsghdr *nlh)
+{
+	if (send(fd, nlh, nlh->nlmsg_len, 0) < 0)
+		return -errno;
+	char buf[8192];
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
+		int len = (int)n;
+		for (; mnl_nlmsg_ok(r, len); r = mnl_nlmsg_next(r, &len)) {
+			if (r->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(r);
+				return e->error;
+			}
+		}
+	}
+}
+
+static int bind_queue(int fd, uint16_t num, bool gso, bool fail_open,
+		      uint32_t maxlen)
+{
+	char buf[512];
+	struct nlmsghdr *nlh = cfg_hdr(buf, false, num);
+	struct nfqnl_msg_config_cmd cmd = { .command = NFQNL_CFG_CMD_BIND };
+	mnl_attr_put(nlh, NFQA_CFG_CMD, sizeof(cmd), &cmd);
+	int err = cfg_send(fd, nlh);
+	if (err)
+		return err;
+
+	nlh = cfg_hdr(buf, false, num);
+	struct nfqnl_msg_config_params p = {
+		.copy_range = htonl(COPY_RANGE), .copy_mode = NFQNL_COPY_PACKET,
+	};
+	mnl_attr_put(nlh, NFQA_CFG_PARAMS, sizeof(p), &p);
+	mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(maxlen));
+	/* One flags attribute with its mask: the kernel keeps only one. */
+	uint32_t flags = NFQA_CFG_F_UID_GID;
+	if (gso)
+		flags |= NFQA_CFG_F_GSO;
+	if (fail_open)
+		flags |= NFQA_CFG_F_FAIL_OPEN;
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_UID_GID |
+		NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
+	err = cfg_send(fd, nlh);
+	if (err == -EOPNOTSUPP) {
+		/* Old kernel without UID_GID: go on without owner info. */
+		nlh = cfg_hdr(buf, false, num);
+		mnl_attr_put(nlh, NFQA_CFG_PARAMS, sizeof(p), &p);
+		mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(maxlen));
+		flags &= ~(uint32_t)NFQA_CFG_F_UID_GID;
+		mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+		mnl_attr_put_u32(nlh, NFQA_CFG_MASK,
+				 htonl(NFQA_CFG_F_GSO | NFQA_CFG_F_FAIL_OPEN));
+		err = cfg_send(fd, nlh);
+	}
+	return err;
+}
+
+static int bind_log(int fd, uint16_t group)
+{
+	char buf[512];
+	struct nlmsghdr *nlh = cfg_hdr(buf, true, group);
+	struct nfulnl_msg_config_cmd cmd = { .command = NFULNL_CFG_CMD_BIND };
+	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(cmd), &cmd);
+	int err = cfg_send(fd, nlh);
+	if (err)
+		return err;
+	nlh = cfg_hdr(buf, true, group);
+	struct nfulnl_msg_config_mode m = {
+		.copy_range = htonl(COPY_RANGE), .copy_mode = NFULNL_COPY_PACKET,
+	};
+	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(m), &m);
+	/* One packet per message and no flush timer: a copy is handed over
+	 * at once, and one datagram never holds more than one packet. */
+	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
+	mnl_attr_put_u32(nlh, NFULA_CFG_NLBUFSIZ, htonl(COPY_RANGE + 4096));
+	return cfg_send(fd, nlh);
+}
+
+int ipr_nfq_set_maxlen(struct ipr_queue *q, uint32_t len)
+{
+	/* No ack: packets may be arriving; an error would come back as a
+	 * message that the receive path counts. */
+	char buf[256];
+	struct nlmsghdr *nlh = cfg_hdr(buf, false, q->qnum);
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(len));
+	if (send(q->fd, nlh, nlh->nlmsg_len, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Bind the lowest free number at or above @start. */
+static int bind_free(int fd, bool log, uint16_t start, uint16_t avoid,
+		     bool gso, bool fail_open, uint32_t maxlen, uint16_t *num)
+{
+	int tries = 0;
+	for (uint32_t n = start; n <= 65535 && tries < 4096; n++) {
+		if (n == avoid || !ipr_proc_queue_free((uint16_t)n, log))
+			continue;
+		tries++;
+		int err = log ? bind_log(fd, (uint16_t)n)
+			      : bind_queue(fd, (uint16_t)n, gso, fail_open,
+					   maxlen);
+		if (!err) {
+			*num = (uint16_t)n;
+			return 0;
+		}
+		/* Taken by someone else between our look and our bind. */
+		if (err == -EBUSY || (err == -EPERM && tries > 1))
+			continue;
+		return err;
+	}
+	return -EBUSY;
+}
+
+int ipr_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
+		 uint16_t range_start)
+{
+	struct ipr_handle *h = q->h;
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0)
+		return -errno;
+	q->fd = fd;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	socklen_t sl = sizeof(sa);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
+		return -errno;
+	q->portid = sa.nl_pid;
+	int one = 1;
+	/* Lost packets are counted by the kernel; the socket must not die. */
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	int rcv = (int)h->queue_size;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	int snd = 4 << 20;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd));
+
+	bool fail_open = !(h->flags & IPR_FLAG_FAIL_CLOSED);
+	int err;
+	if (sniff) {
+		err = bind_free(fd, true, range_start, 0, false, false, 0, num);
+		q->qnum = q->seg_qnum = *num;
+		return err;
+	}
+	err = bind_free(fd, false, range_start, 0, true, fail_open,
+			h->queue_length, num);
+	if (err)
+		return err;
+	q->qnum = *num;
+	/* The companion queue: same socket, no GSO flag, so the kernel cuts
+	 * what is re-queued there into segments that fit a message. */
+	err = bind_free(fd, false, (uint16_t)(*num + 1), *num, false,
+			fail_open, h->queue_length, &q->seg_qnum);
+	if (err)
+		return err;
+	/* Sized for the largest queue length, so the parameter can grow
+	 * while packets are held. */
+	return ipr_held_init(&q->held, IPR_QUEUE_LENGTH_MAX);
+}
+
+/* --- verdicts ---------------------------------------------------------- */
+
+struct vmsg {                   /* one verdict message up to the payload */
+	struct nlmsghdr nlh;
+	struct nfgenmsg nfg;
+	struct nlattr va;
+	struct nfqnl_msg_verdict_hdr vh;
+	struct nlattr pa;
+};
+
+struct tx {
+	struct ipr_queue *q;
+	struct vmsg *hdrs;
+	struct iovec *iov;
+	unsigned nhdr, niov;
+	size_t bytes;
+	int err;
+};
+
+static const uint8_t zero_pad[4];
+
+static int tx_flush(struct tx *t)
+{
+	if (!t->niov)
+		return 0;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct msghdr mh = {
+		.msg_name = &sa, .msg_namelen = sizeof(sa),
+		.msg_iov = t->iov, .msg_iovlen = t->niov,
+	};
+	ssize_t n;
+	do
+		n = sendmsg(t->q->fd, &mh, 0);
+	while (n < 0 && errno == EINTR);
+	t->niov = t->nhdr = 0;
+	t->bytes = 0;
+	if (n < 0) {
+		t->err = -errno;
+		return t->err;
+	}
+	return 0;
+}
+
+static void tx_init(struct tx *t, struct ipr_queue *q)
+{
+	t->q = q;
+	t->hdrs = (struct vmsg *)q->txhdr;
+	t->iov = q->iov;
+	t->nhdr = t->niov = 0;
+	t->bytes = 0;
+	t->err = 0;
+}
+
+/* Queue one verdict; @data (may be NULL) replaces the packet. */
+static void tx_add(struct tx *t, uint16_t qnum, uint32_t verdict, uint32_t id,
+		   const void *data, uint32_t len)
+{
+	size_t need = sizeof(struct vmsg) + len + 4;
+	if (t->niov + 3 > TX_MAX_IOV || t->nhdr >= IPR_BATCH_MAX * 2 ||
+	    (t->bytes && t->bytes + need > TX_MAX_BYTES))
+		tx_flush(t);
+	struct vmsg *m = &t->hdrs[t->nhdr++];
+	size_t hl = data ? sizeof(*m) : sizeof(*m) - sizeof(struct nlattr);
+	m->nlh.nlmsg_len = (uint32_t)(hl + (data ? len : 0));
+	m->nlh.nlmsg_type = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT;
+	m->nlh.nlmsg_flags = NLM_F_REQUEST;
+	m->nlh.nlmsg_seq = 0;
+	m->nlh.nlmsg_pid = 0;
+	m->nfg.nfgen_family = AF_UNSPEC;
+	m->nfg.version = NFNETLINK_V0;
+	m->nfg.res_id = htons(qnum);
+	m->va.nla_len = sizeof(struct nlattr) + sizeof(m->vh);
+	m->va.nla_type = NFQA_VERDICT_HDR;
+	m->vh.verdict = htonl(verdict);
+	m->vh.id = htonl(id);
+	t->iov[t->niov++] = (struct iovec){ m, hl };
+	if (data) {
+		/* nla_len without padding: a padded one makes the kernel
+		 * take the padding as packet bytes. */
+		m->pa.nla_len = (uint16_t)(sizeof(struct nlattr) + len);
+		m->pa.nla_type = NFQA_PAYLOAD;
+		t->iov[t->niov++] = (struct iovec){ (void *)data, len };
+		uint32_t pad = MNL_ALIGN(len) - len;
+		if (pad)
+			t->iov[t->niov++] = (struct iovec){ (void *)zero_pad, pad };
+	}
+	t->bytes += need;
+}
+
+static void held_answer(struct ipr_queue *q, struct tx *t, uint32_t slot,
+			uint32_t verdict, const void *data, uint32_t len)
+{
+	struct ipr_held *hd = &q->held;
+	uint16_t qn = (hd->fl[slot] & IPR_HELD_SEG) ? q->seg_qnum : q->qnum;
+	tx_add(t, qn, verdict, hd->id[slot], data, len);
+	ipr_held_del(hd, slot);
+}
+
+static void expire(struct ipr_queue *q, struct tx *t, uint64_t now)
+{
+	struct ipr_held *hd = &q->held;
+	while (hd->head != IPR_NONE && hd->deadline[hd->head] <= now) {
+		held_answer(q, t, hd->head, NF_DROP, NULL, 0);
+		q->st.dropped_timeout++;
+	}
+}
+
+void ipr_nfq_expire(struct ipr_queue *q, uint64_t now)
+{
+	if (!q->held.cap)
+		return;
+	struct tx t;
+	tx_init(&t, q);
+	expire(q, &t, now);
+	tx_flush(&t);
+}
+
+int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
+		 bool constdata)
+{
+	struct tx t;
+	tx_init(&t, q);
+	unsigned done = 0;
+	int err = 0;
+	/* Only one scratch copy exists, so a const packet that needs its
+	 * checksum completed is sent on its own. */
+	for (unsigned i = 0; i < n; i++) {
+		struct ipr_packet *p = &pkts[i];
+		uint32_t s = ipr_held_find(&q->held, &p->addr);
+		if (s == IPR_NONE) {
+			err = -EINVAL;
+			break;
+		}
+		switch (p->verdict) {
+		case IPR_VERDICT_PASS:
+			held_answer(q, &t, s, NF_ACCEPT, NULL, 0);
+			q->st.sent_packets++;
+			break;
+		case IPR_VERDICT_DROP:
+			held_answer(q, &t, s, NF_DROP, NULL, 0);
+			q->st.dropped_verdict++;
+			break;
+		case IPR_VERDICT_REPLACE: {
+			if (!p->data || p->len < 20 || p->len > IPR_MTU_MAX) {
+				err = p->len > IPR_MTU_MAX ? -EMSGSIZE : -EINVAL;
+				goto out;
+			}
+			void *d = p->data;
+			if (q->held.fl[s] & IPR_HELD_PARTIAL) {
+				/* The checksum field holds only the pseudo-
+				 * header sum and the kernel will treat the new
+				 * bytes as final: complete it. */
+				if (constdata) {
+					tx_flush(&t);
+					memcpy(q->scratch, d, p->len);
+					d = q->scratch;
+				}
+				ipr_checksums_calc(d, p->len, IPR_CSUM_NO_IP |
+						   IPR_CSUM_NO_ICMP |
+						   IPR_CSUM_NO_ICMPV6);
+			}
+			held_answer(q, &t, s, NF_ACCEPT, d, p->len);
+			q->st.sent_packets++;
+			if (d == q->scratch)
+				tx_flush(&t);
+			break;
+		}
+		default:
+			err = -EINVAL;
+			goto out;
+		}
+		done++;
+	}
+out:
+	tx_flush(&t);
+	if (t.err && !err)
+		err = t.err;
+	if (err && !done)
+		return ipr_err(-err);
+	return (int)done;
+}
+
+/* --- receive ------------------------------------------------------------ */
+
+struct rxmeta {
+	uint32_t id, mark, indev, outdev, caplen, skbinfo, uid, gid;
+	uint8_t hook;
+	bool has_caplen, has_uid, has_gid, has_ts;
+	uint64_t ts;
+	const uint8_t *data;
+	uint32_t len;
+};
+
+static void parse_queue_msg(const struct nlmsghdr *nlh, struct rxmeta *m)
+{
+	const struct nlattr *a;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		const void *v = mnl_attr_get_payload(a);
+		uint16_t l = mnl_attr_get_payload_len(a);
+		switch (mnl_attr_get_type(a)) {
+		case NFQA_PACKET_HDR:
+			if (l >= sizeof(struct nfqnl_msg_packet_hdr)) {
+				const struct nfqnl_msg_packet_hdr *ph = v;
+				m->id = ntohl(ph->packet_id);
+				m->hook = ph->hook;
+			}
+			break;
+		case NFQA_MARK:
+			m->mark = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFQA_IFINDEX_INDEV:
+			m->indev = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFQA_IFINDEX_OUTDEV:
+			m->outdev = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFQA_CAP_LEN:
+			m->caplen = ntohl(mnl_attr_get_u32(a));
+			m->has_caplen = true;
+			break;
+		case NFQA_SKB_INFO:
+			m->skbinfo = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFQA_UID:
+			m->uid = ntohl(mnl_attr_get_u32(a));
+			m->has_uid = true;
+			break;
+		case NFQA_GID:
+			m->gid = ntohl(mnl_attr_get_u32(a));
+			m->has_gid = true;
+			break;
+		case NFQA_TIMESTAMP:
+			if (l >= sizeof(struct nfqnl_msg_packet_timestamp)) {
+				const struct nfqnl_msg_packet_timestamp *ts = v;
+				m->ts = be64toh(ts->sec) * 1000000000ull +
+					be64toh(ts->usec) * 1000ull;
+				m->has_ts = true;
+			}
+			break;
+		case NFQA_PAYLOAD:
+			m->data = v;
+			m->len = l;
+			break;
+		}
+	}
+}
+
+static void parse_log_msg(const struct nlmsghdr *nlh, struct rxmeta *m)
+{
+	const struct nlattr *a;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		const void *v = mnl_attr_get_payload(a);
+		uint16_t l = mnl_attr_get_payload_len(a);
+		switch (mnl_attr_get_type(a)) {
+		case NFULA_PACKET_HDR:
+			if (l >= sizeof(struct nfulnl_msg_packet_hdr))
+				m->hook = ((const struct nfulnl_msg_packet_hdr *)v)->hook;
+			break;
+		case NFULA_MARK:
+			m->mark = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFULA_IFINDEX_INDEV:
+			m->indev = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFULA_IFINDEX_OUTDEV:
+			m->outdev = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFULA_UID:
+			m->uid = ntohl(mnl_attr_get_u32(a));
+			m->has_uid = true;
+			break;
+		case NFULA_GID:
+			m->gid = ntohl(mnl_attr_get_u32(a));
+			m->has_gid = true;
+			break;
+		case NFULA_TIMESTAMP:
+			if (l >= sizeof(struct nfulnl_msg_packet_timestamp)) {
+				const struct nfulnl_msg_packet_timestamp *ts = v;
+				m->ts = be64toh(ts->sec) * 1000000000ull +
+					be64toh(ts->usec) * 1000ull;
+				m->has_ts = true;
+			}
+			break;
+		case NFULA_PAYLOAD:
+			m->data = v;
+			m->len = l;
+			break;
+		}
+	}
+}
+
+/* The IP total length says how long the packet really was (nfnetlink_log
+ * has no CAP_LEN). */
+static uint32_t ip_len(const uint8_t *d, uint32_t len)
+{
+	if (len >= 20 && (d[0] >> 4) == 4)
+		return (uint32_t)d[2] << 8 | d[3];
+	if (len >= 40 && (d[0] >> 4) == 6)
+		return 40u + ((uint32_t)d[4] << 8 | d[5]);
+	return len;
+}
+
+static void fill_addr(struct ipr_queue *q, const struct rxmeta *m,
+		      struct ipr_addr *a, uint64_t realnow, bool sniff)
+{
+	struct ipr_handle *h = q->h;
+	memset(a, 0, sizeof(*a));
+	a->timestamp = m->has_ts ? m->ts : realnow;
+	a->layer = (uint8_t)h->layer;
+	a->hook = m->hook;
+	a->queue = (uint16_t)q->index;
+	bool out = m->hook == NF_INET_LOCAL_OUT || m->hook == NF_INET_FORWARD ||
+		   m->hook == NF_INET_POST_ROUTING;
+	uint32_t fl = out ? IPR_ADDR_OUTBOUND : 0;
+	a->in_if_idx = m->indev;
+	a->out_if_idx = m->outdev;
+	a->if_idx = out ? m->outdev : m->indev;
+	/* The loopback device is ifindex 1 in every namespace. */
+	if (m->indev == 1 || m->outdev == 1)
+		fl |= IPR_ADDR_LOOPBACK;
+	if (m->len && (m->data[0] >> 4) == 6)
+		fl |= IPR_ADDR_IPV6;
+	if (m->skbinfo & NFQA_SKB_GSO)
+		fl |= IPR_ADDR_GSO;
+	if (m->skbinfo & NFQA_SKB_CSUMNOTREADY)
+		fl |= IPR_ADDR_CSUM_PARTIAL;
+	if (m->skbinfo & NFQA_SKB_CSUM_NOTVERIFIED)
+		fl |= IPR_ADDR_CSUM_UNVERIFIED;
+	if (m->mark) {
+		fl |= IPR_ADDR_MARK;
+		a->mark = m->mark;
+	}
+	if (m->has_uid) {
+		fl |= IPR_ADDR_UID;
+		a->uid = m->uid;
+	}
+	if (m->has_gid) {
+		fl |= IPR_ADDR_GID;
+		a->gid = m->gid;
+	}
+	a->orig_len = m->has_caplen ? m->caplen : m->len;
+	if (sniff) {
+		fl |= IPR_ADDR_SNIFFED;
+		a->orig_len = ip_len(m->data, m->len);
+		if (a->orig_len > m->len)
+			fl |= IPR_ADDR_TRUNCATED;
+	} else if (m->has_caplen && m->caplen > m->len) {
+		fl |= IPR_ADDR_TRUNCATED;
+	}
+	a->flags = fl;
+}
+
+/*
+ * Turn one received datagram into at most one packet for the program.
+ * Returns 1 if *p was filled, 0 if the message was handled here.
+ */
+static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
+		    size_t n, struct ipr_packet *p, uint64_t mono, uint64_t real)
+{
+	struct ipr_handle *h = q->h;
+	bool sniff = h->flags & IPR_FLAG_SNIFF;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int len = (int)n;
+	int got = 0;
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (e->error)
+				q->st.errors++;
+			continue;
+		}
+		uint16_t want = sniff ? (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET
+				      : (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_PACKET;
+		if (nlh->nlmsg_type != want || got)
+			continue;
+		const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+		uint16_t qn = ntohs(nfg->res_id);
+		struct rxmeta m;
+		memset(&m, 0, sizeof(m));
+		if (sniff)
+			parse_log_msg(nlh, &m);
+		else
+			parse_queue_msg(nlh, &m);
+		if (!m.data)
+			m.data = (const uint8_t *)nlh; /* never read: len 0 */
+		bool seg = !sniff && qn == q->seg_qnum;
+
+		if (!sniff && m.has_caplen && m.caplen > m.len && !seg) {
+			/* Too large for one message (the 65531-byte cap):
+			 * the program could neither see all of it nor write it
+			 * back.  Re-queue it to the companion queue, where the
+			 * kernel segments it first; the segments come back to
+			 * this socket whole. */
+			uint32_t v = NF_QUEUE | ((uint32_t)q->seg_qnum << 16);
+			if (!(h->flags & IPR_FLAG_FAIL_CLOSED))
+				v |= NF_VERDICT_FLAG_QUEUE_BYPASS;
+			tx_add(t, qn, v, m.id, NULL, 0);
+			q->st.segmented++;
+			continue;
+		}
+		p->data = (void *)m.data;
+		p->len = m.len;
+		p->verdict = IPR_VERDICT_PASS;
+		fill_addr(q, &m, &p->addr, real, sniff);
+		if (h->user_check &&
+		    ipr_filter_eval(h->filter, p->data, p->len, &p->addr) != 1) {
+			/* The kernel could not check all of the filter and the
+			 * rest says no: pass it on at once. */
+			if (!sniff)
+				tx_add(t, qn, NF_ACCEPT, m.id, NULL, 0);
+			continue;
+		}
+		if (!sniff) {
+			if (h->flags & IPR_FLAG_RECV_ONLY) {
+				/* Diverted to a program that cannot send: the
+				 * packet ends here, as with WinDivert. */
+				tx_add(t, qn, NF_DROP, m.id, NULL, 0);
+				p->addr.packet_id = 0;
+			} else {
+				uint8_t fl = seg ? IPR_HELD_SEG : 0;
+				if (p->addr.flags & IPR_ADDR_CSUM_PARTIAL)
+					fl |= IPR_HELD_PARTIAL;
+				uint64_t dl = mono + (uint64_t)h->queue_time * 1000000ull;
+				uint32_t s = ipr_held_add(&q->held, m.id, dl, fl);
+				if (s == IPR_NONE) {
+					/* More held than the pool: the oldest
+					 * has waited longest; it goes. */
+					held_answer(q, t, q->held.head, NF_DROP,
+						    NULL, 0);
+					q->st.dropped_timeout++;
+					s = ipr_held_add(&q->held, m.id, dl, fl);
+				}
+				p->addr.packet_id = m.id;
+				p->addr._slot = s;
+				p->addr._gen = q->held.gen[s];
+			}
+		}
+		q->st.recv_packets++;
+		q->st.recv_bytes += p->len;
+		got = 1;
+	}
+	return got;
+}
+
+static int wait_readable(struct ipr_queue *q, int timeout_ms)
+{
+	struct pollfd pf[2] = {
+		{ .fd = q->fd, .events = POLLIN },
+		{ .fd = q->h->wake_fd, .events = POLLIN },
+	};
+	int r = poll(pf, 2, timeout_ms);
+	if (r < 0)
+		return -errno;
+	return r;
+}
+
+int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
+		 struct ipr_packet *pkts, unsigned max, int timeout_ms)
+{
+	struct ipr_handle *h = q->h;
+	unsigned slots = (unsigned)(cap / IPR_BATCH_SLOT);
+	if (slots > max)
+		slots = max;
+	if (slots > IPR_BATCH_MAX)
+		slots = IPR_BATCH_MAX;
+	if (!slots)
+		return ipr_err(EINVAL);
+	uint64_t start = ipr_now_mono();
+	bool held = q->held.cap != 0;
+	for (;;) {
+		struct tx t;
+		tx_init(&t, q);
+		uint64_t mono = ipr_now_mono();
+		if (held)
+			expire(q, &t, mono);
+		for (unsigned i = 0; i < slots; i++) {
+			q->rxiov[i].iov_base = (uint8_t *)buf + (size_t)i * IPR_BATCH_SLOT;
+			q->rxiov[i].iov_len = IPR_BATCH_SLOT;
+			q->mmsg[i].msg_hdr = (struct msghdr){
+				.msg_iov = &q->rxiov[i], .msg_iovlen = 1,
+			};
+			q->mmsg[i].msg_len = 0;
+		}
+		int n = recvmmsg(q->fd, q->mmsg, slots, MSG_DONTWAIT, NULL);
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ENOBUFS && errno != EINTR) {
+			int e = errno;
+			tx_flush(&t);
+			return ipr_err(e);
+		}
+		unsigned got = 0;
+		if (n > 0) {
+			uint64_t real = now_real();
+			for (int i = 0; i < n; i++)
+				got += (unsigned)take_msg(q, &t,
+					q->rxiov[i].iov_base, q->mmsg[i].msg_len,
+					&pkts[got], mono, real);
+		}
+		tx_flush(&t);
+		if (got)
+			return (int)got;
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			return ipr_err(EINTR);
+		if (h->shut_recv)
+			return ipr_err(ESHUTDOWN);
+
+		/* Nothing to read: wait, but wake for the next queue-time
+		 * deadline so unanswered packets never wait longer. */
+		int wait = timeout_ms;
+		uint64_t now = ipr_now_mono();
+		if (timeout_ms >= 0) {
+			uint64_t el = (now - start) / 1000000ull;
+			if (el >= (uint64_t)timeout_ms)
+				return 0;
+			wait = timeout_ms - (int)el;
+		}
+		if (held && q->held.head != IPR_NONE) {
+			uint64_t dl = q->held.deadline[q->held.head];
+			int ms = dl > now ? (int)((dl - now) / 1000000ull) + 1 : 0;
+			if (wait < 0 || ms < wait)
+				wait = ms;
+		}
+		int r = wait_readable(q, wait);
+		if (r < 0)
+			return ipr_err(-r);
+	}
+}
+
+/* Read what is still queued and answer it, then answer what the program
+ * holds: used at close, after the rules are gone, so nothing is lost when
+ * the socket (and with it the kernel queue) goes. */
+int ipr_nfq_drain(struct ipr_queue *q, bool accept)
+{
+	uint32_t v = accept ? NF_ACCEPT : NF_DROP;
+	struct tx t;
+	tx_init(&t, q);
+	for (;;) {
+		ssize_t n = recv(q->fd, q->rxbuf, IPR_BATCH_SLOT, MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR || errno == ENOBUFS)
+				continue;
+			break;
+		}
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)q->rxbuf;
+		int len = (int)n;
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) |
+						NFQNL_MSG_PACKET))
+				continue;
+			const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+			struct rxmeta m;
+			memset(&m, 0, sizeof(m));
+			parse_queue_msg(nlh, &m);
+			tx_add(&t, ntohs(nfg->res_id), v, m.id, NULL, 0);
+		}
+		tx_flush(&t);
+	}
+	while (q->held.cap && q->held.head != IPR_NONE)
+		held_answer(q, &t, q->held.head, v, NULL, 0);
+	return tx_flush(&t);
+}
+
+void ipr_nfq_close(struct ipr_queue *q)
+{
+	if (q->fd >= 0)
+		close(q->fd);
+	q->fd = -1;
+	ipr_held_free(&q->held);
+}
