@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* filter_kprog.c - a compiled filter to the kernel program of one hook
+ * (lib/filter.h): fold the hook's constants, push negations down to guarded
+ * tests, and lay the and/or tree out as chains of rules. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter_ast.h"
+
+/*
+ * The intermediate tree: n-ary AND / OR over single kernel tests, with
+ * negations already pushed to the leaves (negation normal form) and
+ * constants folded away.  Every node has one parent, so a sub-expression
+ * used twice (a ternary's condition) is built twice; a budget keeps such
+ * doubling from running away.
+ */
+enum { KX_TEST, KX_AND, KX_OR };
+#define K_ERR   (-1)
+#define K_TRUE  (-2)
+#define K_FALSE (-3)
+
+/* Far beyond what fits in IPR_KPROG_MAX_TESTS anyway. */
+#define KX_MAX_NODES (4 * IPR_KPROG_MAX_TESTS)
+#define KX_MAX_STEPS (1u << 20)
+/* Copy a rule's common tests into each alternative of an "or" rather than
+ * jump to a chain of its own while the copies stay this small. */
+#define DISTRIBUTE_MAX 16
+
+struct kx {
+	uint8_t type;
+	int32_t child, next;
+	struct ipr_ktest t;
+};
+
+struct rrec {
+	uint32_t chain, first, ntests;
+	int32_t jump;
+};
+
+struct kb {
+	const ipr_filter *f;
+	enum ipr_hook hook;
+	int err;
+	unsigned steps;
+	struct kx *x;
+	uint32_t n, cap;
+	/* compile: the tests every rule emitted now starts with */
+	int32_t *stack;
+	uint32_t top, scap;
+	struct ipr_ktest *tests;
+	uint32_t ntests, tcap;
+	struct rrec *rules;
+	uint32_t nrules, rcap;
+	uint32_t nchains;
+};
+
+static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+	uint32_t c = *cap ? *cap : 16;
+	void *np;
+
+	if (need <= *cap)
+		return true;
+	while (c < need)
+		c *= 2;
+	np = realloc(*p, (size_t)c * elem);
+	if (!np)
+		return false;
+	*p = np;
+	*cap = c;
+	return true;
+}
+
+static int32_t kb_fail(struct kb *b, int err)
+{
+	if (!b->err)
+		b->err = err;
+	return K_ERR;
+}
+
+static int32_t kx_new(struct kb *b, uint8_t type)
+{
+	if (b->n >= KX_MAX_NODES)
+		return kb_fail(b, -E2BIG);
+	if (!grow((void **)&b->x, &b->cap, b->n + 1, sizeof(*b->x)))
+		return kb_fail(b, -ENOMEM);
+	memset(&b->x[b->n], 0, sizeof(b->x[0]));
+	b->x[b->n].type = type;
+	b->x[b->n].child = K_ERR;
+	b->x[b->n].next = K_ERR;
+	return (int32_t)b->n++;
+}
+
+static int32_t kx_test(struct kb *b, uint8_t kind, uint8_t op, uint8_t len,
+		       uint16_t offset, const uint8_t *value)
+{
+	int32_t i = kx_new(b, KX_TEST);
+
+	if (i < 0)
+		return i;
+	b->x[i].t.kind = kind;
+	b->x[i].t.op = op;
+	b->x[i].t.len = len;
+	b->x[i].t.offset = offset;
+	memcpy(b->x[i].t.value, value, len);
+	return i;
+}
+
+/* An AND or OR being built: absorbing constants end it, neutral ones
+ * vanish, and a child of the same type is spliced in. */
+struct junct {
+	uint8_t type;
+	int32_t head, tail;
+	int32_t done; /* 0 while open, else K_TRUE / K_FALSE / K_ERR */
+};
+
+static void j_init(struct junct *j, uint8_t type)
+{
+	j->type = type;
+	j->head = j->tail = K_ERR;
+	j->done = 0;
+}
+
+static void j_add(struct kb *b, struct junct *j, int32_t c)
+{
+	int32_t absorb = j->type == KX_AND ? K_FALSE : K_TRUE;
+	int32_t head = c, last = c;
+
+	if (j->done)
+		return;
+	if (c == K_ERR || c == absorb) {
+		j->done = c;
+		return;
+	}
+	if (c < 0)
+		return; /* the neutral constant */
+	if (b->x[c].type == j->type) {
+		head = b->x[c].child;
+		for (last = head; b->x[last].next != K_ERR;)
+			last = b->x[last].next;
+	}
+	if (j->tail == K_ERR)
+		j->head = head;
+	else
+		b->x[j->tail].next = head;
+	j->tail = last;
+}
+
+static int32_t j_end(struct kb *b, struct junct *j)
+{
+	int32_t n;
+
+	if (j->done)
+		return j->done;
+	if (j->head == K_ERR)
+		return j->type == KX_AND ? K_TRUE : K_FALSE;
+	if (j->head == j->tail)
+		return j->head;
+	n = kx_new(b, j->type);
+	if (n >= 0)
+		b->x[n].child = j->head;
+	return n;
+}
+
+static int32_t konst(bool v)
+{
+	return v ? K_TRUE : K_FALSE;
+}
+
+static uint8_t kop_not(uint8_t op)
+{
+	switch (op) {
+	case IPR_KOP_EQ: return IPR_KOP_NEQ;
+	case IPR_KOP_NEQ: return IPR_KOP_EQ;
+	case IPR_KOP_LT: return IPR_KOP_GTE;
+	case IPR_KOP_GTE: return IPR_KOP_LT;
+	case IPR_KOP_GT: return IPR_KOP_LTE;
+	default: return IPR_KOP_GT;
+	}
+}
+
+/* Add the field's guards (ip version, transport protocol) to @j, as they
+ * are (@negate false) or each negated. */
+static void add_guards(struct kb *b, struct junct *j,
+		       const struct ipr_field *fd, bool negate)
+{
+	uint8_t op = negate ? IPR_KOP_NEQ : IPR_KOP_EQ;
+
+	if (fd->nfproto)
+		j_add(b, j, kx_test(b, IPR_KT_NFPROTO, op, 1, 0, &fd->nfproto));
+	if (fd->l4proto)
+		j_add(b, j, kx_test(b, IPR_KT_L4PROTO, op, 1, 0, &fd->l4proto));
+}
+
+/*
+ * One test of the filter, negated or not.  A header the packet lacks makes
+ * the test false, so
+ *   field op v       ->  guards and load(op v)
+ *   not field op v   ->  (not guard1) or ... or (guards and load(!op v))
+ * and a load that fails (a later fragment) fails both forms, which is what
+ * filter_eval.c does too.
+ */
+static int32_t leaf(struct kb *b, const struct ipr_fnode *nd, bool neg)
+{
+	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
+	struct junct j, g;
+	uint8_t kind;
+
+	if (fd->user_only)
+		return K_TRUE; /* the kernel lets it by, user space decides */
+	switch (fd->kind) {
+	case IPR_FK_CONST:
+		return konst((fd->arg != 0) != neg);
+	case IPR_FK_DIR:
+		return konst(((fd->arg != 0) == (b->hook != IPR_HOOK_IN)) != neg);
+	case IPR_FK_PROTO:
+		j_init(&j, neg ? KX_OR : KX_AND);
+		add_guards(b, &j, fd, neg);
+		return j_end(b, &j);
+	case IPR_FK_IFIDX:
+		kind = b->hook == IPR_HOOK_IN ? IPR_KT_IIF : IPR_KT_OIF;
+		break;
+	case IPR_FK_NET:
+		kind = IPR_KT_NET;
+		break;
+	default:
+		kind = IPR_KT_TRANSPORT;
+		break;
+	}
+	j_init(&g, KX_AND);
+	add_guards(b, &g, fd, false);
+	j_add(b, &g, kx_test(b, kind, neg ? kop_not(nd->op) : nd->op,
+			     fd->width, fd->offset, nd->value));
+	if (!neg)
+		return j_end(b, &g);
+	j_init(&j, KX_OR);
+	add_guards(b, &j, fd, true);
+	j_add(b, &j, j_end(b, &g));
+	return j_end(b, &j);
+}
+
+/* Node @i of the filter (negated if @neg) in negation normal form, with
+ * the hook's constants folded. */
+static int32_t nnf(struct kb *b, int32_t i, bool neg)
+{
+	const struct ipr_fnode *nd = &b->f->nodes[i];
+	struct junct j, a;
+	int32_t c, x, y;
+
+	if (b->err)
+		return K_ERR;
+	if (++b->steps > KX_MAX_STEPS)
+		return kb_fail(b, -E2BIG);
+	switch (nd->type) {
+	case IPR_FN_TRUE:
+		return konst(!neg);
+	case IPR_FN_FALSE:
+		return konst(neg);
+	case IPR_FN_NOT:
+		return nnf(b, nd->child, !neg);
+	case IPR_FN_AND:
+	case IPR_FN_OR:
+		j_init(&j, (nd->type == IPR_FN_AND) != neg ? KX_AND : KX_OR);
+		for (c = nd->child; c != IPR_FN_NONE && !j.done;
+		     c = b->f->nodes[c].next)
+			j_add(b, &j, nnf(b, c, neg));
+		return j_end(b, &j);
+	case IPR_FN_TERN:
+		/* (c ? x : y) is (c and x) or (not c and y); negated,
+		 * (not c or not x) and (c or not y). */
+		c = nd->child;
+		x = b->f->nodes[c].next;
+		y = b->f->nodes[x].next;
+		j_init(&j, neg ? KX_AND : KX_OR);
+		j_init(&a, neg ? KX_OR : KX_AND);
+		j_add(b, &a, nnf(b, c, neg));
+		if (!a.done)
+			j_add(b, &a, nnf(b, x, neg));
+		j_add(b, &j, j_end(b, &a));
+		j_init(&a, neg ? KX_OR : KX_AND);
+		j_add(b, &a, nnf(b, c, !neg));
+		if (!a.done)
+			j_add(b, &a, nnf(b, y, neg));
+		j_add(b, &j, j_end(b, &a));
+		return j_end(b, &j);
+	case IPR_FN_TEST:
+		return leaf(b, nd, neg);
+	}
+	return kb_fail(b, -EINVAL);
+}
+
+static bool same_load(const struct ipr_ktest *a, const struct ipr_ktest *c)
+{
+	return a->kind == c->kind && a->len == c->len && a->offset == c->offset;
+}
+
+/* Append a rule made of the tests on the stack from @base, dropping
+ * repeats; a rule that can never hold ("tcp and udp") is not emitted. */
+static void emit(struct kb *b, uint32_t chain, uint32_t base, int32_t jump)
+{
+	uint32_t first = b->ntests;
+
+	for (uint32_t s = base; s < b->top; s++) {
+		const struct ipr_ktest *t = &b->x[b->stack[s]].t;
+		bool dup = false;
+
+		for (uint32_t k = first; k < b->ntests; k++) {
+			const struct ipr_ktest *u = &b->tests[k];
+			bool eqv;
+
+			if (!same_load(t, u))
+				continue;
+			eqv = !memcmp(t->value, u->value, t->len);
+			if (t->op == u->op && eqv) {
+				dup = true;
+				break;
+			}
+			if ((t->op == IPR_KOP_EQ && u->op == IPR_KOP_EQ && !eqv) ||
+			    (eqv && t->op == kop_not(u->op) &&
+			     (t->op == IPR_KOP_EQ || t->op == IPR_KOP_NEQ))) {
+				b->ntests = first;
+				return;
+			}
+		}
+		if (dup)
+			continue;
+		if (b->ntests >= IPR_KPROG_MAX_TESTS) {
+			kb_fail(b, -E2BIG);
+			return;
+		}
+		if (!grow((void **)&b->tests, &b->tcap, b->ntests + 1,
+			  sizeof(*b->tests))) {
+			kb_fail(b, -ENOMEM);
+			return;
+		}
+		b->tests[b->ntests++] = *t;
+	}
+	/* "x != a" says nothing more next to "x == b" */
+	uint32_t kept = first;
+	for (uint32_t k = first; k < b->ntests; k++) {
+		bool implied = false;
+
+		for (uint32_t q = first; q < b->ntests; q++)
+			if (b->tests[k].op == IPR_KOP_NEQ &&
+			    b->tests[q].op == IPR_KOP_EQ &&
+			    same_load(&b->tests[k], &b->tests[q]))
+				implied = true;
+		if (!implied)
+			b->tests[kept++] = b->tests[k];
+	}
+	b->ntests = kept;
+	if (b->nrules >= IPR_KPROG_MAX_TESTS + IPR_KPROG_MAX_CHAINS) {
+		kb_fail(b, -E2BIG);
+		return;
+	}
+	if (!grow((void **)&b->rules, &b->rcap, b->nrules + 1,
+		  sizeof(*b->rules))) {
+		kb_fail(b, -ENOMEM);
+		return;
+	}
+	b->rules[b->nrules++] = (struct rrec){ chain, first,
+					       b->ntests - first, jump };
+}
+
+static bool push(struct kb *b, int32_t t)
+{
+	if (!grow((void **)&b->stack, &b->scap, b->top + 1, sizeof(*b->stack))) {
+		kb_fail(b, -ENOMEM);
+		return false;
+	}
+	b->stack[b->top++] = t;
+	return true;
+}
+
+static int32_t new_chain(struct kb *b)
+{
+	if (b->nchains >= IPR_KPROG_MAX_CHAINS)
+		return kb_fail(b, -E2BIG);
+	return (int32_t)b->nchains++;
+}
+
+/*
+ * Append to @chain the rules that take @jump when @e holds, each rule
+ * starting with the tests on the stack from @base.  A conjunction of tests
+ * is one rule; "a or b" is the rules of a, then those of b; "a and b"
+ * where a is itself an "or" takes a's rules to a new chain that holds b.
+ */
+static void compile(struct kb *b, int32_t e, uint32_t chain, int32_t jump,
+		    uint32_t base)
+{
+	uint32_t saved = b->top, plen = b->top - base, n = 0;
+	int32_t c, last = K_ERR, cur;
+
+	if (b->err || e == K_FALSE)
+		return;
+	if (e == K_TRUE) {
+		emit(b, chain, base, jump);
+		return;
+	}
+	switch (b->x[e].type) {
+	case KX_TEST:
+		if (push(b, e))
+			emit(b, chain, base, jump);
+		break;
+	case KX_AND:
+		/* After folding, the children are tests and "or"s. */
+		for (c = b->x[e].child; c != K_ERR; c = b->x[c].next) {
+			if (b->x[c].type == KX_TEST) {
+				if (!push(b, c))
+					return;
+			} else {
+				last = c;
+			}
+		}
+		if (last == K_ERR) {
+			emit(b, chain, base, jump);
+			break;
+		}
+		cur = (int32_t)chain;
+		for (c = b->x[e].child; c != last && !b->err; c = b->x[c].next) {
+			int32_t next;
+
+			if (b->x[c].type == KX_TEST)
+				continue;
+			next = new_chain(b);
+			if (next < 0)
+				break;
+			compile(b, c, (uint32_t)cur, next, base);
+			/* the tests so far gate the first chain only */
+			base = b->top;
+			cur = next;
+		}
+		compile(b, last, (uint32_t)cur, jump, base);
+		break;
+	case KX_OR:
+		for (c = b->x[e].child; c != K_ERR; c = b->x[c].next)
+			n++;
+		if (plen && (n - 1) * plen > DISTRIBUTE_MAX) {
+			int32_t next = new_chain(b);
+
+			if (next < 0)
+				break;
+			emit(b, chain, base, next);
+			chain = (uint32_t)next;
+			base = b->top;
+		}
+		for (c = b->x[e].child; c != K_ERR && !b->err; c = b->x[c].next)
+			compile(b, c, chain, jump, base);
+		break;
+	}
+	b->top = saved;
+}
+
+/* Post-order walk of the jumps from chain @k: every chain gets its place
+ * after all the chains it jumps to.  The compiler only makes acyclic jump
+ * graphs; @state 1 (on the path) catches a mistake rather than loop. */
+static int order_chains(const struct kb *b, uint32_t k, uint8_t *state,
+			uint32_t *post, uint32_t *npost)
+{
+	state[k] = 1;
+	for (uint32_t r = 0; r < b->nrules; r++) {
+		const struct rrec *rr = &b->rules[r];
+
+		if (rr->chain != k || rr->jump < 0)
+			continue;
+		if (state[rr->jump] == 1)
+			return -ELOOP;
+		if (!state[rr->jump] &&
+		    order_chains(b, (uint32_t)rr->jump, state, post, npost))
+			return -ELOOP;
+	}
+	state[k] = 2;
+	post[(*npost)++] = k;
+	return 0;
+}
+
+/*
+ * A jump to a chain left empty (all its rules could never hold) is a no-op
+ * and goes away, which may empty more chains; chains nothing reaches go
+ * away too.  The rest are numbered so that jumps only go forwards, which
+ * makes it plain that the kernel can never loop.
+ */
+static int layout(struct kb *b, struct ipr_kprog *prog)
+{
+	uint32_t nc = b->nchains, k, r, t, npost = 0;
+	uint32_t *count = calloc(nc, sizeof(*count));
+	int32_t *renum = calloc(nc, sizeof(*renum));
+	uint32_t *post = calloc(nc, sizeof(*post));
+	uint8_t *state = calloc(nc, sizeof(*state));
+	bool changed = true;
+	int err = -ENOMEM;
+
+	if (!count || !renum || !post || !state)
+		goto out;
+	for (r = 0; r < b->nrules; r++)
+		count[b->rules[r].chain]++;
+	while (changed) {
+		changed = false;
+		for (r = 0; r < b->nrules; r++) {
+			struct rrec *rr = &b->rules[r];
+
+			if (rr->chain != UINT32_MAX && rr->jump >= 0 &&
+			    !count[rr->jump]) {
+				count[rr->chain]--;
+				rr->chain = UINT32_MAX; /* dropped */
+				changed = true;
+			}
+		}
+	}
+	memset(prog, 0, sizeof(*prog));
+	err = 0;
+	if (!count[0])
+		goto out; /* nothing can match on this hook */
+	err = order_chains(b, 0, state, post, &npost);
+	if (err)
+		goto out;
+	for (k = 0; k < nc; k++)
+		renum[k] = -1;
+	for (k = 0; k < npost; k++)
+		renum[post[npost - 1 - k]] = (int32_t)k;
+	prog->nchains = npost;
+	prog->chains = calloc(prog->nchains, sizeof(*prog->chains));
+	prog->rules = calloc(b->nrules, sizeof(*prog->rules));
+	prog->tests = calloc(b->ntests ? b->ntests : 1, sizeof(*prog->tests));
+	if (!prog->chains || !prog->rules || !prog->tests) {
+		ipr_kprog_free(prog);
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t o = 0; o < npost; o++) {
+		struct ipr_kchain *ch = &prog->chains[o];
+
+		k = post[npost - 1 - o];
+		ch->first_rule = prog->nrules;
+		for (r = 0; r < b->nrules; r++) {
+			const struct rrec *rr = &b->rules[r];
+			struct ipr_krule *out;
+
+			if (rr->chain != k)
+				continue;
+			out = &prog->rules[prog->nrules++];
+			out->first_test = prog->ntests;
+			out->ntests = rr->ntests;
+			out->jump = rr->jump >= 0 ? renum[rr->jump]
+						  : IPR_KRULE_ACTION;
+			for (t = 0; t < rr->ntests; t++)
+				prog->tests[prog->ntests++] =
+					b->tests[rr->first + t];
+			ch->nrules++;
+		}
+	}
+out:
+	free(count);
+	free(renum);
+	free(post);
+	free(state);
+	return err;
+}
+
+int ipr_kprog_build(const ipr_filter *f, enum ipr_hook hook,
+		    struct ipr_kprog *prog)
+{
+	struct kb b;
+	int32_t root;
+	int err;
+
+	if (!prog)
+		return -EINVAL;
+	memset(prog, 0, sizeof(*prog));
+	if (!f || (unsigned)hook >= IPR_HOOK_COUNT)
+		return -EINVAL;
+	memset(&b, 0, sizeof(b));
+	b.f = f;
+	b.hook = hook;
+	root = nnf(&b, f->root, false);
+	if (!b.err && root != K_FALSE) {
+		b.nchains = 1;
+		compile(&b, root, 0, IPR_KRULE_ACTION, 0);
+	}
+	err = b.err;
+	if (!err && b.nchains)
+		err = layout(&b, prog);
+	free(b.x);
+	free(b.stack);
+	free(b.tests);
+	free(b.rules);
+	if (err)
+		errno = -err;
+	return err;
+}
+
+void ipr_kprog_free(struct ipr_kprog *prog)
+{
+	if (!prog)
+		return;
+	free(prog->tests);
+	free(prog->rules);
+	free(prog->chains);
+	memset(prog, 0, sizeof(*prog));
+}

@@ -1,0 +1,733 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* filter_parse.c - the WinDivert filter language: field table, tokenizer and
+ * recursive-descent parser into the tree of filter_ast.h; compile and free. */
+#ifndef IPR_API
+#define IPR_API __attribute__((visibility("default")))
+#endif
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter_ast.h"
+
+/*
+ * Every field the language knows.  Guards (nfproto, l4proto) say which
+ * packets have the field at all: a test on a packet without it is false
+ * and its negation true; a field that the packet should have but whose
+ * bytes cannot be read (a later fragment, a cut header) fails both ways.
+ */
+#define BOOL_FIELD(n, k, nf, l4, a)                                         \
+	{ .name = (n), .kind = (k), .vtype = IPR_VT_BOOL,                   \
+	  .layers = IPR_LAYERS_NETWORK, .nfproto = (nf), .l4proto = (l4),   \
+	  .arg = (a) }
+#define VALUE_FIELD(n, k, vt, w, nf, l4, off)                               \
+	{ .name = (n), .kind = (k), .vtype = (vt), .width = (w),            \
+	  .layers = IPR_LAYERS_NETWORK, .nfproto = (nf), .l4proto = (l4),   \
+	  .offset = (off) }
+
+const struct ipr_field ipr_filter_fields[] = {
+	BOOL_FIELD("true", IPR_FK_CONST, 0, 0, 1),
+	BOOL_FIELD("false", IPR_FK_CONST, 0, 0, 0),
+	BOOL_FIELD("inbound", IPR_FK_DIR, 0, 0, 0),
+	BOOL_FIELD("outbound", IPR_FK_DIR, 0, 0, 1),
+	BOOL_FIELD("ip", IPR_FK_PROTO, 2, 0, 0),
+	BOOL_FIELD("ipv6", IPR_FK_PROTO, 10, 0, 0),
+	BOOL_FIELD("tcp", IPR_FK_PROTO, 0, 6, 0),
+	BOOL_FIELD("udp", IPR_FK_PROTO, 0, 17, 0),
+	BOOL_FIELD("icmp", IPR_FK_PROTO, 2, 1, 0),
+	BOOL_FIELD("icmpv6", IPR_FK_PROTO, 10, 58, 0),
+	VALUE_FIELD("ifIdx", IPR_FK_IFIDX, IPR_VT_NUM, 4, 0, 0, 0),
+	VALUE_FIELD("ip.SrcAddr", IPR_FK_NET, IPR_VT_IPV4, 4, 2, 0, 12),
+	VALUE_FIELD("ip.DstAddr", IPR_FK_NET, IPR_VT_IPV4, 4, 2, 0, 16),
+	VALUE_FIELD("ipv6.SrcAddr", IPR_FK_NET, IPR_VT_IPV6, 16, 10, 0, 8),
+	VALUE_FIELD("ipv6.DstAddr", IPR_FK_NET, IPR_VT_IPV6, 16, 10, 0, 24),
+	VALUE_FIELD("tcp.SrcPort", IPR_FK_TRANSPORT, IPR_VT_NUM, 2, 0, 6, 0),
+	VALUE_FIELD("tcp.DstPort", IPR_FK_TRANSPORT, IPR_VT_NUM, 2, 0, 6, 2),
+	VALUE_FIELD("udp.SrcPort", IPR_FK_TRANSPORT, IPR_VT_NUM, 2, 0, 17, 0),
+	VALUE_FIELD("udp.DstPort", IPR_FK_TRANSPORT, IPR_VT_NUM, 2, 0, 17, 2),
+};
+const unsigned ipr_filter_nfields =
+	sizeof(ipr_filter_fields) / sizeof(ipr_filter_fields[0]);
+_Static_assert(sizeof(ipr_filter_fields) / sizeof(ipr_filter_fields[0]) <= 256,
+	       "ipr_fnode.field is one byte");
+
+static const struct {
+	const char *name;
+	uint64_t value;
+} macros[] = {
+	{ "TRUE", 1 }, { "FALSE", 0 }, { "TCP", 6 }, { "UDP", 17 },
+	{ "ICMP", 1 }, { "ICMPV6", 58 },
+};
+
+enum tok_type {
+	T_END, T_LPAREN, T_RPAREN, T_QUEST, T_COLON, T_AND, T_OR, T_NOT,
+	T_OP, T_IDENT, T_BAD,
+};
+
+struct tok {
+	enum tok_type type;
+	uint8_t op;      /* T_OP: enum ipr_kop */
+	size_t pos, len;
+};
+
+struct parser {
+	const char *s;
+	size_t len, pos;
+	enum ipr_layer layer;
+	int depth;
+	int in_then;     /* inside the first branch of a ternary */
+	struct ipr_fnode *nodes;
+	uint32_t n, cap;
+	/* first error wins: later ones are consequences */
+	const char *err_msg;
+	size_t err_pos;
+	int err_code;
+};
+
+static int32_t fail(struct parser *p, size_t pos, const char *msg)
+{
+	if (!p->err_msg) {
+		p->err_msg = msg;
+		p->err_pos = pos;
+		p->err_code = -EINVAL;
+	}
+	return IPR_FN_NONE;
+}
+
+static bool is_ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool is_ident_char(char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+static void skip_space(struct parser *p)
+{
+	while (p->pos < p->len && (p->s[p->pos] == ' ' || p->s[p->pos] == '\t' ||
+				   p->s[p->pos] == '\n' || p->s[p->pos] == '\r' ||
+				   p->s[p->pos] == '\f' || p->s[p->pos] == '\v'))
+		p->pos++;
+}
+
+/* The token at the current position, without consuming it. */
+static struct tok peek(struct parser *p)
+{
+	struct tok t = { T_BAD, 0, 0, 1 };
+	const char *s = p->s;
+	size_t i;
+
+	skip_space(p);
+	i = p->pos;
+	t.pos = i;
+	if (i >= p->len) {
+		t.type = T_END;
+		t.len = 0;
+		return t;
+	}
+	char c = s[i], d = i + 1 < p->len ? s[i + 1] : '\0';
+	switch (c) {
+	case '(': t.type = T_LPAREN; return t;
+	case ')': t.type = T_RPAREN; return t;
+	case '?': t.type = T_QUEST; return t;
+	case ':': t.type = T_COLON; return t;
+	case '&':
+		if (d == '&') {
+			t.type = T_AND;
+			t.len = 2;
+		}
+		return t;
+	case '|':
+		if (d == '|') {
+			t.type = T_OR;
+			t.len = 2;
+		}
+		return t;
+	case '!':
+		if (d == '=') {
+			t.type = T_OP;
+			t.op = IPR_KOP_NEQ;
+			t.len = 2;
+		} else {
+			t.type = T_NOT;
+		}
+		return t;
+	case '=':
+		t.type = T_OP;
+		t.op = IPR_KOP_EQ;
+		t.len = d == '=' ? 2 : 1;
+		return t;
+	case '<':
+	case '>':
+		t.type = T_OP;
+		t.op = c == '<' ? (d == '=' ? IPR_KOP_LTE : IPR_KOP_LT)
+				: (d == '=' ? IPR_KOP_GTE : IPR_KOP_GT);
+		t.len = d == '=' ? 2 : 1;
+		return t;
+	default:
+		break;
+	}
+	if (!is_ident_start(c))
+		return t;
+	/* Field names carry dots ("tcp.DstPort"). */
+	while (i < p->len && (is_ident_char(s[i]) || s[i] == '.'))
+		i++;
+	t.len = i - t.pos;
+	t.type = T_IDENT;
+	if (t.len == 3 && !memcmp(s + t.pos, "and", 3))
+		t.type = T_AND;
+	else if (t.len == 2 && !memcmp(s + t.pos, "or", 2))
+		t.type = T_OR;
+	else if (t.len == 3 && !memcmp(s + t.pos, "not", 3))
+		t.type = T_NOT;
+	return t;
+}
+
+static void consume(struct parser *p, const struct tok *t)
+{
+	p->pos = t->pos + t->len;
+}
+
+static int32_t node_new(struct parser *p, enum ipr_fnode_type type)
+{
+	if (p->n == p->cap) {
+		uint32_t cap = p->cap ? p->cap * 2 : 32;
+		struct ipr_fnode *nn = realloc(p->nodes, cap * sizeof(*nn));
+
+		if (!nn) {
+			if (!p->err_msg) {
+				p->err_msg = "out of memory";
+				p->err_pos = p->pos;
+				p->err_code = -ENOMEM;
+			}
+			return IPR_FN_NONE;
+		}
+		p->nodes = nn;
+		p->cap = cap;
+	}
+	struct ipr_fnode *nd = &p->nodes[p->n];
+	memset(nd, 0, sizeof(*nd));
+	nd->type = (uint8_t)type;
+	nd->child = IPR_FN_NONE;
+	nd->next = IPR_FN_NONE;
+	return (int32_t)p->n++;
+}
+
+static int32_t node_unary(struct parser *p, enum ipr_fnode_type type,
+			  int32_t child)
+{
+	int32_t n = node_new(p, type);
+
+	if (n == IPR_FN_NONE)
+		return n;
+	p->nodes[n].child = child;
+	p->nodes[n].user = p->nodes[child].user;
+	return n;
+}
+
+/* A parsed value before it meets its field. */
+enum vkind { V_NUM, V_IPV4, V_IPV6 };
+struct value {
+	enum vkind kind;
+	uint64_t num;
+	uint8_t be[16];
+};
+
+static bool parse_number(const char *s, size_t n, uint64_t *out, bool *range)
+{
+	uint64_t v = 0;
+	size_t i = 0;
+	unsigned base = 10;
+
+	*range = false;
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i == n)
+		return false;
+	for (; i < n; i++) {
+		unsigned d;
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (base == 16 && c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else if (base == 16 && c >= 'A' && c <= 'F')
+			d = (unsigned)(c - 'A' + 10);
+		else
+			return false;
+		if (v > (UINT64_MAX - d) / base)
+			*range = true;
+		v = v * base + d;
+	}
+	*out = v;
+	return true;
+}
+
+/* Read [start, end) as a number, a dotted quad or IPv6 text; on failure
+ * *msg says why. */
+static bool scan_value(const char *s, size_t start, size_t end,
+		       struct value *v, const char **msg)
+{
+	char buf[IPR_ADDRSTRLEN + 8];
+	size_t n = end - start;
+	bool range;
+	uint32_t a;
+
+	memset(v, 0, sizeof(*v));
+	if (memchr(s + start, ':', n)) {
+		*msg = "bad IPv6 address";
+		if (n >= sizeof(buf))
+			return false;
+		memcpy(buf, s + start, n);
+		buf[n] = '\0';
+		v->kind = V_IPV6;
+		return ipr_ipv6_parse(buf, v->be) == 0;
+	}
+	if (memchr(s + start, '.', n)) {
+		*msg = "bad IPv4 address";
+		if (n >= sizeof(buf))
+			return false;
+		memcpy(buf, s + start, n);
+		buf[n] = '\0';
+		if (ipr_ipv4_parse(buf, &a) != 0)
+			return false;
+		memcpy(v->be, &a, 4); /* already in network order */
+		v->kind = V_IPV4;
+		return true;
+	}
+	*msg = "expected value";
+	if (!parse_number(s + start, n, &v->num, &range))
+		return false;
+	*msg = "value out of range";
+	v->kind = V_NUM;
+	return !range;
+}
+
+/* A value: a macro, a number, a dotted quad or IPv6 text.  Returns false
+ * after recording the error. */
+static bool parse_value(struct parser *p, struct value *v)
+{
+	const char *s = p->s;
+	size_t start, end, e;
+	const char *msg, *m2;
+
+	skip_space(p);
+	start = p->pos;
+	memset(v, 0, sizeof(*v));
+	if (start < p->len && is_ident_start(s[start])) {
+		end = start;
+		while (end < p->len && is_ident_char(s[end]))
+			end++;
+		for (size_t m = 0; m < sizeof(macros) / sizeof(macros[0]); m++) {
+			if (strlen(macros[m].name) == end - start &&
+			    !memcmp(macros[m].name, s + start, end - start)) {
+				v->kind = V_NUM;
+				v->num = macros[m].value;
+				p->pos = end;
+				return true;
+			}
+		}
+		/* else perhaps IPv6 text that starts with a letter */
+	}
+	end = start;
+	while (end < p->len && (is_hex(s[end]) || s[end] == 'x' ||
+				s[end] == 'X' || s[end] == '.' || s[end] == ':'))
+		end++;
+	if (end == start) {
+		fail(p, start, "expected value");
+		return false;
+	}
+	if (end < p->len && is_ident_char(s[end]))
+		msg = "expected value";
+	else if (scan_value(s, start, end, v, &msg))
+		goto done;
+	/* In "(c ? f == 80:false)" or "(c ? f == ::1:x)" the ternary's colon
+	 * sticks to the value: give back the last colon and what follows,
+	 * in the first branch of a ternary (only there can a colon follow). */
+	for (e = end; p->in_then > 0 && e > start && s[e - 1] != ':';)
+		e--;
+	if (p->in_then > 0 && e > start + 1 &&
+	    scan_value(s, start, e - 1, v, &m2)) {
+		end = e - 1;
+		goto done;
+	}
+	fail(p, start, msg);
+	return false;
+done:
+	p->pos = end;
+	return true;
+}
+
+static void put_be(uint8_t *dst, unsigned width, uint64_t num)
+{
+	memset(dst, 0, width);
+	for (unsigned i = 0; i < width && i < 8; i++)
+		dst[width - 1 - i] = (uint8_t)(num >> (8 * i));
+}
+
+/* Check the value against the field and store it big-endian. */
+static bool value_for_field(struct parser *p, size_t pos,
+			    const struct ipr_field *fd, const struct value *v,
+			    uint8_t out[16])
+{
+	switch (fd->vtype) {
+	case IPR_VT_BOOL:
+	case IPR_VT_NUM:
+		if (v->kind != V_NUM) {
+			fail(p, pos, "expected number");
+			return false;
+		}
+		if (fd->vtype == IPR_VT_BOOL ? v->num > 1
+		    : fd->width < 8 && v->num >> (8 * fd->width)) {
+			fail(p, pos, "value out of range");
+			return false;
+		}
+		if (fd->vtype == IPR_VT_BOOL)
+			out[0] = (uint8_t)v->num;
+		else
+			put_be(out, fd->width, v->num);
+		return true;
+	case IPR_VT_IPV4:
+		if (v->kind == V_IPV6) {
+			fail(p, pos, "IPv6 value for an IPv4 field");
+			return false;
+		}
+		if (v->kind == V_NUM) {
+			if (v->num > UINT32_MAX) {
+				fail(p, pos, "value out of range");
+				return false;
+			}
+			put_be(out, 4, v->num);
+		} else {
+			memcpy(out, v->be, 4);
+		}
+		return true;
+	case IPR_VT_IPV6:
+		if (v->kind == V_IPV4) {
+			fail(p, pos, "IPv4 value for an IPv6 field");
+			return false;
+		}
+		if (v->kind == V_NUM)
+			put_be(out, 16, v->num);
+		else
+			memcpy(out, v->be, 16);
+		return true;
+	}
+	fail(p, pos, "bad field");
+	return false;
+}
+
+static bool kop_holds(uint8_t op, unsigned a, unsigned b)
+{
+	switch (op) {
+	case IPR_KOP_EQ: return a == b;
+	case IPR_KOP_NEQ: return a != b;
+	case IPR_KOP_LT: return a < b;
+	case IPR_KOP_LTE: return a <= b;
+	case IPR_KOP_GT: return a > b;
+	default: return a >= b;
+	}
+}
+
+/* A boolean field is true or false, so "tcp == 0" is "not tcp" and
+ * "tcp >= 0" is "true": folding here leaves a single form for the other
+ * files.  @when0 / @when1: does the comparison hold for 0 / for 1. */
+static int32_t bool_test(struct parser *p, unsigned fi, bool when0,
+			 bool when1)
+{
+	const struct ipr_field *fd = &ipr_filter_fields[fi];
+	int32_t n;
+
+	if (when0 == when1)
+		return node_new(p, when0 ? IPR_FN_TRUE : IPR_FN_FALSE);
+	if (fd->kind == IPR_FK_CONST)
+		return node_new(p, (fd->arg != 0) == when1 ? IPR_FN_TRUE
+							   : IPR_FN_FALSE);
+	n = node_new(p, IPR_FN_TEST);
+	if (n == IPR_FN_NONE)
+		return n;
+	p->nodes[n].field = (uint8_t)fi;
+	p->nodes[n].op = IPR_KOP_NEQ;
+	p->nodes[n].user = fd->user_only;
+	return when1 ? n : node_unary(p, IPR_FN_NOT, n);
+}
+
+static int32_t parse_test(struct parser *p, const struct tok *id)
+{
+	unsigned fi;
+	const struct ipr_field *fd = NULL;
+	struct tok t;
+	struct value v;
+	uint8_t be[16] = { 0 };
+	uint8_t op = IPR_KOP_NEQ;
+	size_t vpos;
+	int32_t n;
+
+	for (fi = 0; fi < ipr_filter_nfields; fi++) {
+		const char *nm = ipr_filter_fields[fi].name;
+
+		if (strlen(nm) == id->len && !memcmp(nm, p->s + id->pos, id->len)) {
+			fd = &ipr_filter_fields[fi];
+			break;
+		}
+	}
+	if (!fd)
+		return fail(p, id->pos, "unknown field");
+	if (!(fd->layers & (1u << p->layer)))
+		return fail(p, id->pos, "field not valid for this layer");
+	consume(p, id);
+	t = peek(p);
+	if (t.type == T_OP) {
+		consume(p, &t);
+		skip_space(p);
+		vpos = p->pos;
+		op = t.op;
+		if (!parse_value(p, &v) || !value_for_field(p, vpos, fd, &v, be))
+			return IPR_FN_NONE;
+	}
+	/* else a bare field: "field != 0", be is already zero */
+	if (fd->vtype == IPR_VT_BOOL)
+		return bool_test(p, fi, kop_holds(op, 0, be[0]),
+				 kop_holds(op, 1, be[0]));
+	n = node_new(p, IPR_FN_TEST);
+	if (n == IPR_FN_NONE)
+		return n;
+	p->nodes[n].field = (uint8_t)fi;
+	p->nodes[n].op = op;
+	p->nodes[n].user = fd->user_only;
+	memcpy(p->nodes[n].value, be, sizeof(be));
+	return n;
+}
+
+static int32_t parse_or(struct parser *p);
+
+static bool enter(struct parser *p, size_t pos)
+{
+	if (++p->depth > IPR_FILTER_MAX_DEPTH) {
+		fail(p, pos, "nested too deeply");
+		return false;
+	}
+	return true;
+}
+
+static int32_t parse_primary(struct parser *p)
+{
+	struct tok t = peek(p), u;
+	int32_t e, x, y, n;
+
+	switch (t.type) {
+	case T_LPAREN:
+		if (!enter(p, t.pos))
+			return IPR_FN_NONE;
+		consume(p, &t);
+		e = parse_or(p);
+		if (e == IPR_FN_NONE)
+			return e;
+		u = peek(p);
+		if (u.type == T_QUEST) {
+			consume(p, &u);
+			p->in_then++;
+			x = parse_or(p);
+			p->in_then--;
+			if (x == IPR_FN_NONE)
+				return x;
+			u = peek(p);
+			if (u.type != T_COLON)
+				return fail(p, u.pos, "expected ':'");
+			consume(p, &u);
+			y = parse_or(p);
+			if (y == IPR_FN_NONE)
+				return y;
+			n = node_new(p, IPR_FN_TERN);
+			if (n == IPR_FN_NONE)
+				return n;
+			p->nodes[n].child = e;
+			p->nodes[e].next = x;
+			p->nodes[x].next = y;
+			p->nodes[n].user = p->nodes[e].user || p->nodes[x].user ||
+					   p->nodes[y].user;
+			e = n;
+			u = peek(p);
+		}
+		if (u.type == T_END)
+			return fail(p, t.pos, "unbalanced parenthesis");
+		if (u.type != T_RPAREN)
+			return fail(p, u.pos, "unexpected token");
+		consume(p, &u);
+		p->depth--;
+		return e;
+	case T_IDENT:
+		return parse_test(p, &t);
+	case T_RPAREN:
+	case T_END:
+		return fail(p, t.pos, "expected field");
+	default:
+		return fail(p, t.pos, "unexpected token");
+	}
+}
+
+static int32_t parse_unary(struct parser *p)
+{
+	struct tok t = peek(p);
+	int32_t c;
+
+	if (t.type != T_NOT)
+		return parse_primary(p);
+	if (!enter(p, t.pos))
+		return IPR_FN_NONE;
+	consume(p, &t);
+	c = parse_unary(p);
+	if (c == IPR_FN_NONE)
+		return c;
+	p->depth--;
+	return node_unary(p, IPR_FN_NOT, c);
+}
+
+/* "a op b op c ..." as one n-ary node; an operand that is itself the same
+ * operator (from parentheses) is spliced in. */
+static int32_t parse_junction(struct parser *p, enum tok_type tt,
+			      enum ipr_fnode_type type,
+			      int32_t (*operand)(struct parser *))
+{
+	int32_t first = operand(p), n, tail = IPR_FN_NONE;
+	struct tok t;
+
+	if (first == IPR_FN_NONE)
+		return first;
+	t = peek(p);
+	if (t.type != tt)
+		return first;
+	n = node_new(p, type);
+	if (n == IPR_FN_NONE)
+		return n;
+	for (int32_t c = first;;) {
+		struct ipr_fnode *nd = &p->nodes[n];
+		int32_t head = c, last = c;
+
+		if (p->nodes[c].type == type) {
+			head = p->nodes[c].child;
+			for (last = head; p->nodes[last].next != IPR_FN_NONE;)
+				last = p->nodes[last].next;
+		}
+		if (tail == IPR_FN_NONE)
+			nd->child = head;
+		else
+			p->nodes[tail].next = head;
+		tail = last;
+		nd->user = nd->user || p->nodes[c].user;
+
+		t = peek(p);
+		if (t.type != tt)
+			break;
+		consume(p, &t);
+		c = operand(p);
+		if (c == IPR_FN_NONE)
+			return c;
+	}
+	return n;
+}
+
+static int32_t parse_and(struct parser *p)
+{
+	return parse_junction(p, T_AND, IPR_FN_AND, parse_unary);
+}
+
+static int32_t parse_or(struct parser *p)
+{
+	return parse_junction(p, T_OR, IPR_FN_OR, parse_and);
+}
+
+static void set_err(struct ipr_filter_error *err, int code, size_t pos,
+		    const char *msg)
+{
+	if (err) {
+		err->code = code;
+		err->pos = (int)pos;
+		err->msg = msg;
+	}
+}
+
+IPR_API ipr_filter *ipr_filter_compile(const char *text, enum ipr_layer layer,
+				       struct ipr_filter_error *err)
+{
+	struct parser p;
+	ipr_filter *f;
+	int32_t root;
+
+	if (!text) {
+		set_err(err, -EINVAL, 0, "no filter");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (layer != IPR_LAYER_NETWORK && layer != IPR_LAYER_NETWORK_FORWARD) {
+		set_err(err, -EINVAL, 0, "bad layer");
+		errno = EINVAL;
+		return NULL;
+	}
+	memset(&p, 0, sizeof(p));
+	p.s = text;
+	p.len = strnlen(text, IPR_FILTER_MAX_LEN + 1);
+	p.layer = layer;
+	if (p.len > IPR_FILTER_MAX_LEN) {
+		set_err(err, -EINVAL, IPR_FILTER_MAX_LEN, "filter too long");
+		errno = EINVAL;
+		return NULL;
+	}
+	root = parse_or(&p);
+	if (root != IPR_FN_NONE) {
+		struct tok t = peek(&p);
+
+		if (t.type == T_RPAREN)
+			fail(&p, t.pos, "unbalanced parenthesis");
+		else if (t.type != T_END)
+			fail(&p, t.pos, "unexpected token");
+	}
+	f = p.err_msg ? NULL : calloc(1, sizeof(*f));
+	if (!f) {
+		if (!p.err_msg) {
+			p.err_msg = "out of memory";
+			p.err_code = -ENOMEM;
+		}
+		free(p.nodes);
+		set_err(err, p.err_code, p.err_pos, p.err_msg);
+		errno = -p.err_code;
+		return NULL;
+	}
+	f->layer = layer;
+	f->root = root;
+	f->nodes = p.nodes;
+	f->nnodes = p.n;
+	f->needs_user = p.nodes[root].user;
+	set_err(err, 0, 0, "no error");
+	return f;
+}
+
+IPR_API void ipr_filter_free(ipr_filter *f)
+{
+	if (!f)
+		return;
+	free(f->nodes);
+	free(f);
+}
+
+bool ipr_filter_needs_user_check(const ipr_filter *f)
+{
+	return f && f->needs_user;
+}
+
+enum ipr_layer ipr_filter_layer(const ipr_filter *f)
+{
+	return f ? f->layer : IPR_LAYER_NETWORK;
+}
