@@ -103,6 +103,27 @@ check-sanitize: deps
 	$(Q)$(MAKE) --no-print-directory O=build-san SAN=address,undefined tests-build
 	$(Q)O=build-san tests/run $(TESTS)
 
+# libFuzzer harnesses, one per parser; FUZZ_SECONDS each (CI: a short run).
+FUZZ_SRC     := $(sort $(wildcard fuzz/*.c))
+FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(O)/fuzz/%)
+FUZZ_SECONDS ?= 30
+$(O)/fuzz/%: fuzz/%.c lib/*.c lib/*.h include/ipredir.h
+	@mkdir -p $(@D)
+	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
+		-Iinclude -Ilib -Itests -o $@ $<
+fuzz: $(FUZZ_BIN)
+	$(Q)for f in $(FUZZ_BIN); do \
+		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \
+		mkdir -p $(O)/fuzz/corpus-$$(basename $$f); \
+		if ! $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(O)/fuzz/corpus-$$(basename $$f) > $$f.log 2>&1; then \
+			tail -n 40 $$f.log; echo "fuzz: $$f FAILED"; exit 1; fi; \
+		grep -E 'stat::number_of_executed_units' $$f.log; \
+	done
+
+bench: all
+	$(Q)bench/run $(if $(QUICK),--quick) $(BENCH_ARGS)
+
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
 	install -m 0644 include/ipredir.h $(DESTDIR)$(INCDIR)/
@@ -118,4 +139,4 @@ install: all
 clean:
 	rm -rf $(O) build-san
 
-.PHONY: all tests-build deps test unit demo check-sanitize install clean
+.PHONY: all tests-build deps test unit demo check-sanitize fuzz bench install clean

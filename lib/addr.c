@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* addr.c - IPv4 and IPv6 addresses to and from text: strict parsing, and
  * the RFC 5952 canonical form for IPv6. */
-#ifndef IPR_API
-#define IPR_API __attribute__((visibility("default")))
-#endif
+#include "internal.h" /* IPR_API */
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* checksum.c - Internet checksums (RFC 1071, RFC 1624): the running sum, the
  * incremental update, and recomputing every checksum of a whole packet. */
-#ifndef IPR_API
-#define IPR_API __attribute__((visibility("default")))
-#endif
+#include "internal.h" /* IPR_API */
 
 #include <errno.h>
 #include <string.h>

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* filter_eval.c - ipr_filter_eval: run a compiled filter on one packet in
  * user space, with exactly the semantics of its kernel program. */
-#ifndef IPR_API
-#define IPR_API __attribute__((visibility("default")))
-#endif
+#include "internal.h" /* IPR_API */
 
 #include <errno.h>
 #include <string.h>

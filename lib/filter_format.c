@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* filter_format.c - ipr_filter_format: a compiled filter back to normalised
  * text (canonical names and values, and/or/not) that compiles to the same. */
-#ifndef IPR_API
-#define IPR_API __attribute__((visibility("default")))
-#endif
+#include "internal.h" /* IPR_API */
 
 #include <errno.h>
 #include <inttypes.h>

@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* filter_parse.c - the WinDivert filter language: field table, tokenizer and
  * recursive-descent parser into the tree of filter_ast.h; compile and free. */
-#ifndef IPR_API
-#define IPR_API __attribute__((visibility("default")))
-#endif
+#include "internal.h" /* IPR_API */
 
 #include <errno.h>
 #include <stdlib.h>

@@ -373,6 +373,12 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 				err = p->len > IPR_MTU_MAX ? -EMSGSIZE : -EINVAL;
 				goto out;
 			}
+			if (q->held.fl[s] & IPR_HELD_TRUNC) {
+				/* Only a prefix reached us, and writing that back
+				 * would cut the packet short. */
+				err = -EMSGSIZE;
+				goto out;
+			}
 			void *d = p->data;
 			if (q->held.fl[s] & IPR_HELD_PARTIAL) {
 				/* The checksum field holds only the pseudo-
@@ -648,6 +654,8 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 				uint8_t fl = seg ? IPR_HELD_SEG : 0;
 				if (p->addr.flags & IPR_ADDR_CSUM_PARTIAL)
 					fl |= IPR_HELD_PARTIAL;
+				if (p->addr.flags & IPR_ADDR_TRUNCATED)
+					fl |= IPR_HELD_TRUNC;
 				uint64_t dl = mono + (uint64_t)h->queue_time * 1000000ull;
 				uint32_t s = ipr_held_add(&q->held, m.id, dl, fl);
 				if (s == IPR_NONE) {

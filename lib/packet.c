@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* packet.c - ipr_packet_parse: find the IPv4/IPv6 header, the IPv6 extension
  * headers and the transport header of a packet that may be cut short. */
-#ifndef IPR_API
-#define IPR_API __attribute__((visibility("default")))
-#endif
+#include "internal.h" /* IPR_API */
 
 #include <errno.h>
 #include <string.h>

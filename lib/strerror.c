@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* strerror.c - ipr_strerror: static text for the errno values the library
  * returns, worded for what they mean here. */
-#ifndef IPR_API
-#define IPR_API __attribute__((visibility("default")))
-#endif
+#include "internal.h" /* IPR_API */
 
 #include <errno.h>
 
