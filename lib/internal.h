@@ -49,6 +49,7 @@ struct ipr_held {
 #define IPR_NONE UINT32_MAX
 #define IPR_HELD_PARTIAL 0x1 /* arrived with CSUM_PARTIAL */
 #define IPR_HELD_SEG     0x2 /* came from the segmenting queue */
+#define IPR_HELD_TRUNC   0x4 /* the program got only part of it */
 
 struct ipr_qstats {
 	uint64_t recv_packets, recv_bytes, sent_packets, dropped_verdict;

@@ -54,7 +54,11 @@ static void *work(void *arg)
 		uint64_t bytes = 0;
 		for (int i = 0; i < n; i++) {
 			bytes += pkts[i].len;
-			if (w->rewrite)
+			/* A truncated packet (bigger than a netlink message can
+			 * carry and not a GSO packet the kernel could cut) can
+			 * only be passed on as it is. */
+			if (w->rewrite &&
+			    !(pkts[i].addr.flags & IPR_ADDR_TRUNCATED))
 				pkts[i].verdict = IPR_VERDICT_REPLACE;
 		}
 		if (n && ipr_send_batch(w->h, pkts, (unsigned)n) < 0 &&
