@@ -1,0 +1,75 @@
+#!/bin/bash
+# failopen.sh - a handle that does not read: with fail-open (the default)
+# datagrams pass once its queue of 32 is full, with IPR_FLAG_FAIL_CLOSED
+# none do; a packet left unanswered past the queue time is dropped and
+# counted while later, answered ones flow.
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/lib.sh"
+skip_unless_root
+need_file "$PROGS/ipr_hold"
+topo_pair
+
+# hold_stat NAME FIELD: a field of the "stats ..." line ipr_hold prints at exit.
+hold_stat() { sed -nE "s/^stats .*[ ]$2=([0-9]+).*/\1/p" "$TMPD/$1.out" | tail -n 1; }
+
+# --- fail-open: 32 wait in the queue, the other 168 go through.
+if start_prog open "$NS_A" ipr_hold --no-read --queue-len 32 --seconds 60 'udp.DstPort == 5301'; then
+	udp_xfer fo "$NS_A" "$NS_B" "$B4" 5301 200 1200 --min 0 --idle 2 --timeout 10 -- --pps 500
+	if [ "$UDP_OK" -ge 160 ] && [ "$UDP_OK" -le 168 ]; then
+		pass fail-open "$UDP_OK of 200 arrived (32 held in the full queue)"
+	else
+		fail fail-open "want 160..168 of 200 to arrive past a full queue of 32: $XFER_MSG"
+	fi
+	bg_stop open TERM 10
+	check open.exit "ipr_hold exited with status ${BG_DONE[open]}" [ "${BG_DONE[open]}" -eq 0 ]
+	udp_case open.after fo2 "$NS_A" "$NS_B" "$B4" 5301 100 1200
+else
+	fail fail-open "ipr_hold --no-read did not start"
+fi
+
+# --- fail-closed: nothing goes through while the handle is open.
+if start_prog closed "$NS_A" ipr_hold --no-read --fail-closed --queue-len 32 --seconds 60 \
+	'udp.DstPort == 5302'; then
+	udp_xfer fc "$NS_A" "$NS_B" "$B4" 5302 200 1200 --min 0 --idle 2 --timeout 5 -- --pps 500
+	if [ "$UDP_OK" -eq 0 ]; then
+		pass fail-closed "0 of 200 arrived"
+	else
+		fail fail-closed "want 0 of 200 to arrive with IPR_FLAG_FAIL_CLOSED: $XFER_MSG"
+	fi
+	bg_stop closed TERM 10
+	check closed.exit "ipr_hold exited with status ${BG_DONE[closed]}" [ "${BG_DONE[closed]}" -eq 0 ]
+	# The kernel counted the 168 it dropped, and ipr_stats_get says so.
+	kd=$(hold_stat closed kernel_queue_dropped)
+	check closed.stats "want kernel_queue_dropped=168: $(grep '^stats' "$TMPD/closed.out")" \
+		[ "${kd:-0}" -eq 168 ]
+	# The handle is gone: traffic flows again.
+	udp_case closed.after fc2 "$NS_A" "$NS_B" "$B4" 5302 100 1200
+else
+	fail fail-closed "ipr_hold --no-read --fail-closed did not start"
+fi
+
+# --- queue time: the first 20 datagrams are read and never answered; they
+# must be dropped after 200 ms, and the later ones (answered) flow.
+if start_prog qt "$NS_A" ipr_hold --hold 20 --queue-time 200 --seconds 60 'udp.DstPort == 5303'; then
+	udp_xfer qt1 "$NS_A" "$NS_B" "$B4" 5303 20 1200 --min 0 --idle 2 --timeout 4 -- --pps 200
+	if [ "$UDP_OK" -eq 0 ]; then
+		pass held-dropped "none of the 20 unanswered datagrams arrived"
+	else
+		fail held-dropped "want 0 of the 20 unanswered datagrams: $XFER_MSG"
+	fi
+	sleep 0.3
+	udp_case later-flow qt2 "$NS_A" "$NS_B" "$B4" 5303 100 1200 -- --first 1000 --pps 500
+	bg_stop qt TERM 10
+	held=$(grep -c '^held ' "$TMPD/qt.out")
+	dt=$(hold_stat qt dropped_timeout) sp=$(hold_stat qt sent_packets)
+	if [ "${BG_DONE[qt]}" -eq 0 ] && [ "$held" -eq 20 ] && [ "${dt:--1}" -eq 20 ] &&
+		[ "${sp:--1}" -eq 100 ]; then
+		pass dropped-timeout "held=20 dropped_timeout=20 sent_packets=100"
+	else
+		fail dropped-timeout "want status 0, 20 held, dropped_timeout=20, sent_packets=100; got status ${BG_DONE[qt]}, held=$held, $(grep '^stats' "$TMPD/qt.out")"
+		dump qt
+	fi
+else
+	fail held-dropped "ipr_hold --hold 20 did not start"
+fi
+finish

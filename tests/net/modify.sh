@@ -1,0 +1,46 @@
+#!/bin/bash
+# modify.sh - packets passed on with new contents: UDP payloads XOR-ed with
+# 0x5a by ipr_modify arrive exactly so (IPv4 and IPv6, checksums right or
+# the receiver would drop them), inbound ones are left alone (the filter says
+# outbound); TCP packets written back whole keep the transfer intact.
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/lib.sh"
+skip_unless_root
+need_file "$PROGS/ipr_modify"
+topo_pair
+
+# field NAME KEY: KEY=N from the last line NAME printed.
+field() { sed -nE "s/.*(^| )$2=([0-9]+).*/\2/p" "$TMPD/$1.out" | tail -n 1; }
+
+if start_prog mod "$NS_A" ipr_modify 'udp.DstPort == 5401 and outbound'; then
+	# The receiver XORs back and checks every byte against what was sent.
+	udp_case xor4 x4 "$NS_A" "$NS_B" "$B4" 5401 500 1200 --xor 0x5a -- --pps 1000
+	udp_case xor6 x6 "$NS_A" "$NS_B" "$B6" 5401 500 1200 --xor 0x5a -- --pps 1000
+	udp_case inbound-untouched in4 "$NS_B" "$NS_A" "$A4" 5401 200 1200 -- --pps 1000
+	bg_stop mod TERM 10
+	m=$(field mod modified) e=$(field mod errors)
+	if [ "${BG_DONE[mod]}" -eq 0 ] && [ "${m:-0}" -eq 1000 ] && [ "${e:-1}" -eq 0 ]; then
+		pass modified-count "modified=1000 errors=0"
+	else
+		fail modified-count "want status 0, modified=1000 errors=0; got status ${BG_DONE[mod]}: $(tail -n 1 "$TMPD/mod.out")"
+		dump mod
+	fi
+else
+	fail start "ipr_modify did not start"
+fi
+
+if start_prog tcp "$NS_A" ipr_modify --tcp 'tcp.DstPort == 5402 or tcp.SrcPort == 5402'; then
+	tcp_case rewrite-tcp4 t4 "$NS_A" "$NS_B" "$B4" 5402 $((8 << 20)) $((8 << 20))
+	tcp_case rewrite-tcp6 t6 "$NS_A" "$NS_B" "$B6" 5402 $((8 << 20)) $((8 << 20))
+	bg_stop tcp TERM 10
+	m=$(field tcp rewritten) e=$(field tcp errors)
+	if [ "${BG_DONE[tcp]}" -eq 0 ] && [ "${m:-0}" -gt 0 ] && [ "${e:-1}" -eq 0 ]; then
+		pass rewrite-count "rewritten=$m errors=0"
+	else
+		fail rewrite-count "want status 0, rewritten > 0, errors=0; got status ${BG_DONE[tcp]}: $(tail -n 1 "$TMPD/tcp.out")"
+		dump tcp
+	fi
+else
+	fail start-tcp "ipr_modify --tcp did not start"
+fi
+finish

@@ -1,0 +1,43 @@
+#!/bin/bash
+# passthru_intact.sh - with `ipredir passthru` (filter true) in the client
+# namespace, TCP, UDP and ICMP over IPv4 and IPv6 arrive bit for bit, and
+# the summary counts what went through; then TCP with --rewrite and with
+# two threads.
+# shellcheck source=tests/net/lib.sh
+. "$(dirname "$0")/lib.sh"
+skip_unless_root
+need_file "$IPREDIR"
+topo_pair
+
+MB8=$((8 << 20))
+
+if ! start_passthru pt "$NS_A"; then
+	fail start "ipredir passthru did not put its rules in place"
+	finish
+fi
+pass start "table and queue in place in $NS_A"
+
+tcp_case tcp4 t4 "$NS_A" "$NS_B" "$B4" 5001 $MB8 $MB8
+tcp_case tcp6 t6 "$NS_A" "$NS_B" "$B6" 5002 $MB8 $MB8
+udp_case udp4-out u4o "$NS_A" "$NS_B" "$B4" 5101 2000 1200
+udp_case udp4-in u4i "$NS_B" "$NS_A" "$A4" 5102 2000 1200
+udp_case udp6-out u6o "$NS_A" "$NS_B" "$B6" 5103 2000 1200
+udp_case udp6-in u6i "$NS_B" "$NS_A" "$A6" 5104 2000 1200
+ping_case ping4 "$NS_A" "$B4" 10
+ping_case ping6 "$NS_A" "$B6" 10
+# 8000 datagrams and 40 ICMP packets crossed A's hooks, besides the TCP.
+pt_done summary pt 8040
+
+for v in rewrite threads2; do
+	case $v in
+	rewrite) args=(--rewrite) ;;
+	threads2) args=(--threads 2) ;;
+	esac
+	if ! start_passthru "pt-$v" "$NS_A" "${args[@]}"; then
+		fail "$v.start" "ipredir passthru ${args[*]} did not put its rules in place"
+		continue
+	fi
+	tcp_case "$v.tcp4" "t4-$v" "$NS_A" "$NS_B" "$B4" 5011 $MB8 $MB8
+	pt_done "$v.summary" "pt-$v" 1
+done
+finish

@@ -1,0 +1,152 @@
+/* ipr_hold.c - a handle that holds packets, for the fail-open/fail-closed
+ * and queue-time tests: it never reads (--no-read), or reads and leaves the
+ * first N packets unanswered (--hold N; --no-answer holds all of them). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "ipredir.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The sequence number xfer.py puts in the first 8 bytes of a datagram. */
+static long long udp_seq(const void *pkt, size_t len)
+{
+	struct ipr_headers hd;
+	unsigned long long v = 0;
+	if (ipr_packet_parse(pkt, len, &hd) || !hd.udp || hd.payload_len < 8)
+		return -1;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | hd.payload[i];
+	return (long long)v;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: ipr_hold [--no-read | --no-answer | --hold N] "
+		"[--fail-closed] [--queue-len N] [--queue-time MS] "
+		"[--seconds S] FILTER\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "no-read", no_argument, NULL, 'r' },
+		{ "no-answer", no_argument, NULL, 'a' },
+		{ "hold", required_argument, NULL, 'h' },
+		{ "fail-closed", no_argument, NULL, 'c' },
+		{ "queue-len", required_argument, NULL, 'l' },
+		{ "queue-time", required_argument, NULL, 't' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct ipr_open_opts opts = { .sz = sizeof(opts) };
+	int no_read = 0, c;
+	long hold = -1; /* -1: hold every packet */
+	uint64_t flags = 0;
+	double seconds = 30;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': no_read = 1; break;
+		case 'a': hold = -1; break;
+		case 'h': hold = atol(optarg); break;
+		case 'c': flags |= IPR_FLAG_FAIL_CLOSED; break;
+		case 'l': opts.queue_length = (uint32_t)atol(optarg); break;
+		case 't': opts.queue_time = (uint32_t)atol(optarg); break;
+		case 's': seconds = atof(optarg); break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+
+	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	ipr_handle *h = ipr_open_ex(argv[optind], IPR_LAYER_NETWORK, 0, flags,
+				    &opts);
+	if (!h) {
+		int e = errno;
+		fprintf(stderr, "ipr_hold: ipr_open '%s': %s\n", argv[optind],
+			ipr_strerror(-e));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+
+	double end = now_s() + seconds;
+	unsigned long held = 0, passed = 0, errors = 0;
+	if (no_read) {
+		while (!stop && now_s() < end)
+			usleep(20000);
+	} else {
+		enum { MAX = 16 };
+		struct ipr_packet pk[MAX];
+		size_t cap = (size_t)MAX * IPR_BATCH_SLOT;
+		void *buf = malloc(cap);
+		if (!buf)
+			return 1;
+		/* Short timeouts: we stop on time, and the library gets to run
+		 * its queue-time expiry even when nothing comes. */
+		while (!stop && now_s() < end) {
+			int n = ipr_recv_batch(h, 0, buf, cap, pk, MAX, 100);
+			if (n == -EINTR)
+				continue;
+			if (n < 0) {
+				fprintf(stderr, "ipr_hold: recv: %s\n",
+					ipr_strerror(n));
+				errors++;
+				break;
+			}
+			for (int i = 0; i < n; i++) {
+				long long seq = udp_seq(pk[i].data, pk[i].len);
+				if (hold < 0 || (long)held < hold) {
+					held++;
+					printf("held seq=%lld\n", seq);
+				} else if (ipr_send(h, NULL, 0, &pk[i].addr) == 0) {
+					passed++;
+				} else {
+					errors++;
+				}
+			}
+			fflush(stdout);
+		}
+		free(buf);
+	}
+
+	struct ipr_stats st;
+	memset(&st, 0, sizeof(st));
+	int rc = ipr_stats_get(h, &st);
+	printf("stats rc=%d recv_packets=%llu sent_packets=%llu "
+	       "dropped_timeout=%llu kernel_queue_dropped=%llu "
+	       "kernel_user_dropped=%llu held=%lu passed=%lu errors=%lu\n",
+	       rc, (unsigned long long)st.recv_packets,
+	       (unsigned long long)st.sent_packets,
+	       (unsigned long long)st.dropped_timeout,
+	       (unsigned long long)st.kernel_queue_dropped,
+	       (unsigned long long)st.kernel_user_dropped, held, passed,
+	       errors);
+	fflush(stdout);
+	ipr_close(h);
+	return rc == 0 && errors == 0 ? 0 : 1;
+}

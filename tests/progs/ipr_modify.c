@@ -1,0 +1,117 @@
+/* ipr_modify.c - pass packets on with new contents: every UDP payload XOR-ed
+ * with 0x5a (checksums recomputed), or with --tcp every TCP packet written
+ * back whole and unchanged (the library completes partial checksums). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "ipredir.h"
+
+static volatile sig_atomic_t stop;
+static uint8_t buf[IPR_MTU_MAX + 1];
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: ipr_modify [--tcp] [--seconds S] FILTER\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "tcp", no_argument, NULL, 't' },
+		{ "seconds", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int tcp = 0, c;
+	unsigned seconds = 60;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case 't': tcp = 1; break;
+		case 's': seconds = (unsigned)atoi(optarg); break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+
+	/* No SA_RESTART: a signal makes ipr_recv return -EINTR. */
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
+
+	ipr_handle *h = ipr_open(argv[optind], IPR_LAYER_NETWORK, 0, 0);
+	if (!h) {
+		int e = errno;
+		fprintf(stderr, "ipr_modify: ipr_open '%s': %s\n",
+			argv[optind], ipr_strerror(-e));
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	alarm(seconds);
+
+	unsigned long modified = 0, passed = 0, truncated = 0, errors = 0;
+	while (!stop) {
+		struct ipr_addr addr;
+		size_t len = 0;
+		int rc = ipr_recv(h, buf, sizeof(buf), &len, &addr);
+		if (rc == -EINTR)
+			continue;
+		if (rc == -EMSGSIZE) {
+			/* Cannot rewrite what we only partly have. */
+			truncated++;
+			if (ipr_send(h, NULL, 0, &addr))
+				errors++;
+			continue;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "ipr_modify: recv: %s\n", ipr_strerror(rc));
+			errors++;
+			break;
+		}
+		struct ipr_headers hd;
+		int ours = ipr_packet_parse(buf, len, &hd) == 0 &&
+			   (tcp ? hd.tcp != NULL : hd.udp != NULL);
+		if (!ours) {
+			passed++;
+			if (ipr_send(h, NULL, 0, &addr))
+				errors++;
+			continue;
+		}
+		if (!tcp) {
+			uint8_t *p = buf + (hd.payload - buf);
+			for (uint32_t i = 0; i < hd.payload_len; i++)
+				p[i] ^= 0x5a;
+			if (ipr_checksums_calc(buf, len, 0)) {
+				errors++;
+				continue;
+			}
+		}
+		rc = ipr_send(h, buf, len, &addr);
+		if (rc) {
+			if (errors++ < 5)
+				fprintf(stderr, "ipr_modify: send: %s\n",
+					ipr_strerror(rc));
+		} else {
+			modified++;
+		}
+	}
+	printf("%s=%lu passed=%lu truncated=%lu errors=%lu\n",
+	       tcp ? "rewritten" : "modified", modified, passed, truncated,
+	       errors);
+	fflush(stdout);
+	ipr_close(h);
+	return errors ? 1 : 0;
+}
