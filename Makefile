@@ -66,7 +66,7 @@ $(SHARED): $(LIB_PIC) lib/libipredir.map
 $(TOOL): $(TOOL_SRC) tools/*.h $(STATIC)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
-	$(Q)$(CC) $(BASE) $(CFLAGS) -Itools -o $@ $(TOOL_SRC) $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
+	$(Q)$(CC) $(BASE) $(CFLAGS) -Itools -o $@ $(TOOL_SRC) $(STATIC) $(MNL_LIBS) -lpcap -lpthread -lm $(LDFLAGS)
 
 $(O)/examples/%: examples/%.c $(STATIC)
 	@mkdir -p $(@D)

@@ -223,7 +223,9 @@ struct ipr_stats {
 	uint64_t injected_packets;
 	uint64_t dropped_verdict;           /* dropped by the program */
 	uint64_t dropped_timeout;           /* unanswered past the queue time */
-	uint64_t kernel_queue_dropped;      /* queue full (or passed: fail-open) */
+	uint64_t kernel_queue_dropped;      /* queue full and dropped (fail-closed;
+					       fail-open lets them through
+					       uncounted) */
 	uint64_t kernel_user_dropped;       /* socket buffer full */
 	uint64_t segmented;                 /* too large: re-queued to be cut
 					       into segments by the kernel */
@@ -249,9 +251,32 @@ struct ipr_filter_error {
  * @err (if not NULL) with the position and a message. */
 ipr_filter *ipr_filter_compile(const char *text, enum ipr_layer layer,
 			       struct ipr_filter_error *err);
-/* 1 if the packet matches, 0 if not, negative errno on bad arguments. */
+/* 1 if the packet matches, 0 if not, negative errno on bad arguments.
+ * @addr says the direction, layer, interface, mark, uid/gid and time, as
+ * ipr_recv fills it in.  Conntrack state is not in it: a ct.state test
+ * fails here, negated or not (see ipr_filter_eval_ex). */
 int ipr_filter_eval(const ipr_filter *f, const void *pkt, size_t len,
 		    const struct ipr_addr *addr);
+
+/* Conntrack states of the ct.state field (the kernel's state bits). */
+#define IPR_CT_INVALID     0x01u
+#define IPR_CT_ESTABLISHED 0x02u
+#define IPR_CT_RELATED     0x04u
+#define IPR_CT_NEW         0x08u
+#define IPR_CT_UNTRACKED   0x40u
+
+/* What ipr_filter_eval cannot read from the packet or the address.  Set
+ * sz = sizeof(struct ipr_filter_env); fields left zero are unknown. */
+struct ipr_filter_env {
+	size_t sz;
+	uint32_t ct_state;   /* one IPR_CT_* bit; 0: unknown, ct.state fails */
+	const char *if_name; /* name of addr->if_idx; NULL: looked up with
+				if_indextoname() in the caller's namespace */
+};
+/* ipr_filter_eval with @env (may be NULL). */
+int ipr_filter_eval_ex(const ipr_filter *f, const void *pkt, size_t len,
+		       const struct ipr_addr *addr,
+		       const struct ipr_filter_env *env);
 /* Normalised text that compiles to the same filter.  Returns the length it
  * needs (like snprintf), or a negative errno. */
 int ipr_filter_format(const ipr_filter *f, char *buf, size_t size);
