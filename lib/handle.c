@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "internal.h"
@@ -32,8 +31,6 @@ static void handle_free(struct ipr_handle *h)
 	}
 	free(h->q);
 	ipr_inject_close(h);
-	if (h->wake_fd >= 0)
-		close(h->wake_fd);
 	ipr_filter_free(h->filter);
 	free(h);
 }
@@ -93,7 +90,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	struct ipr_handle *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->nft_fd = h->wake_fd = h->raw4 = h->raw6 = -1;
+	h->nft_fd = h->raw4 = h->raw6 = -1;
 	h->layer = layer;
 	h->priority = priority;
 	h->flags = flags;
@@ -113,11 +110,6 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 		goto fail;
 	}
 	h->user_check = ipr_filter_needs_user_check(h->filter);
-	h->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (h->wake_fd < 0) {
-		err = -errno;
-		goto fail;
-	}
 	if (!(flags & IPR_FLAG_RECV_ONLY))
 		(void)ipr_inject_open(h); /* EPERM without CAP_NET_RAW: only
 					     injection will fail then */
@@ -330,10 +322,8 @@ IPR_API int ipr_shutdown(ipr_handle *h, enum ipr_shutdown_how how)
 			h->nft_fd = -1;
 		}
 		h->shut_recv = 1;
-		uint64_t one = 1;
-		if (h->wake_fd >= 0 && write(h->wake_fd, &one, sizeof(one)) < 0) {
-			/* the counter is already non-zero: receivers are awake */
-		}
+		for (unsigned i = 0; i < h->nqueues; i++)
+			ipr_nfq_wake(&h->q[i]);
 	}
 	if (how & IPR_SHUTDOWN_SEND)
 		h->shut_send = 1;

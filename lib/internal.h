@@ -72,6 +72,7 @@ struct ipr_queue {
 	struct iovec *iov;
 	struct mmsghdr *mmsg;   /* for recvmmsg */
 	struct iovec *rxiov;
+	int rcvtimeo_ms;        /* SO_RCVTIMEO now set; 0 = none */
 };
 
 struct ipr_handle {
@@ -85,7 +86,6 @@ struct ipr_handle {
 	bool native_queue;      /* nft queue expression, else xt NFQUEUE */
 	unsigned nqueues;
 	struct ipr_queue *q;
-	int wake_fd;            /* eventfd: ipr_shutdown wakes receivers */
 	volatile int shut_recv, shut_send;
 	uint32_t queue_length, queue_time, queue_size;
 	int raw4, raw6;         /* injection sockets (negative errno if none) */
@@ -119,6 +119,7 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		 bool constdata);
 int ipr_nfq_drain(struct ipr_queue *q, bool accept);
 void ipr_nfq_close(struct ipr_queue *q);
+void ipr_nfq_wake(struct ipr_queue *q);
 void ipr_nfq_expire(struct ipr_queue *q, uint64_t now);
 uint64_t ipr_now_mono(void);
 

@@ -9,7 +9,6 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
 #include <linux/netfilter/nfnetlink_queue.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -678,16 +677,20 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 	return got;
 }
 
-static int wait_readable(struct ipr_queue *q, int timeout_ms)
+/* Block in recvmmsg itself (one system call when packets come steadily)
+ * with the socket's receive timeout as the bound; the value is cached so
+ * that it costs a setsockopt only when it changes. */
+static int set_timeout(struct ipr_queue *q, int ms)
 {
-	struct pollfd pf[2] = {
-		{ .fd = q->fd, .events = POLLIN },
-		{ .fd = q->h->wake_fd, .events = POLLIN },
-	};
-	int r = poll(pf, 2, timeout_ms);
-	if (r < 0)
+	if (ms < 0)
+		ms = 0; /* no timeout */
+	if (ms == q->rcvtimeo_ms)
+		return 0;
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	if (setsockopt(q->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
 		return -errno;
-	return r;
+	q->rcvtimeo_ms = ms;
+	return 0;
 }
 
 int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
@@ -709,6 +712,34 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		uint64_t mono = ipr_now_mono();
 		if (held)
 			expire(q, &t, mono);
+		tx_flush(&t);
+
+		/* The caller's timeout, cut at the next queue-time deadline
+		 * so that unanswered packets never wait longer. */
+		int wait = timeout_ms;
+		bool last = false;
+		if (timeout_ms >= 0) {
+			uint64_t el = (mono - start) / 1000000ull;
+			wait = el >= (uint64_t)timeout_ms ? 0
+							  : timeout_ms - (int)el;
+			last = wait == 0;
+		}
+		if (held && q->held.head != IPR_NONE) {
+			uint64_t dl = q->held.deadline[q->held.head];
+			int ms = dl > mono ? (int)((dl - mono) / 1000000ull) + 1 : 0;
+			if (wait < 0 || ms < wait)
+				wait = ms;
+		}
+		if (h->shut_recv)
+			wait = 0;
+		int flags = MSG_WAITFORONE;
+		if (wait == 0) {
+			flags |= MSG_DONTWAIT;
+		} else {
+			int e = set_timeout(q, wait);
+			if (e)
+				return ipr_err(-e);
+		}
 		for (unsigned i = 0; i < slots; i++) {
 			q->rxiov[i].iov_base = (uint8_t *)buf + (size_t)i * IPR_BATCH_SLOT;
 			q->rxiov[i].iov_len = IPR_BATCH_SLOT;
@@ -717,51 +748,42 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 			};
 			q->mmsg[i].msg_len = 0;
 		}
-		int n = recvmmsg(q->fd, q->mmsg, slots, MSG_DONTWAIT, NULL);
-		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != ENOBUFS && errno != EINTR) {
-			int e = errno;
-			tx_flush(&t);
-			return ipr_err(e);
+		int n = recvmmsg(q->fd, q->mmsg, slots, flags, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				return ipr_err(EINTR);
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != ENOBUFS)
+				return ipr_err(errno);
+			if (h->shut_recv)
+				return ipr_err(ESHUTDOWN);
+			if (last)
+				return 0;
+			continue; /* a deadline or the timeout: look again */
 		}
 		unsigned got = 0;
-		if (n > 0) {
-			uint64_t real = now_real();
-			for (int i = 0; i < n; i++)
-				got += (unsigned)take_msg(q, &t,
-					q->rxiov[i].iov_base, q->mmsg[i].msg_len,
-					&pkts[got], mono, real);
-		}
+		uint64_t real = now_real();
+		tx_init(&t, q);
+		for (int i = 0; i < n; i++)
+			got += (unsigned)take_msg(q, &t, q->rxiov[i].iov_base,
+						  q->mmsg[i].msg_len, &pkts[got],
+						  mono, real);
 		tx_flush(&t);
 		if (got)
 			return (int)got;
-		if (n > 0)
-			continue;
-		if (n < 0 && errno == EINTR)
-			return ipr_err(EINTR);
-		if (h->shut_recv)
-			return ipr_err(ESHUTDOWN);
-
-		/* Nothing to read: wait, but wake for the next queue-time
-		 * deadline so unanswered packets never wait longer. */
-		int wait = timeout_ms;
-		uint64_t now = ipr_now_mono();
-		if (timeout_ms >= 0) {
-			uint64_t el = (now - start) / 1000000ull;
-			if (el >= (uint64_t)timeout_ms)
-				return 0;
-			wait = timeout_ms - (int)el;
-		}
-		if (held && q->held.head != IPR_NONE) {
-			uint64_t dl = q->held.deadline[q->held.head];
-			int ms = dl > now ? (int)((dl - now) / 1000000ull) + 1 : 0;
-			if (wait < 0 || ms < wait)
-				wait = ms;
-		}
-		int r = wait_readable(q, wait);
-		if (r < 0)
-			return ipr_err(-r);
 	}
+}
+
+/* Wake a receiver blocked on this queue: a no-op message to its own
+ * socket, which the receive path reads and ignores. */
+void ipr_nfq_wake(struct ipr_queue *q)
+{
+	struct nlmsghdr nlh = {
+		.nlmsg_len = sizeof(nlh), .nlmsg_type = NLMSG_NOOP,
+	};
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_pid = q->portid };
+	(void)sendto(q->fd, &nlh, sizeof(nlh), MSG_DONTWAIT,
+		     (struct sockaddr *)&sa, sizeof(sa));
 }
 
 /* Read what is still queued and answer it, then answer what the program
