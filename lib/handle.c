@@ -23,6 +23,7 @@ static void handle_free(struct ipr_handle *h)
 		struct ipr_queue *q = &h->q[i];
 		ipr_nfq_close(q);
 		free(q->rxbuf);
+		free(q->onebuf);
 		free(q->scratch);
 		free(q->txhdr);
 		free(q->iov);
@@ -39,13 +40,14 @@ static int queue_alloc(struct ipr_queue *q)
 {
 	q->fd = -1;
 	q->rxbuf = malloc(IPR_BATCH_SLOT);
+	q->onebuf = malloc(IPR_BATCH_SLOT);
 	q->scratch = malloc(IPR_MTU_MAX + 1);
 	q->txhdr = malloc((size_t)VMSG_ROOM * IPR_BATCH_MAX * 2 + 64);
 	q->iov = calloc(1024, sizeof(*q->iov));
 	q->mmsg = calloc(IPR_BATCH_MAX, sizeof(*q->mmsg));
 	q->rxiov = calloc(IPR_BATCH_MAX, sizeof(*q->rxiov));
-	if (!q->rxbuf || !q->scratch || !q->txhdr || !q->iov || !q->mmsg ||
-	    !q->rxiov)
+	if (!q->rxbuf || !q->onebuf || !q->scratch || !q->txhdr || !q->iov ||
+	    !q->mmsg || !q->rxiov)
 		return -ENOMEM;
 	return 0;
 }
@@ -199,7 +201,7 @@ IPR_API int ipr_recv(ipr_handle *h, void *pkt, size_t cap, size_t *len,
 		return ipr_err(EOPNOTSUPP);
 	struct ipr_queue *q = &h->q[0];
 	struct ipr_packet p;
-	int n = ipr_nfq_recv(q, q->rxbuf, IPR_BATCH_SLOT, &p, 1, -1);
+	int n = ipr_nfq_recv(q, q->onebuf, IPR_BATCH_SLOT, &p, 1, -1);
 	if (n < 0)
 		return n;
 	*addr = p.addr;

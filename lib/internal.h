@@ -66,13 +66,15 @@ struct ipr_queue {
 				   packets re-queued there into segments */
 	struct ipr_held held;
 	struct ipr_qstats st;
-	uint8_t *rxbuf;         /* for ipr_recv (single): one whole message */
+	uint8_t *rxbuf;         /* whole datagrams: drain, sniff copies */
+	uint8_t *onebuf;        /* for ipr_recv (single): one whole message */
 	uint8_t *scratch;       /* a copy to complete checksums in */
 	uint8_t *txhdr;         /* verdict headers of one sendmsg */
 	struct iovec *iov;
 	struct mmsghdr *mmsg;   /* for recvmmsg */
 	struct iovec *rxiov;
 	int rcvtimeo_ms;        /* SO_RCVTIMEO now set; 0 = none */
+	uint32_t rx_off, rx_len; /* sniff: copies still unread in rxbuf */
 };
 
 struct ipr_handle {
