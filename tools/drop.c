@@ -1,0 +1,156 @@
+/* drop.c - `ipredir drop`: drop what the filter selects, in the kernel (no
+ * packet comes to user space for it).  The count comes from a sniff handle
+ * one priority above, which sees each packet just before it is dropped. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "tool.h"
+
+#define BATCH 64
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: ipredir drop [OPTIONS] FILTER\n"
+"Drop every packet FILTER selects, in the kernel, until stopped.\n\n"
+"  -i, --interface NAME only packets of this interface\n"
+"  -p, --priority P     handle priority (%d to %d, default 0)\n"
+"  -f, --forward        packets routed through this host (forward layer)\n"
+"  -n, --no-count       do not count (no copies reach this program at all)\n"
+"  -v, --verbose        a line for every dropped packet (stdout)\n"
+"  -q, --quiet          no running count on stderr\n"
+"  -h, --help\n\n"
+"The count is kept by a second, sniffing handle one priority higher that\n"
+"sees every packet just before the drop.  SIGINT or SIGTERM remove the\n"
+"rules and print 'drop: total packets=N bytes=N seconds=S'.\n"
+"Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n",
+		IPR_PRIORITY_MIN, IPR_PRIORITY_MAX - 1);
+}
+
+int cmd_drop(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "priority", required_argument, NULL, 'p' },
+		{ "forward", no_argument, NULL, 'f' },
+		{ "no-count", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *ifname = NULL, *text;
+	long prio = 0;
+	bool counting = true, verbose = false, quiet = false;
+	enum ipr_layer layer = IPR_LAYER_NETWORK;
+	int c, rc = EXIT_OK;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":i:p:fnvqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i': ifname = optarg; break;
+		case 'p':
+			/* the counter sits one above */
+			if (!tool_parse_long("drop", "--priority", optarg,
+					     IPR_PRIORITY_MIN,
+					     IPR_PRIORITY_MAX - 1, &prio))
+				return EXIT_USAGE;
+			break;
+		case 'f': layer = IPR_LAYER_NETWORK_FORWARD; break;
+		case 'n': counting = false; break;
+		case 'v': verbose = true; break;
+		case 'q': quiet = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default:
+			tool_bad_option("drop", c, argv, optind);
+			return EXIT_USAGE;
+		}
+	}
+	if (!tool_one_filter("drop", argc, argv, optind, true, &text))
+		return EXIT_USAGE;
+	char *filter = tool_filter("drop", text, ifname, layer);
+	if (!filter)
+		return EXIT_USAGE;
+
+	ipr_handle *counter = NULL, *h = NULL;
+	void *buf = NULL;
+	struct ipr_packet *pkts = NULL;
+	/* The counter first, so no packet is dropped uncounted. */
+	if (counting) {
+		counter = tool_open("drop", filter, layer, (int16_t)(prio + 1),
+				    IPR_FLAG_SNIFF, NULL, &rc);
+		buf = malloc((size_t)BATCH * IPR_BATCH_SLOT);
+		pkts = calloc(BATCH, sizeof(*pkts));
+		if (!counter || !buf || !pkts) {
+			if (counter)
+				rc = EXIT_FAIL;
+			goto out;
+		}
+	}
+	h = tool_open("drop", filter, layer, (int16_t)prio, IPR_FLAG_DROP, NULL,
+		      &rc);
+	if (!h)
+		goto out;
+	tool_signals();
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	fprintf(stderr, "drop: dropping, filter '%s'\n", filter);
+
+	uint64_t t0 = tool_now_ns(), last = t0;
+	unsigned long long pk = 0, by = 0, shown = 0;
+	char line[512];
+	while (!tool_stop) {
+		if (!counting) {
+			/* Nothing to read: the kernel does the work. */
+			struct timespec ts = { 0, 200000000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		int n = ipr_recv_batch(counter, 0, buf,
+				       (size_t)BATCH * IPR_BATCH_SLOT, pkts,
+				       BATCH, 1000);
+		if (n == -EINTR)
+			continue;
+		if (n < 0) {
+			fprintf(stderr, "ipredir drop: counter: %s\n",
+				ipr_strerror(n));
+			rc = EXIT_FAIL;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			pk++;
+			by += pkts[i].addr.orig_len;
+			if (verbose) {
+				tool_packet_line(line, sizeof(line),
+						 pkts[i].data, pkts[i].len,
+						 &pkts[i].addr);
+				printf("%s\n", line);
+			}
+		}
+		uint64_t now = tool_now_ns();
+		if (!quiet && pk != shown && now - last >= 1000000000ull) {
+			fprintf(stderr, "drop: %llu packets dropped\n", pk);
+			shown = pk;
+			last = now;
+		}
+	}
+	double el = (double)(tool_now_ns() - t0) / 1e9;
+	if (counting)
+		fprintf(stderr, "drop: total packets=%llu bytes=%llu "
+			"seconds=%.1f\n", pk, by, el);
+	else
+		fprintf(stderr, "drop: total seconds=%.1f (not counted)\n", el);
+out:
+	/* The drop rules go first: the counter must not miss any. */
+	if (h)
+		ipr_close(h);
+	if (counter)
+		ipr_close(counter);
+	free(buf);
+	free(pkts);
+	free(filter);
+	return rc;
+}
