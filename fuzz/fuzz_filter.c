@@ -1,6 +1,7 @@
 /* fuzz_filter.c - libFuzzer harness for the filter language: compile any
- * text, then format, recompile, build every hook's kernel program and check
- * it against ipr_filter_eval on the unit test's packets.
+ * text, then format, recompile, explain, build every hook's kernel program
+ * and check it against ipr_filter_eval on the unit test's packets, with
+ * and without the metadata (uid, mark, loopback, ct state, names).
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 \
  *     -D_GNU_SOURCE -Iinclude -Ilib -Itests -o fuzz_filter fuzz/fuzz_filter.c
@@ -9,6 +10,7 @@
 #include "../lib/filter_eval.c"
 #include "../lib/filter_format.c"
 #include "../lib/filter_kprog.c"
+#include "../lib/filter_explain.c"
 #include "../lib/packet.c"
 #include "../lib/addr.c"
 
@@ -30,6 +32,24 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 static char text[IPR_FILTER_MAX_LEN + 2];
 static char out1[8 * IPR_FILTER_MAX_LEN], out2[8 * IPR_FILTER_MAX_LEN];
+static char expl[1 << 20];
+
+/* What the packets come with: nothing, and everything at once. */
+static const struct meta metas[] = {
+	{ .ct = IPR_CT_NEW },
+	{ .flags = IPR_ADDR_UID | IPR_ADDR_GID | IPR_ADDR_MARK |
+		   IPR_ADDR_LOOPBACK, .uid = 1000, .gid = 100, .mark = 5,
+	  .ts = 1000, .ct = IPR_CT_ESTABLISHED, .ifname = "eth0" },
+};
+
+static void explain_ok(const ipr_filter *f)
+{
+	int n = ipr_filter_explain(f, expl, sizeof(expl));
+
+	if (n < 0 || ((size_t)n < sizeof(expl) && strlen(expl) != (size_t)n) ||
+	    ipr_filter_explain(f, NULL, 0) != n)
+		abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -38,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[512];
 	ipr_filter *f, *g;
 	int n1, n2;
+	bool built = true;
 
 	if (size > IPR_FILTER_MAX_LEN + 1)
 		size = IPR_FILTER_MAX_LEN + 1;
@@ -64,54 +85,76 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	n2 = ipr_filter_format(g, out2, sizeof(out2));
-	if (n1 != n2 || strcmp(out1, out2)) {
+	if (n1 != n2 || strcmp(out1, out2) ||
+	    ipr_filter_needs_user_check(f) != ipr_filter_needs_user_check(g)) {
 		fprintf(stderr, "format not stable: \"%s\" then \"%s\"\n", out1,
 			out2);
 		abort();
 	}
 	for (int p = 0; p < NPKTS; p++) {
-		struct ipr_addr a = mkaddr(IN, 3);
+		for (unsigned m = 0; m < 2; m++) {
+			struct ipr_addr a = mkaddr(m ? OUT : IN, 3);
+			struct ipr_filter_env env;
 
-		if (ipr_filter_eval(f, pk[p].d, pk[p].len, &a) !=
-		    ipr_filter_eval(g, pk[p].d, pk[p].len, &a)) {
-			fprintf(stderr, "\"%s\" and \"%s\" differ on %s\n", text,
-				out1, pk[p].name);
-			abort();
+			apply_meta(&a, &env, &metas[m]);
+			if (ipr_filter_eval_ex(f, pk[p].d, pk[p].len, &a, &env) !=
+			    ipr_filter_eval_ex(g, pk[p].d, pk[p].len, &a, &env)) {
+				fprintf(stderr, "\"%s\" and \"%s\" differ on %s\n",
+					text, out1, pk[p].name);
+				abort();
+			}
 		}
 	}
 	ipr_filter_free(g);
+	explain_ok(f);
 
-	/* Too big for the kernel is an answer, not a failure. */
-	if (prepare(&pr, text, why, sizeof(why))) {
-		g = ipr_filter_compile(text, IPR_LAYER_NETWORK_FORWARD, &e);
-		if (!g)
+	/* Every hook's program builds or is too big; uid and gid make a
+	 * filter that the forward layer refuses. */
+	g = ipr_filter_compile(text, IPR_LAYER_NETWORK_FORWARD, &e);
+	if (!g && (e.code != -EINVAL || !e.msg))
+		abort();
+	if (g)
+		explain_ok(g);
+	memset(&pr, 0, sizeof(pr));
+	for (int d = IN; d <= FWD; d++) {
+		ipr_filter *h = d == FWD ? g : f;
+		int err;
+
+		if (!h) {
+			built = false;
+			continue;
+		}
+		err = ipr_kprog_build(h, hook_of[d], &pr.p[d]);
+		if (err && err != -E2BIG) {
+			fprintf(stderr, "\"%s\": kprog %d\n", text, err);
 			abort();
-		for (int h = 0; h < IPR_HOOK_COUNT; h++) {
-			struct ipr_kprog kp;
-			int err = ipr_kprog_build(h == IPR_HOOK_FWD ? g : f,
-						  (enum ipr_hook)h, &kp);
+		}
+		if (err)
+			built = false;
+	}
+	if (built) {
+		pr.f[IN] = pr.f[OUT] = f;
+		pr.f[FWD] = g;
+		for (int p = 0; p < NPKTS; p++) {
+			for (uint32_t ifidx = 0; ifidx < 8; ifidx += 3) {
+				for (unsigned m = 0; m < 2; m++) {
+					const char *d = diff_run_meta(&pr, &pk[p],
+								      ifidx,
+								      &metas[m], why,
+								      sizeof(why));
 
-			ipr_kprog_free(&kp);
-			if (err && err != -E2BIG) {
-				fprintf(stderr, "\"%s\": %s\n", text, why);
-				abort();
+					if (d) {
+						fprintf(stderr, "\"%s\": %s\n",
+							text, d);
+						abort();
+					}
+				}
 			}
 		}
-		ipr_filter_free(g);
-		goto out;
 	}
-	for (int p = 0; p < NPKTS; p++) {
-		for (uint32_t ifidx = 0; ifidx < 8; ifidx += 3) {
-			const char *d = diff_run(&pr, &pk[p], ifidx, why,
-						 sizeof(why));
-
-			if (d) {
-				fprintf(stderr, "\"%s\": %s\n", text, d);
-				abort();
-			}
-		}
-	}
-	unprep(&pr);
+	for (int d = IN; d <= FWD; d++)
+		ipr_kprog_free(&pr.p[d]);
+	ipr_filter_free(g);
 out:
 	ipr_filter_free(f);
 	return 0;

@@ -24,6 +24,23 @@ enum ipr_ktest_kind {
 	IPR_KT_OIF,       /* meta oif, 4 bytes, value in network order here */
 	IPR_KT_NET,       /* payload at the network header: offset, len */
 	IPR_KT_TRANSPORT, /* payload at the transport header: offset, len */
+	/* Added with the full language; meta values are host order in the
+	 * kernel's register, network order here as every other value. */
+	IPR_KT_INNER,     /* payload after the TCP/UDP header (nft @ih): the
+			     load fails unless TCP or UDP, not a later
+			     fragment, the TCP header readable */
+	IPR_KT_MARK,      /* meta mark, 4 bytes */
+	IPR_KT_LEN,       /* meta len (skb->len), 4 bytes */
+	IPR_KT_SKUID,     /* meta skuid, 4 bytes: fails without a full local
+			     socket that has a file (what nfqueue's UID needs) */
+	IPR_KT_SKGID,     /* meta skgid, 4 bytes, same */
+	IPR_KT_IIFNAME,   /* meta iifname: len bytes of the 16-byte,
+			     zero-padded name (len < 16: a prefix) */
+	IPR_KT_OIFNAME,   /* meta oifname, same */
+	IPR_KT_OIFTYPE,   /* meta oiftype, 2 bytes (772 = loopback); EQ/NEQ */
+	IPR_KT_CTSTATE,   /* ct state bits, 4 bytes (NF_CT_STATE_*_BIT) */
+	IPR_KT_FRAG6,     /* exthdr ipv6 fragment present: 1 byte, 0 or 1;
+			     only after an nfproto == 10 guard */
 };
 
 enum ipr_kop {
@@ -40,7 +57,11 @@ struct ipr_ktest {
 	uint8_t len;      /* 1..16 bytes */
 	uint16_t offset;  /* payload kinds only */
 	uint8_t value[16];
+	uint8_t flags;    /* IPR_KTF_* */
+	uint8_t mask[16]; /* IPR_KTF_MASK: ANDed to the loaded value (same
+			     byte order as value) before the comparison */
 };
+#define IPR_KTF_MASK 0x01
 
 /* A rule is a conjunction of tests followed by an action: jump to another
  * chain of the program (>= 1), or, with jump == IPR_KRULE_ACTION, the
@@ -83,10 +104,29 @@ int ipr_kprog_build(const ipr_filter *f, enum ipr_hook hook,
 		    struct ipr_kprog *prog);
 void ipr_kprog_free(struct ipr_kprog *prog);
 
-/* True when part of the filter cannot run in the kernel and the library
- * must check each received packet again with ipr_filter_eval (none of the
- * fields so far need it; the hook is there for the fields that will). */
+/* True when part of the filter cannot run in the kernel (random8,
+ * timestamp, packet[-1], tcp.PayloadLength, ...) and the library must
+ * check each received packet again with ipr_filter_eval: the kernel side
+ * then selects a superset (such a test holds both ways there).  The _hook
+ * form says it for the packets of one hook: a filter such as
+ * "outbound and random8 < 10" needs no check on inbound packets. */
 bool ipr_filter_needs_user_check(const ipr_filter *f);
+bool ipr_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook);
+
+/* The handle's priority, for the `priority` field (0 until bound).  Bind
+ * it before building the kernel programs. */
+void ipr_filter_bind_priority(ipr_filter *f, int16_t priority);
+
+/* What `ipredir filter explain` prints: per hook of the filter's layer the
+ * chains and rules in an nft-like text, and what user space checks.
+ * snprintf-style: returns the length it needs, or a negative errno. */
+int ipr_filter_explain(const ipr_filter *f, char *buf, size_t size);
+
+/* The readable nft-like text of one kernel test ("tcp dport 80"), with
+ * @nfproto / @l4proto the guards known to hold before it (0 = unknown),
+ * which name the payload fields.  snprintf-style. */
+int ipr_ktest_format(const struct ipr_ktest *t, uint8_t nfproto,
+		     uint8_t l4proto, char *buf, size_t size);
 
 /* Layer the filter was compiled for. */
 enum ipr_layer ipr_filter_layer(const ipr_filter *f);

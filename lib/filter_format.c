@@ -37,12 +37,20 @@ static const char *const op_text[] = {
 	[IPR_KOP_LTE] = "<=", [IPR_KOP_GT] = ">", [IPR_KOP_GTE] = ">=",
 };
 
-static void put_value(struct wr *w, const struct ipr_field *fd,
-		      const uint8_t *v)
+static const char *const ct_names[] = {
+	"invalid", "established", "related", "new", "", "", "untracked",
+};
+
+static void put_value(struct wr *w, const struct ipr_fnode *nd,
+		      const struct ipr_field *fd)
 {
-	char t[IPR_ADDRSTRLEN];
+	char t[IPR_ADDRSTRLEN + 8];
+	const uint8_t *v = nd->value;
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0xff, 0xff };
 	uint32_t a;
 	uint64_t n = 0;
+	unsigned i;
 
 	switch (fd->vtype) {
 	case IPR_VT_IPV4:
@@ -50,24 +58,72 @@ static void put_value(struct wr *w, const struct ipr_field *fd,
 		if (ipr_ipv4_format(a, t, sizeof(t)) < 0)
 			t[0] = '\0';
 		break;
+	case IPR_VT_ADDR:
+		if (!memcmp(v, mapped, sizeof(mapped))) {
+			memcpy(&a, v + 12, 4);
+			if (ipr_ipv4_format(a, t, sizeof(t)) < 0)
+				t[0] = '\0';
+			break;
+		}
+		/* fall through */
 	case IPR_VT_IPV6:
 		if (ipr_ipv6_format(v, t, sizeof(t)) < 0)
 			t[0] = '\0';
 		break;
+	case IPR_VT_STRING:
+		i = nd->vlen < 16 ? nd->vlen : (unsigned)strnlen((const char *)v, 15);
+		t[0] = '"';
+		memcpy(t + 1, v, i);
+		if (nd->vlen < 16)
+			t[++i] = '*';
+		t[i + 1] = '"';
+		t[i + 2] = '\0';
+		break;
+	case IPR_VT_CTSTATE:
+		for (i = 0; i < 7; i++)
+			if (v[3] == 1u << i)
+				break;
+		snprintf(t, sizeof(t), "%s", i < 7 ? ct_names[i] : "?");
+		break;
 	default:
-		for (unsigned i = 0; i < fd->width && i < 8; i++)
+		for (i = 0; i < fd->width && i < 8; i++)
 			n = n << 8 | v[i];
-		snprintf(t, sizeof(t), "%" PRIu64, n);
+		if (fd->flags & IPR_FF_SIGNED) {
+			snprintf(t, sizeof(t), "%d", (int)n - 0x8000);
+			break;
+		}
+		snprintf(t, sizeof(t), "%" PRIu64, n >> fd->shift);
 		break;
 	}
 	put(w, t);
+}
+
+static void put_test(struct wr *w, const struct ipr_fnode *nd)
+{
+	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
+	char t[32];
+
+	put(w, fd->name);
+	if (fd->flags & IPR_FF_INDEX) {
+		/* in units of the width where it divides, else in bytes */
+		if (nd->index % (int32_t)fd->width == 0)
+			snprintf(t, sizeof(t), "[%d]", nd->index / (int)fd->width);
+		else
+			snprintf(t, sizeof(t), "[%db]", nd->index);
+		put(w, t);
+	}
+	if (fd->vtype == IPR_VT_BOOL)
+		return; /* the parser folded every comparison */
+	put(w, " ");
+	put(w, op_text[nd->op]);
+	put(w, " ");
+	put_value(w, nd, fd);
 }
 
 static void fmt_node(const ipr_filter *f, int32_t i, struct wr *w,
 		     enum ctx ctx)
 {
 	const struct ipr_fnode *nd = &f->nodes[i];
-	const struct ipr_field *fd;
 	bool paren;
 	int32_t k;
 
@@ -111,14 +167,7 @@ static void fmt_node(const ipr_filter *f, int32_t i, struct wr *w,
 		put(w, ")");
 		return;
 	case IPR_FN_TEST:
-		fd = &ipr_filter_fields[nd->field];
-		put(w, fd->name);
-		if (fd->vtype == IPR_VT_BOOL)
-			return; /* the parser folded every comparison */
-		put(w, " ");
-		put(w, op_text[nd->op]);
-		put(w, " ");
-		put_value(w, fd, nd->value);
+		put_test(w, nd);
 		return;
 	}
 }
@@ -138,5 +187,19 @@ IPR_API int ipr_filter_format(const ipr_filter *f, char *buf, size_t size)
 		errno = EOVERFLOW;
 		return -EOVERFLOW;
 	}
+	return (int)w.len;
+}
+
+int ipr_filter_format_test(const ipr_filter *f, int32_t node, char *buf,
+			   size_t size)
+{
+	struct wr w = { buf, size, 0 };
+
+	if (!f || node < 0 || (uint32_t)node >= f->nnodes ||
+	    f->nodes[node].type != IPR_FN_TEST || (!buf && size))
+		return -EINVAL;
+	put_test(&w, &f->nodes[node]);
+	if (size)
+		buf[w.len < size ? w.len : size - 1] = '\0';
 	return (int)w.len;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* filter_kprog.c - a compiled filter to the kernel program of one hook
  * (lib/filter.h): fold the hook's constants, push negations down to guarded
- * tests, and lay the and/or tree out as chains of rules. */
+ * tests, drop what the enclosing conjunctions already decide, and lay the
+ * and/or tree out as chains of rules. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,9 @@ struct kb {
 	struct rrec *rules;
 	uint32_t nrules, rcap;
 	uint32_t nchains;
+	/* simplify: the tests known to hold where we are */
+	int32_t *ctx;
+	uint32_t ctop, ccap;
 };
 
 static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
@@ -92,19 +96,28 @@ static int32_t kx_new(struct kb *b, uint8_t type)
 	return (int32_t)b->n++;
 }
 
-static int32_t kx_test(struct kb *b, uint8_t kind, uint8_t op, uint8_t len,
-		       uint16_t offset, const uint8_t *value)
+static int32_t kx_put(struct kb *b, const struct ipr_ktest *t)
 {
 	int32_t i = kx_new(b, KX_TEST);
 
 	if (i < 0)
 		return i;
-	b->x[i].t.kind = kind;
-	b->x[i].t.op = op;
-	b->x[i].t.len = len;
-	b->x[i].t.offset = offset;
-	memcpy(b->x[i].t.value, value, len);
+	b->x[i].t = *t;
 	return i;
+}
+
+static int32_t kx_test(struct kb *b, uint8_t kind, uint8_t op, uint8_t len,
+		       uint16_t offset, const uint8_t *value)
+{
+	struct ipr_ktest t;
+
+	memset(&t, 0, sizeof(t));
+	t.kind = kind;
+	t.op = op;
+	t.len = len;
+	t.offset = offset;
+	memcpy(t.value, value, len);
+	return kx_put(b, &t);
 }
 
 /* An AND or OR being built: absorbing constants end it, neutral ones
@@ -139,6 +152,9 @@ static void j_add(struct kb *b, struct junct *j, int32_t c)
 		head = b->x[c].child;
 		for (last = head; b->x[last].next != K_ERR;)
 			last = b->x[last].next;
+	} else {
+		/* simplify() hands back nodes that were in another list */
+		b->x[c].next = K_ERR;
 	}
 	if (j->tail == K_ERR)
 		j->head = head;
@@ -180,63 +196,358 @@ static uint8_t kop_not(uint8_t op)
 	}
 }
 
-/* Add the field's guards (ip version, transport protocol) to @j, as they
- * are (@negate false) or each negated. */
-static void add_guards(struct kb *b, struct junct *j,
-		       const struct ipr_field *fd, bool negate)
-{
-	uint8_t op = negate ? IPR_KOP_NEQ : IPR_KOP_EQ;
+/*
+ * One test of the filter, negated or not.  A field is read in one or more
+ * branches, each for the packets its guards (ip version, transport
+ * protocol) select: ip.TTL has one, localPort one per transport protocol.
+ * A branch either loads and compares, or its answer is fixed (localPort of
+ * a protocol without ports is 0).  The packets no branch selects either
+ * lack the field (the test is false, its negation true) or have a fixed
+ * value.  So
+ *   field op v      ->  OR of (guards and pre and load(op v))
+ *   not field op v  ->  OR of (guards and pre and load(!op v))
+ *                       or (no branch's guards hold)
+ * and a load that fails (a later fragment, no socket) fails both forms,
+ * which is what filter_eval.c does too.  "pre" is a check that is not
+ * negated: a TCP header length the kernel can find the payload behind.
+ */
+#define KB_MAX 4
+struct kbranch {
+	struct ipr_ktest g[2]; /* guards, all EQ */
+	uint8_t ng;
+	bool has_pre;
+	struct ipr_ktest pre;
+	int8_t fixed;          /* -1: compare t; else the test's answer */
+	struct ipr_ktest t;    /* t.op: the test's op, not negated */
+};
 
-	if (fd->nfproto)
-		j_add(b, j, kx_test(b, IPR_KT_NFPROTO, op, 1, 0, &fd->nfproto));
-	if (fd->l4proto)
-		j_add(b, j, kx_test(b, IPR_KT_L4PROTO, op, 1, 0, &fd->l4proto));
+/* The packets no branch selects: they lack the field, or it has a fixed
+ * value there that makes the test false or true; REST_NONE: there are
+ * none, the branches cover every packet. */
+enum { REST_ABSENT, REST_FALSE, REST_TRUE, REST_NONE };
+
+struct kfield {
+	struct kbranch br[KB_MAX];
+	unsigned n;
+	int rest;
+};
+
+static struct kbranch *br_add(struct kfield *kf)
+{
+	struct kbranch *br = &kf->br[kf->n++];
+
+	memset(br, 0, sizeof(*br));
+	br->fixed = -1;
+	return br;
 }
 
-/*
- * One test of the filter, negated or not.  A header the packet lacks makes
- * the test false, so
- *   field op v       ->  guards and load(op v)
- *   not field op v   ->  (not guard1) or ... or (guards and load(!op v))
- * and a load that fails (a later fragment) fails both forms, which is what
- * filter_eval.c does too.
- */
+static void br_guard(struct kbranch *br, uint8_t kind, uint8_t v)
+{
+	struct ipr_ktest *g = &br->g[br->ng++];
+
+	g->kind = kind;
+	g->op = IPR_KOP_EQ;
+	g->len = 1;
+	g->value[0] = v;
+}
+
+static void br_guards(struct kbranch *br, uint8_t nfproto, uint8_t l4proto)
+{
+	if (nfproto)
+		br_guard(br, IPR_KT_NFPROTO, nfproto);
+	if (l4proto)
+		br_guard(br, IPR_KT_L4PROTO, l4proto);
+}
+
+static void set_test(struct ipr_ktest *t, uint8_t kind, uint8_t op,
+		     uint8_t len, uint16_t offset, const uint8_t *value)
+{
+	t->kind = kind;
+	t->op = op;
+	t->len = len;
+	t->offset = offset;
+	memcpy(t->value, value, len);
+}
+
+static void set_mask32(struct ipr_ktest *t, uint32_t mask)
+{
+	t->flags |= IPR_KTF_MASK;
+	for (unsigned i = 0; i < t->len; i++)
+		t->mask[i] = (uint8_t)(mask >> (8 * (t->len - 1 - i)));
+}
+
+static bool kop_cmp(uint8_t op, int r)
+{
+	switch (op) {
+	case IPR_KOP_EQ: return r == 0;
+	case IPR_KOP_NEQ: return r != 0;
+	case IPR_KOP_LT: return r < 0;
+	case IPR_KOP_LTE: return r <= 0;
+	case IPR_KOP_GT: return r > 0;
+	default: return r >= 0;
+	}
+}
+
+/* The branches of a test node on this hook. */
+static void field_branches(struct kb *b, const struct ipr_fnode *nd,
+			   struct kfield *kf)
+{
+	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
+	static const uint8_t zero[16], mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t loopback[2] = { 0x03, 0x04 }; /* 772 */
+	static const uint8_t min_doff = 0x50;
+	struct kbranch *br;
+	bool in = b->hook == IPR_HOOK_IN, local = fd->arg == 0, dst;
+	uint8_t kind;
+	int r;
+
+	kf->n = 0;
+	kf->rest = REST_NONE;
+	switch (fd->kind) {
+	case IPR_FK_IFIDX:
+		br = br_add(kf);
+		set_test(&br->t, in ? IPR_KT_IIF : IPR_KT_OIF, nd->op, 4, 0,
+			 nd->value);
+		return;
+	case IPR_FK_IFNAME:
+		br = br_add(kf);
+		set_test(&br->t, in ? IPR_KT_IIFNAME : IPR_KT_OIFNAME, nd->op,
+			 nd->vlen, 0, nd->value);
+		return;
+	case IPR_FK_LOOPBACK:
+		/* "loopback" is "loopback != 0": oiftype == 772 */
+		br = br_add(kf);
+		set_test(&br->t, IPR_KT_OIFTYPE, IPR_KOP_EQ, 2, 0, loopback);
+		return;
+	case IPR_FK_FRAGMENT:
+		/* "fragment != 0" too */
+		br = br_add(kf);
+		br_guard(br, IPR_KT_NFPROTO, 2);
+		set_test(&br->t, IPR_KT_NET, IPR_KOP_NEQ, 2, 6, zero);
+		set_mask32(&br->t, 0x3fff);
+		br = br_add(kf);
+		br_guard(br, IPR_KT_NFPROTO, 10);
+		set_test(&br->t, IPR_KT_FRAG6, IPR_KOP_NEQ, 1, 0, zero);
+		return;
+	case IPR_FK_META:
+		br = br_add(kf);
+		kind = fd->arg == IPR_M_LENGTH ? IPR_KT_LEN
+		       : fd->arg == IPR_M_MARK ? IPR_KT_MARK : IPR_KT_L4PROTO;
+		set_test(&br->t, kind, nd->op, fd->width, 0, nd->value);
+		return;
+	case IPR_FK_SOCK:
+		br = br_add(kf);
+		set_test(&br->t, fd->arg ? IPR_KT_SKGID : IPR_KT_SKUID, nd->op,
+			 4, 0, nd->value);
+		return;
+	case IPR_FK_CT:
+		br = br_add(kf);
+		set_test(&br->t, IPR_KT_CTSTATE, nd->op, 4, 0, nd->value);
+		br->t.flags |= IPR_KTF_MASK;
+		memcpy(br->t.mask, nd->value, 4);
+		return;
+	case IPR_FK_ADDR:
+		/* local is the destination of what comes in; an IPv4 address
+		 * is ::ffff:a.b.c.d, so its first 12 bytes are fixed */
+		dst = local == in;
+		br = br_add(kf);
+		br_guard(br, IPR_KT_NFPROTO, 2);
+		r = memcmp(mapped, nd->value, 12);
+		if (r)
+			br->fixed = kop_cmp(nd->op, r);
+		else
+			set_test(&br->t, IPR_KT_NET, nd->op, 4, dst ? 16 : 12,
+				 nd->value + 12);
+		br = br_add(kf);
+		br_guard(br, IPR_KT_NFPROTO, 10);
+		set_test(&br->t, IPR_KT_NET, nd->op, 16, dst ? 24 : 8,
+			 nd->value);
+		return;
+	case IPR_FK_PORT:
+		/* TCP and UDP ports; the ICMP type as the local port of what
+		 * goes out and the remote one of what comes in; else 0 */
+		for (unsigned k = 0; k < 2; k++) {
+			br = br_add(kf);
+			br_guard(br, IPR_KT_L4PROTO, k ? 17 : 6);
+			set_test(&br->t, IPR_KT_TRANSPORT, nd->op, 2,
+				 local == in ? 2 : 0, nd->value);
+		}
+		if (local != in) {
+			for (unsigned k = 0; k < 2; k++) {
+				br = br_add(kf);
+				br_guards(br, k ? 10 : 2, k ? 58 : 1);
+				if (nd->value[0]) /* > 255: beyond any type */
+					br->fixed = kop_cmp(nd->op, -1);
+				else
+					set_test(&br->t, IPR_KT_TRANSPORT, nd->op,
+						 1, 0, nd->value + 1);
+			}
+		}
+		kf->rest = kop_cmp(nd->op, memcmp(zero, nd->value, 2))
+			   ? REST_TRUE : REST_FALSE;
+		return;
+	case IPR_FK_NET:
+	case IPR_FK_TRANSPORT:
+	case IPR_FK_PACKET:
+		br = br_add(kf);
+		br_guards(br, fd->nfproto, fd->l4proto);
+		if (fd->nfproto || fd->l4proto)
+			kf->rest = REST_ABSENT;
+		kind = fd->kind == IPR_FK_TRANSPORT ? IPR_KT_TRANSPORT
+						    : IPR_KT_NET;
+		set_test(&br->t, kind, nd->op, fd->width,
+			 fd->kind == IPR_FK_PACKET ? (uint16_t)nd->index
+						   : fd->offset, nd->value);
+		if (fd->mask)
+			set_mask32(&br->t, fd->mask);
+		return;
+	case IPR_FK_PAYLOAD:
+		br = br_add(kf);
+		br_guards(br, 0, fd->l4proto);
+		kf->rest = REST_ABSENT;
+		if (fd->l4proto == 6) {
+			/* the kernel takes any data offset; user space wants
+			 * a real TCP header (>= 20 bytes) */
+			br->has_pre = true;
+			set_test(&br->pre, IPR_KT_TRANSPORT, IPR_KOP_GTE, 1, 12,
+				 &min_doff);
+			set_mask32(&br->pre, 0xf0);
+		}
+		set_test(&br->t, IPR_KT_INNER, nd->op, fd->width,
+			 (uint16_t)nd->index, nd->value);
+		return;
+	default:
+		kb_fail(b, -EINVAL);
+		return;
+	}
+}
+
+/* A transport-header test as the window ipr_l4_window() says: the same
+ * comparison on more bytes, the others masked to zero. */
+static void widen_l4(struct ipr_ktest *t)
+{
+	struct ipr_ktest w = *t;
+	unsigned start, wlen, at;
+
+	if (t->kind != IPR_KT_TRANSPORT)
+		return;
+	ipr_l4_window(t->offset, t->len, &start, &wlen);
+	if (wlen == t->len)
+		return;
+	at = t->offset - start;
+	memset(w.value, 0, sizeof(w.value));
+	memset(w.mask, 0, sizeof(w.mask));
+	memcpy(w.value + at, t->value, t->len);
+	if (t->flags & IPR_KTF_MASK)
+		memcpy(w.mask + at, t->mask, t->len);
+	else
+		memset(w.mask + at, 0xff, t->len);
+	w.flags |= IPR_KTF_MASK;
+	w.offset = (uint16_t)start;
+	w.len = (uint8_t)wlen;
+	*t = w;
+}
+
+/* The guards of @br, each negated, as an OR: "not this branch". */
+static int32_t not_guards(struct kb *b, const struct kbranch *br)
+{
+	struct junct j;
+
+	j_init(&j, KX_OR);
+	for (unsigned g = 0; g < br->ng; g++) {
+		struct ipr_ktest t = br->g[g];
+
+		t.op = IPR_KOP_NEQ;
+		j_add(b, &j, kx_put(b, &t));
+	}
+	return j_end(b, &j);
+}
+
 static int32_t leaf(struct kb *b, const struct ipr_fnode *nd, bool neg)
 {
 	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
-	struct junct j, g;
-	uint8_t kind;
+	uint8_t v[16];
+	struct kfield kf;
+	struct junct j, a;
+	bool rest;
 
-	if (fd->user_only)
+	if (nd->user)
 		return K_TRUE; /* the kernel lets it by, user space decides */
 	switch (fd->kind) {
 	case IPR_FK_CONST:
 		return konst((fd->arg != 0) != neg);
 	case IPR_FK_DIR:
 		return konst(((fd->arg != 0) == (b->hook != IPR_HOOK_IN)) != neg);
+	case IPR_FK_CONSTVAL:
+		if (fd->vtype == IPR_VT_BOOL)
+			return konst(neg); /* impostor: never */
+		ipr_filter_constval(b->f, fd, v);
+		return konst(kop_cmp(nd->op, memcmp(v, nd->value, fd->width))
+			     != neg);
 	case IPR_FK_PROTO:
 		j_init(&j, neg ? KX_OR : KX_AND);
-		add_guards(b, &j, fd, neg);
+		if (fd->nfproto)
+			j_add(b, &j, kx_test(b, IPR_KT_NFPROTO,
+					     neg ? IPR_KOP_NEQ : IPR_KOP_EQ, 1,
+					     0, &fd->nfproto));
+		if (fd->l4proto)
+			j_add(b, &j, kx_test(b, IPR_KT_L4PROTO,
+					     neg ? IPR_KOP_NEQ : IPR_KOP_EQ, 1,
+					     0, &fd->l4proto));
 		return j_end(b, &j);
-	case IPR_FK_IFIDX:
-		kind = b->hook == IPR_HOOK_IN ? IPR_KT_IIF : IPR_KT_OIF;
+	case IPR_FK_LOOPBACK:
+		if (b->hook != IPR_HOOK_OUT)
+			return konst(neg); /* taken on the way out only */
 		break;
-	case IPR_FK_NET:
-		kind = IPR_KT_NET;
+	case IPR_FK_SOCK:
+		if (b->hook != IPR_HOOK_OUT)
+			return K_FALSE; /* unknown there: fails both ways */
 		break;
 	default:
-		kind = IPR_KT_TRANSPORT;
 		break;
 	}
-	j_init(&g, KX_AND);
-	add_guards(b, &g, fd, false);
-	j_add(b, &g, kx_test(b, kind, neg ? kop_not(nd->op) : nd->op,
-			     fd->width, fd->offset, nd->value));
-	if (!neg)
-		return j_end(b, &g);
+	field_branches(b, nd, &kf);
+	if (b->err)
+		return K_ERR;
+	for (unsigned i = 0; i < kf.n; i++) {
+		widen_l4(&kf.br[i].t);
+		if (kf.br[i].has_pre)
+			widen_l4(&kf.br[i].pre);
+	}
+	switch (kf.rest) {
+	case REST_ABSENT: rest = neg; break;
+	case REST_FALSE: rest = neg; break;
+	case REST_TRUE: rest = !neg; break;
+	default: rest = false; break;
+	}
+	/* the packets without the field first: the cheaper rules */
 	j_init(&j, KX_OR);
-	add_guards(b, &j, fd, true);
-	j_add(b, &j, j_end(b, &g));
+	if (rest) {
+		j_init(&a, KX_AND);
+		for (unsigned i = 0; i < kf.n; i++)
+			j_add(b, &a, not_guards(b, &kf.br[i]));
+		j_add(b, &j, j_end(b, &a));
+	}
+	for (unsigned i = 0; i < kf.n && !j.done; i++) {
+		const struct kbranch *br = &kf.br[i];
+
+		j_init(&a, KX_AND);
+		for (unsigned g = 0; g < br->ng; g++)
+			j_add(b, &a, kx_put(b, &br->g[g]));
+		if (br->has_pre)
+			j_add(b, &a, kx_put(b, &br->pre));
+		if (br->fixed >= 0) {
+			j_add(b, &a, konst((br->fixed != 0) != neg));
+		} else {
+			struct ipr_ktest t = br->t;
+
+			if (neg)
+				t.op = kop_not(t.op);
+			j_add(b, &a, kx_put(b, &t));
+		}
+		j_add(b, &j, j_end(b, &a));
+	}
 	return j_end(b, &j);
 }
 
@@ -292,7 +603,91 @@ static int32_t nnf(struct kb *b, int32_t i, bool neg)
 
 static bool same_load(const struct ipr_ktest *a, const struct ipr_ktest *c)
 {
-	return a->kind == c->kind && a->len == c->len && a->offset == c->offset;
+	return a->kind == c->kind && a->len == c->len &&
+	       a->offset == c->offset && a->flags == c->flags &&
+	       (!(a->flags & IPR_KTF_MASK) || !memcmp(a->mask, c->mask, a->len));
+}
+
+/*
+ * What the tests known to hold say about test @t: 1 it holds too, 0 it
+ * cannot, -1 nothing.  A known test on the same load means the load works
+ * for this packet, so "x == 5" decides every other comparison of x.
+ */
+static int known_verdict(const struct kb *b, const struct ipr_ktest *t)
+{
+	for (uint32_t k = 0; k < b->ctop; k++) {
+		const struct ipr_ktest *u = &b->x[b->ctx[k]].t;
+		bool eqv;
+
+		if (!same_load(t, u))
+			continue;
+		eqv = !memcmp(t->value, u->value, t->len);
+		if (u->op == IPR_KOP_EQ)
+			return kop_cmp(t->op, memcmp(u->value, t->value, t->len));
+		if (eqv && u->op == t->op)
+			return 1;
+		if (eqv && t->op == kop_not(u->op))
+			return 0;
+		if (eqv && u->op == IPR_KOP_NEQ && t->op == IPR_KOP_EQ)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * Simplify @e with what holds around it: the tests of an AND hold for its
+ * other children, so in "ip and not ip.MF" the negation's "not ip" branch
+ * goes and "ip" need not be tested twice.  Without this, every such term
+ * would become a chain of its own in the kernel.
+ */
+static int32_t simplify(struct kb *b, int32_t e)
+{
+	struct junct j;
+	int32_t *kids, c, r;
+	uint32_t n = 0, k, saved = b->ctop;
+
+	if (e < 0 || b->err)
+		return e;
+	if (++b->steps > KX_MAX_STEPS)
+		return kb_fail(b, -E2BIG);
+	if (b->x[e].type == KX_TEST) {
+		r = known_verdict(b, &b->x[e].t);
+		return r < 0 ? e : konst(r);
+	}
+	for (c = b->x[e].child; c != K_ERR; c = b->x[c].next)
+		n++;
+	/* j_add relinks the children: take them out first */
+	kids = malloc(n * sizeof(*kids));
+	if (!kids)
+		return kb_fail(b, -ENOMEM);
+	for (k = 0, c = b->x[e].child; c != K_ERR; c = b->x[c].next)
+		kids[k++] = c;
+	j_init(&j, b->x[e].type);
+	if (b->x[e].type == KX_AND) {
+		for (k = 0; k < n && !j.done; k++) {
+			if (b->x[kids[k]].type != KX_TEST)
+				continue;
+			r = simplify(b, kids[k]);
+			if (r >= 0) {
+				if (!grow((void **)&b->ctx, &b->ccap, b->ctop + 1,
+					  sizeof(*b->ctx))) {
+					j_add(b, &j, kb_fail(b, -ENOMEM));
+					break;
+				}
+				b->ctx[b->ctop++] = r;
+			}
+			j_add(b, &j, r);
+		}
+		for (k = 0; k < n && !j.done; k++)
+			if (b->x[kids[k]].type != KX_TEST)
+				j_add(b, &j, simplify(b, kids[k]));
+		b->ctop = saved;
+	} else {
+		for (k = 0; k < n && !j.done; k++)
+			j_add(b, &j, simplify(b, kids[k]));
+	}
+	free(kids);
+	return j_end(b, &j);
 }
 
 /* Append a rule made of the tests on the stack from @base, dropping
@@ -574,6 +969,7 @@ int ipr_kprog_build(const ipr_filter *f, enum ipr_hook hook,
 	b.f = f;
 	b.hook = hook;
 	root = nnf(&b, f->root, false);
+	root = simplify(&b, root);
 	if (!b.err && root != K_FALSE) {
 		b.nchains = 1;
 		compile(&b, root, 0, IPR_KRULE_ACTION, 0);
@@ -582,6 +978,7 @@ int ipr_kprog_build(const ipr_filter *f, enum ipr_hook hook,
 	if (!err && b.nchains)
 		err = layout(&b, prog);
 	free(b.x);
+	free(b.ctx);
 	free(b.stack);
 	free(b.tests);
 	free(b.rules);

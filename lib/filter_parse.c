@@ -13,49 +13,164 @@
  * Every field the language knows.  Guards (nfproto, l4proto) say which
  * packets have the field at all: a test on a packet without it is false
  * and its negation true; a field that the packet should have but whose
- * bytes cannot be read (a later fragment, a cut header) fails both ways.
+ * bytes cannot be read (a later fragment, a cut header, no socket) fails
+ * both ways.  Names are WinDivert's, case and all; ifName, mark, uid, gid
+ * and ct.state are Linux's own.
  */
-#define BOOL_FIELD(n, k, nf, l4, a)                                         \
-	{ .name = (n), .kind = (k), .vtype = IPR_VT_BOOL,                   \
-	  .layers = IPR_LAYERS_NETWORK, .nfproto = (nf), .l4proto = (l4),   \
-	  .arg = (a) }
-#define VALUE_FIELD(n, k, vt, w, nf, l4, off)                               \
+#define FLD(n, k, vt, w, nf, l4, off, m, sh, a, fl)                         \
 	{ .name = (n), .kind = (k), .vtype = (vt), .width = (w),            \
 	  .layers = IPR_LAYERS_NETWORK, .nfproto = (nf), .l4proto = (l4),   \
-	  .offset = (off) }
+	  .offset = (off), .mask = (m), .shift = (sh), .arg = (a),          \
+	  .flags = (fl) }
+#define BOOLF(n, k, nf, l4, a) FLD(n, k, IPR_VT_BOOL, 0, nf, l4, 0, 0, 0, a, 0)
+#define NUMF(n, k, w, a, fl) FLD(n, k, IPR_VT_NUM, w, 0, 0, 0, 0, 0, a, fl)
+#define NETF(n, vt, w, nf, off, m, sh)                                      \
+	FLD(n, IPR_FK_NET, vt, w, nf, 0, off, m, sh, 0, 0)
+#define L4F(n, w, nf, l4, off, m, sh)                                       \
+	FLD(n, IPR_FK_TRANSPORT, IPR_VT_NUM, w, nf, l4, off, m, sh, 0, 0)
+#define PAYF(n, w, l4)                                                      \
+	FLD(n, IPR_FK_PAYLOAD, IPR_VT_NUM, w, 0, l4, 0, 0, 0, 0, IPR_FF_INDEX)
+#define USERF(n, w, l4, a)                                                  \
+	FLD(n, IPR_FK_USER, IPR_VT_NUM, w, 0, l4, 0, 0, 0, a, IPR_FF_USER)
 
 const struct ipr_field ipr_filter_fields[] = {
-	BOOL_FIELD("true", IPR_FK_CONST, 0, 0, 1),
-	BOOL_FIELD("false", IPR_FK_CONST, 0, 0, 0),
-	BOOL_FIELD("inbound", IPR_FK_DIR, 0, 0, 0),
-	BOOL_FIELD("outbound", IPR_FK_DIR, 0, 0, 1),
-	BOOL_FIELD("ip", IPR_FK_PROTO, 2, 0, 0),
-	BOOL_FIELD("ipv6", IPR_FK_PROTO, 10, 0, 0),
-	BOOL_FIELD("tcp", IPR_FK_PROTO, 0, 6, 0),
-	BOOL_FIELD("udp", IPR_FK_PROTO, 0, 17, 0),
-	BOOL_FIELD("icmp", IPR_FK_PROTO, 2, 1, 0),
-	BOOL_FIELD("icmpv6", IPR_FK_PROTO, 10, 58, 0),
-	VALUE_FIELD("ifIdx", IPR_FK_IFIDX, IPR_VT_NUM, 4, 0, 0, 0),
-	VALUE_FIELD("ip.SrcAddr", IPR_FK_NET, IPR_VT_IPV4, 4, 2, 0, 12),
-	VALUE_FIELD("ip.DstAddr", IPR_FK_NET, IPR_VT_IPV4, 4, 2, 0, 16),
-	VALUE_FIELD("ipv6.SrcAddr", IPR_FK_NET, IPR_VT_IPV6, 16, 10, 0, 8),
-	VALUE_FIELD("ipv6.DstAddr", IPR_FK_NET, IPR_VT_IPV6, 16, 10, 0, 24),
-	VALUE_FIELD("tcp.SrcPort", IPR_FK_TRANSPORT, IPR_VT_NUM, 2, 0, 6, 0),
-	VALUE_FIELD("tcp.DstPort", IPR_FK_TRANSPORT, IPR_VT_NUM, 2, 0, 6, 2),
-	VALUE_FIELD("udp.SrcPort", IPR_FK_TRANSPORT, IPR_VT_NUM, 2, 0, 17, 0),
-	VALUE_FIELD("udp.DstPort", IPR_FK_TRANSPORT, IPR_VT_NUM, 2, 0, 17, 2),
+	BOOLF("true", IPR_FK_CONST, 0, 0, 1),
+	BOOLF("false", IPR_FK_CONST, 0, 0, 0),
+	BOOLF("inbound", IPR_FK_DIR, 0, 0, 0),
+	BOOLF("outbound", IPR_FK_DIR, 0, 0, 1),
+	BOOLF("ip", IPR_FK_PROTO, 2, 0, 0),
+	BOOLF("ipv6", IPR_FK_PROTO, 10, 0, 0),
+	BOOLF("tcp", IPR_FK_PROTO, 0, 6, 0),
+	BOOLF("udp", IPR_FK_PROTO, 0, 17, 0),
+	BOOLF("icmp", IPR_FK_PROTO, 2, 1, 0),
+	BOOLF("icmpv6", IPR_FK_PROTO, 10, 58, 0),
+	BOOLF("loopback", IPR_FK_LOOPBACK, 0, 0, 0),
+	BOOLF("fragment", IPR_FK_FRAGMENT, 0, 0, 0),
+	BOOLF("impostor", IPR_FK_CONSTVAL, 0, 0, IPR_CV_ZERO),
+	NUMF("zero", IPR_FK_CONSTVAL, 4, IPR_CV_ZERO, 0),
+	NUMF("event", IPR_FK_CONSTVAL, 4, IPR_CV_ZERO, 0),
+	NUMF("subIfIdx", IPR_FK_CONSTVAL, 4, IPR_CV_ZERO, 0),
+	NUMF("layer", IPR_FK_CONSTVAL, 4, IPR_CV_LAYER, 0),
+	NUMF("priority", IPR_FK_CONSTVAL, 2, IPR_CV_PRIORITY, IPR_FF_SIGNED),
+	USERF("timestamp", 8, 0, IPR_U_TIMESTAMP),
+	USERF("random8", 1, 0, IPR_U_RANDOM8),
+	USERF("random16", 2, 0, IPR_U_RANDOM16),
+	USERF("random32", 4, 0, IPR_U_RANDOM32),
+	NUMF("ifIdx", IPR_FK_IFIDX, 4, 0, 0),
+	FLD("ifName", IPR_FK_IFNAME, IPR_VT_STRING, 16, 0, 0, 0, 0, 0, 0,
+	    IPR_FF_EQONLY),
+	NUMF("length", IPR_FK_META, 4, IPR_M_LENGTH, 0),
+	NUMF("protocol", IPR_FK_META, 1, IPR_M_PROTOCOL, 0),
+	NUMF("mark", IPR_FK_META, 4, IPR_M_MARK, 0),
+	{ .name = "uid", .kind = IPR_FK_SOCK, .vtype = IPR_VT_NUM, .width = 4,
+	  .layers = IPR_LAYERS_NETWORK, .hooks = 1u << IPR_HOOK_OUT, .arg = 0 },
+	{ .name = "gid", .kind = IPR_FK_SOCK, .vtype = IPR_VT_NUM, .width = 4,
+	  .layers = IPR_LAYERS_NETWORK, .hooks = 1u << IPR_HOOK_OUT, .arg = 1 },
+	FLD("ct.state", IPR_FK_CT, IPR_VT_CTSTATE, 4, 0, 0, 0, 0, 0, 0,
+	    IPR_FF_EQONLY),
+	FLD("localAddr", IPR_FK_ADDR, IPR_VT_ADDR, 16, 0, 0, 0, 0, 0, 0, 0),
+	FLD("remoteAddr", IPR_FK_ADDR, IPR_VT_ADDR, 16, 0, 0, 0, 0, 0, 1, 0),
+	NUMF("localPort", IPR_FK_PORT, 2, 0, 0),
+	NUMF("remotePort", IPR_FK_PORT, 2, 1, 0),
+	NUMF("packet", IPR_FK_PACKET, 1, 0, IPR_FF_INDEX),
+	NUMF("packet16", IPR_FK_PACKET, 2, 0, IPR_FF_INDEX),
+	NUMF("packet32", IPR_FK_PACKET, 4, 0, IPR_FF_INDEX),
+
+	NETF("ip.HdrLength", IPR_VT_NUM, 1, 2, 0, 0x0f, 0),
+	NETF("ip.TOS", IPR_VT_NUM, 1, 2, 1, 0, 0),
+	NETF("ip.Length", IPR_VT_NUM, 2, 2, 2, 0, 0),
+	NETF("ip.Id", IPR_VT_NUM, 2, 2, 4, 0, 0),
+	NETF("ip.DF", IPR_VT_NUM, 1, 2, 6, 0x40, 6),
+	NETF("ip.MF", IPR_VT_NUM, 1, 2, 6, 0x20, 5),
+	NETF("ip.FragOff", IPR_VT_NUM, 2, 2, 6, 0x1fff, 0),
+	NETF("ip.TTL", IPR_VT_NUM, 1, 2, 8, 0, 0),
+	NETF("ip.Protocol", IPR_VT_NUM, 1, 2, 9, 0, 0),
+	NETF("ip.Checksum", IPR_VT_NUM, 2, 2, 10, 0, 0),
+	NETF("ip.SrcAddr", IPR_VT_IPV4, 4, 2, 12, 0, 0),
+	NETF("ip.DstAddr", IPR_VT_IPV4, 4, 2, 16, 0, 0),
+
+	NETF("ipv6.TrafficClass", IPR_VT_NUM, 2, 10, 0, 0x0ff0, 4),
+	NETF("ipv6.FlowLabel", IPR_VT_NUM, 4, 10, 0, 0x000fffff, 0),
+	NETF("ipv6.Length", IPR_VT_NUM, 2, 10, 4, 0, 0),
+	NETF("ipv6.NextHdr", IPR_VT_NUM, 1, 10, 6, 0, 0),
+	NETF("ipv6.HopLimit", IPR_VT_NUM, 1, 10, 7, 0, 0),
+	NETF("ipv6.SrcAddr", IPR_VT_IPV6, 16, 10, 8, 0, 0),
+	NETF("ipv6.DstAddr", IPR_VT_IPV6, 16, 10, 24, 0, 0),
+
+	L4F("icmp.Type", 1, 2, 1, 0, 0, 0),
+	L4F("icmp.Code", 1, 2, 1, 1, 0, 0),
+	L4F("icmp.Checksum", 2, 2, 1, 2, 0, 0),
+	L4F("icmp.Body", 4, 2, 1, 4, 0, 0),
+	L4F("icmpv6.Type", 1, 10, 58, 0, 0, 0),
+	L4F("icmpv6.Code", 1, 10, 58, 1, 0, 0),
+	L4F("icmpv6.Checksum", 2, 10, 58, 2, 0, 0),
+	L4F("icmpv6.Body", 4, 10, 58, 4, 0, 0),
+
+	L4F("tcp.SrcPort", 2, 0, 6, 0, 0, 0),
+	L4F("tcp.DstPort", 2, 0, 6, 2, 0, 0),
+	L4F("tcp.SeqNum", 4, 0, 6, 4, 0, 0),
+	L4F("tcp.AckNum", 4, 0, 6, 8, 0, 0),
+	L4F("tcp.HdrLength", 1, 0, 6, 12, 0xf0, 4),
+	L4F("tcp.Urg", 1, 0, 6, 13, 0x20, 5),
+	L4F("tcp.Ack", 1, 0, 6, 13, 0x10, 4),
+	L4F("tcp.Psh", 1, 0, 6, 13, 0x08, 3),
+	L4F("tcp.Rst", 1, 0, 6, 13, 0x04, 2),
+	L4F("tcp.Syn", 1, 0, 6, 13, 0x02, 1),
+	L4F("tcp.Fin", 1, 0, 6, 13, 0x01, 0),
+	L4F("tcp.Window", 2, 0, 6, 14, 0, 0),
+	L4F("tcp.Checksum", 2, 0, 6, 16, 0, 0),
+	L4F("tcp.UrgPtr", 2, 0, 6, 18, 0, 0),
+	USERF("tcp.PayloadLength", 4, 6, IPR_U_PAYLOADLEN),
+	PAYF("tcp.Payload", 1, 6),
+	PAYF("tcp.Payload16", 2, 6),
+	PAYF("tcp.Payload32", 4, 6),
+
+	L4F("udp.SrcPort", 2, 0, 17, 0, 0, 0),
+	L4F("udp.DstPort", 2, 0, 17, 2, 0, 0),
+	L4F("udp.Length", 2, 0, 17, 4, 0, 0),
+	L4F("udp.Checksum", 2, 0, 17, 6, 0, 0),
+	USERF("udp.PayloadLength", 4, 17, IPR_U_PAYLOADLEN),
+	PAYF("udp.Payload", 1, 17),
+	PAYF("udp.Payload16", 2, 17),
+	PAYF("udp.Payload32", 4, 17),
+
+	/* WinDivert's FLOW / SOCKET layer fields: known, so that a filter
+	 * written for those layers gets a precise error here. */
+	{ .name = "processId", .kind = IPR_FK_CONSTVAL, .vtype = IPR_VT_NUM,
+	  .width = 4 },
+	{ .name = "endpointId", .kind = IPR_FK_CONSTVAL, .vtype = IPR_VT_NUM,
+	  .width = 8 },
+	{ .name = "parentEndpointId", .kind = IPR_FK_CONSTVAL,
+	  .vtype = IPR_VT_NUM, .width = 8 },
 };
 const unsigned ipr_filter_nfields =
 	sizeof(ipr_filter_fields) / sizeof(ipr_filter_fields[0]);
-_Static_assert(sizeof(ipr_filter_fields) / sizeof(ipr_filter_fields[0]) <= 256,
-	       "ipr_fnode.field is one byte");
+_Static_assert(sizeof(ipr_filter_fields) / sizeof(ipr_filter_fields[0]) <=
+	       UINT16_MAX, "ipr_fnode.field is 16 bits");
 
+/* Values that may be written by name.  WinDivert's, with its numbers:
+ * layers, events (a network-layer packet is event PACKET), protocols. */
 static const struct {
 	const char *name;
 	uint64_t value;
 } macros[] = {
 	{ "TRUE", 1 }, { "FALSE", 0 }, { "TCP", 6 }, { "UDP", 17 },
 	{ "ICMP", 1 }, { "ICMPV6", 58 },
+	{ "NETWORK", 0 }, { "NETWORK_FORWARD", 1 }, { "FLOW", 2 },
+	{ "SOCKET", 3 }, { "REFLECT", 4 },
+	{ "PACKET", 0 }, { "ESTABLISHED", 1 }, { "DELETED", 2 }, { "BIND", 3 },
+	{ "CONNECT", 4 }, { "LISTEN", 5 }, { "ACCEPT", 6 }, { "CLOSE", 7 },
+	{ "OPEN", 8 },
+};
+
+/* ct.state values, and the kernel's bits for them. */
+static const struct {
+	const char *name;
+	uint32_t bit;
+} ct_states[] = {
+	{ "invalid", IPR_CT_INVALID }, { "established", IPR_CT_ESTABLISHED },
+	{ "related", IPR_CT_RELATED }, { "new", IPR_CT_NEW },
+	{ "untracked", IPR_CT_UNTRACKED },
 };
 
 enum tok_type {
@@ -233,11 +348,13 @@ static int32_t node_unary(struct parser *p, enum ipr_fnode_type type,
 }
 
 /* A parsed value before it meets its field. */
-enum vkind { V_NUM, V_IPV4, V_IPV6 };
+enum vkind { V_NUM, V_IPV4, V_IPV6, V_STR, V_CT };
 struct value {
 	enum vkind kind;
-	uint64_t num;
-	uint8_t be[16];
+	bool neg;        /* V_NUM: written with a minus sign */
+	uint64_t num;    /* V_NUM magnitude; V_CT the state bit */
+	uint8_t be[16];  /* V_IPV4 / V_IPV6 in network order; V_STR text */
+	uint8_t slen;    /* V_STR: bytes to compare (16: the whole name) */
 };
 
 static bool parse_number(const char *s, size_t n, uint64_t *out, bool *range)
@@ -313,18 +430,94 @@ static bool scan_value(const char *s, size_t start, size_t end,
 	return !range;
 }
 
-/* A value: a macro, a number, a dotted quad or IPv6 text.  Returns false
- * after recording the error. */
-static bool parse_value(struct parser *p, struct value *v)
+/* "eth0" or "veth*": an interface name, or the prefix of one. */
+static bool parse_string(struct parser *p, struct value *v)
+{
+	const char *s = p->s;
+	size_t start = p->pos, i = start + 1, n;
+
+	if (start >= p->len || s[start] != '"') {
+		fail(p, start, "expected \"interface name\"");
+		return false;
+	}
+	while (i < p->len && s[i] != '"') {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= 0x20 || c >= 0x7f || c == '\\' || c == '/' ||
+		    (c == '*' && (i + 1 >= p->len || s[i + 1] != '"'))) {
+			fail(p, i, "bad character in interface name");
+			return false;
+		}
+		i++;
+	}
+	if (i >= p->len) {
+		fail(p, start, "unterminated string");
+		return false;
+	}
+	n = i - start - 1;
+	v->kind = V_STR;
+	v->slen = 16;
+	if (n && s[i - 1] == '*') {
+		n--;
+		v->slen = (uint8_t)n;
+		if (!n) {
+			fail(p, start, "empty interface name prefix");
+			return false;
+		}
+	}
+	if (n > 15) {
+		fail(p, start, "interface name too long");
+		return false;
+	}
+	memcpy(v->be, s + start + 1, n);
+	p->pos = i + 1;
+	return true;
+}
+
+static bool parse_ct_state(struct parser *p, struct value *v)
+{
+	const char *s = p->s;
+	size_t start = p->pos, end = start;
+
+	while (end < p->len && is_ident_char(s[end]))
+		end++;
+	for (size_t k = 0; k < sizeof(ct_states) / sizeof(ct_states[0]); k++) {
+		if (strlen(ct_states[k].name) == end - start &&
+		    !memcmp(ct_states[k].name, s + start, end - start)) {
+			v->kind = V_CT;
+			v->num = ct_states[k].bit;
+			p->pos = end;
+			return true;
+		}
+	}
+	fail(p, start, "expected new, established, related, invalid or "
+		       "untracked");
+	return false;
+}
+
+/* A value: a macro, a number, a dotted quad or IPv6 text; for @fd's
+ * string and ct.state values, those.  Returns false after recording the
+ * error. */
+static bool parse_value(struct parser *p, const struct ipr_field *fd,
+			struct value *v)
 {
 	const char *s = p->s;
 	size_t start, end, e;
 	const char *msg, *m2;
+	bool neg = false;
 
 	skip_space(p);
-	start = p->pos;
 	memset(v, 0, sizeof(*v));
-	if (start < p->len && is_ident_start(s[start])) {
+	if (fd->vtype == IPR_VT_STRING)
+		return parse_string(p, v);
+	if (fd->vtype == IPR_VT_CTSTATE)
+		return parse_ct_state(p, v);
+	start = p->pos;
+	if ((fd->flags & IPR_FF_SIGNED) && start < p->len && s[start] == '-') {
+		neg = true;
+		start++;
+	}
+	if (!neg && start < p->len && is_ident_start(s[start])) {
 		end = start;
 		while (end < p->len && is_ident_char(s[end]))
 			end++;
@@ -344,7 +537,7 @@ static bool parse_value(struct parser *p, struct value *v)
 				s[end] == 'X' || s[end] == '.' || s[end] == ':'))
 		end++;
 	if (end == start) {
-		fail(p, start, "expected value");
+		fail(p, p->pos, "expected value");
 		return false;
 	}
 	if (end < p->len && is_ident_char(s[end]))
@@ -361,9 +554,14 @@ static bool parse_value(struct parser *p, struct value *v)
 		end = e - 1;
 		goto done;
 	}
-	fail(p, start, msg);
+	fail(p, p->pos, msg);
 	return false;
 done:
+	if (neg && v->kind != V_NUM) {
+		fail(p, p->pos, "expected number");
+		return false;
+	}
+	v->neg = neg && v->num != 0;
 	p->pos = end;
 	return true;
 }
@@ -375,11 +573,14 @@ static void put_be(uint8_t *dst, unsigned width, uint64_t num)
 		dst[width - 1 - i] = (uint8_t)(num >> (8 * i));
 }
 
-/* Check the value against the field and store it big-endian. */
+/* Check the value against the field and store it big-endian, shifted as
+ * the field's masked load holds it. */
 static bool value_for_field(struct parser *p, size_t pos,
 			    const struct ipr_field *fd, const struct value *v,
-			    uint8_t out[16])
+			    uint8_t out[16], uint8_t *vlen)
 {
+	uint64_t max;
+
 	switch (fd->vtype) {
 	case IPR_VT_BOOL:
 	case IPR_VT_NUM:
@@ -387,15 +588,32 @@ static bool value_for_field(struct parser *p, size_t pos,
 			fail(p, pos, "expected number");
 			return false;
 		}
-		if (fd->vtype == IPR_VT_BOOL ? v->num > 1
-		    : fd->width < 8 && v->num >> (8 * fd->width)) {
+		if (fd->flags & IPR_FF_SIGNED) {
+			/* offset binary: memcmp orders it as signed */
+			if (v->num > (v->neg ? 0x8000u : 0x7fffu)) {
+				fail(p, pos, "value out of range");
+				return false;
+			}
+			put_be(out, fd->width, (v->neg ? 0x8000u - v->num
+					       : 0x8000u + v->num) & 0xffffu);
+			return true;
+		}
+		if (fd->vtype == IPR_VT_BOOL)
+			max = 1;
+		else if (fd->mask)
+			max = fd->mask >> fd->shift;
+		else if (fd->width < 8)
+			max = (1ull << (8 * fd->width)) - 1;
+		else
+			max = UINT64_MAX;
+		if (v->num > max) {
 			fail(p, pos, "value out of range");
 			return false;
 		}
 		if (fd->vtype == IPR_VT_BOOL)
 			out[0] = (uint8_t)v->num;
 		else
-			put_be(out, fd->width, v->num);
+			put_be(out, fd->width, v->num << fd->shift);
 		return true;
 	case IPR_VT_IPV4:
 		if (v->kind == V_IPV6) {
@@ -422,6 +640,24 @@ static bool value_for_field(struct parser *p, size_t pos,
 		else
 			memcpy(out, v->be, 16);
 		return true;
+	case IPR_VT_ADDR:
+		if (v->kind == V_NUM) {
+			put_be(out, 16, v->num);
+		} else if (v->kind == V_IPV4) {
+			memset(out, 0, 10);
+			out[10] = out[11] = 0xff;
+			memcpy(out + 12, v->be, 4);
+		} else {
+			memcpy(out, v->be, 16);
+		}
+		return true;
+	case IPR_VT_STRING:
+		memcpy(out, v->be, 16);
+		*vlen = v->slen;
+		return true;
+	case IPR_VT_CTSTATE:
+		put_be(out, 4, v->num);
+		return true;
 	}
 	fail(p, pos, "bad field");
 	return false;
@@ -439,11 +675,23 @@ static bool kop_holds(uint8_t op, unsigned a, unsigned b)
 	}
 }
 
+static int32_t test_node(struct parser *p, unsigned fi, const struct tok *id)
+{
+	int32_t n = node_new(p, IPR_FN_TEST);
+
+	if (n == IPR_FN_NONE)
+		return n;
+	p->nodes[n].field = (uint16_t)fi;
+	p->nodes[n].pos = (uint32_t)id->pos;
+	p->nodes[n].user = (ipr_filter_fields[fi].flags & IPR_FF_USER) != 0;
+	return n;
+}
+
 /* A boolean field is true or false, so "tcp == 0" is "not tcp" and
  * "tcp >= 0" is "true": folding here leaves a single form for the other
  * files.  @when0 / @when1: does the comparison hold for 0 / for 1. */
-static int32_t bool_test(struct parser *p, unsigned fi, bool when0,
-			 bool when1)
+static int32_t bool_test(struct parser *p, unsigned fi, const struct tok *id,
+			 bool when0, bool when1)
 {
 	const struct ipr_field *fd = &ipr_filter_fields[fi];
 	int32_t n;
@@ -453,13 +701,70 @@ static int32_t bool_test(struct parser *p, unsigned fi, bool when0,
 	if (fd->kind == IPR_FK_CONST)
 		return node_new(p, (fd->arg != 0) == when1 ? IPR_FN_TRUE
 							   : IPR_FN_FALSE);
-	n = node_new(p, IPR_FN_TEST);
+	n = test_node(p, fi, id);
 	if (n == IPR_FN_NONE)
 		return n;
-	p->nodes[n].field = (uint8_t)fi;
 	p->nodes[n].op = IPR_KOP_NEQ;
-	p->nodes[n].user = fd->user_only;
 	return when1 ? n : node_unary(p, IPR_FN_NOT, n);
+}
+
+/* "[10]", "[-1]", "[3b]": a byte offset into @fd's data, negative from
+ * its end. */
+static bool parse_index(struct parser *p, const struct ipr_field *fd,
+			int32_t *out)
+{
+	const char *s = p->s;
+	size_t start, i;
+	bool neg = false, bytes = false, range;
+	uint64_t v;
+
+	skip_space(p);
+	if (p->pos >= p->len || s[p->pos] != '[') {
+		fail(p, p->pos, "expected '['");
+		return false;
+	}
+	p->pos++;
+	skip_space(p);
+	start = p->pos;
+	if (p->pos < p->len && s[p->pos] == '-') {
+		neg = true;
+		p->pos++;
+	}
+	i = p->pos;
+	if (i + 1 < p->len && s[i] == '0' && (s[i + 1] == 'x' || s[i + 1] == 'X'))
+		for (i += 2; i < p->len && is_hex(s[i]);)
+			i++;
+	else
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	if (!parse_number(s + p->pos, i - p->pos, &v, &range)) {
+		fail(p, start, "expected index");
+		return false;
+	}
+	if (i < p->len && s[i] == 'b' && !(s[p->pos + 1] == 'x' ||
+					   s[p->pos + 1] == 'X')) {
+		bytes = true;
+		i++;
+	}
+	if (!bytes) {
+		if (v > 0xffff)
+			range = true;
+		else
+			v *= fd->width;
+	}
+	if (range || v > 0xffff) {
+		fail(p, start, "index out of range");
+		return false;
+	}
+	p->pos = i;
+	skip_space(p);
+	if (p->pos >= p->len || s[p->pos] != ']') {
+		fail(p, p->pos, "expected ']'");
+		return false;
+	}
+	p->pos++;
+	*out = neg ? -(int32_t)v : (int32_t)v;
+	return true;
 }
 
 static int32_t parse_test(struct parser *p, const struct tok *id)
@@ -469,7 +774,8 @@ static int32_t parse_test(struct parser *p, const struct tok *id)
 	struct tok t;
 	struct value v;
 	uint8_t be[16] = { 0 };
-	uint8_t op = IPR_KOP_NEQ;
+	uint8_t op = IPR_KOP_NEQ, vlen = 16;
+	int32_t index = 0;
 	size_t vpos;
 	int32_t n;
 
@@ -483,28 +789,41 @@ static int32_t parse_test(struct parser *p, const struct tok *id)
 	}
 	if (!fd)
 		return fail(p, id->pos, "unknown field");
-	if (!(fd->layers & (1u << p->layer)))
+	if (!(fd->layers & (1u << p->layer)) ||
+	    (fd->hooks && !(fd->hooks & ipr_layer_hooks(p->layer))))
 		return fail(p, id->pos, "field not valid for this layer");
 	consume(p, id);
+	if ((fd->flags & IPR_FF_INDEX) && !parse_index(p, fd, &index))
+		return IPR_FN_NONE;
 	t = peek(p);
 	if (t.type == T_OP) {
+		if ((fd->flags & IPR_FF_EQONLY) && t.op != IPR_KOP_EQ &&
+		    t.op != IPR_KOP_NEQ)
+			return fail(p, t.pos, "only == and != for this field");
 		consume(p, &t);
 		skip_space(p);
 		vpos = p->pos;
 		op = t.op;
-		if (!parse_value(p, &v) || !value_for_field(p, vpos, fd, &v, be))
+		if (!parse_value(p, fd, &v) ||
+		    !value_for_field(p, vpos, fd, &v, be, &vlen))
 			return IPR_FN_NONE;
+	} else if (fd->vtype == IPR_VT_CTSTATE) {
+		return fail(p, t.pos, "expected == or !=");
+	} else if (fd->flags & IPR_FF_SIGNED) {
+		put_be(be, fd->width, 0x8000); /* "!= 0", offset binary */
 	}
 	/* else a bare field: "field != 0", be is already zero */
 	if (fd->vtype == IPR_VT_BOOL)
-		return bool_test(p, fi, kop_holds(op, 0, be[0]),
+		return bool_test(p, fi, id, kop_holds(op, 0, be[0]),
 				 kop_holds(op, 1, be[0]));
-	n = node_new(p, IPR_FN_TEST);
+	n = test_node(p, fi, id);
 	if (n == IPR_FN_NONE)
 		return n;
-	p->nodes[n].field = (uint8_t)fi;
 	p->nodes[n].op = op;
-	p->nodes[n].user = fd->user_only;
+	p->nodes[n].vlen = vlen;
+	p->nodes[n].index = index;
+	if (index < 0)
+		p->nodes[n].user = true; /* counted from the end */
 	memcpy(p->nodes[n].value, be, sizeof(be));
 	return n;
 }
@@ -657,6 +976,225 @@ static void set_err(struct ipr_filter_error *err, int code, size_t pos,
 	}
 }
 
+void ipr_filter_constval(const ipr_filter *f, const struct ipr_field *fd,
+			 uint8_t out[16])
+{
+	memset(out, 0, 16);
+	switch (fd->arg) {
+	case IPR_CV_LAYER:
+		put_be(out, fd->width, (uint64_t)f->layer);
+		break;
+	case IPR_CV_PRIORITY:
+		put_be(out, fd->width,
+		       (uint64_t)(uint16_t)(f->priority + 0x8000));
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * After parsing, per hook of the layer: which tests still matter once the
+ * hook's constants are folded (direction, loopback on the way in, ...)?
+ * That decides three things: a field that can work on none of the hooks
+ * where it matters is an error at its position ("inbound and uid == 0");
+ * which hooks need the user-space check; and whether ct.state, which user
+ * space cannot see, meets a test that only user space can do.
+ */
+#define FOLD_F 0
+#define FOLD_T 1
+#define FOLD_X 2  /* depends on the packet */
+#define FOLD_NONE 3
+
+struct ana {
+	const struct parser *p;
+	ipr_filter *f;
+	uint8_t *fold;   /* per node and hook */
+	uint8_t *live;   /* per node: 1 << hook where it matters */
+};
+
+static uint8_t fold_test(const struct ana *a, const struct ipr_fnode *nd,
+			 unsigned hook)
+{
+	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
+	uint8_t v[16];
+	int r;
+
+	switch (fd->kind) {
+	case IPR_FK_DIR:
+		return (fd->arg != 0) == (hook != IPR_HOOK_IN) ? FOLD_T
+							       : FOLD_F;
+	case IPR_FK_LOOPBACK:
+		return hook == IPR_HOOK_OUT ? FOLD_X : FOLD_F;
+	case IPR_FK_CONSTVAL:
+		if (fd->arg == IPR_CV_PRIORITY)
+			return FOLD_X; /* bound after compiling */
+		ipr_filter_constval(a->f, fd, v);
+		if (fd->vtype == IPR_VT_BOOL)
+			return v[fd->width ? fd->width - 1 : 0] ? FOLD_T : FOLD_F;
+		r = memcmp(v, nd->value, fd->width);
+		return kop_holds(nd->op, r > 0 ? 2 : r == 0 ? 1 : 0, 1) ? FOLD_T
+									: FOLD_F;
+	default:
+		return FOLD_X;
+	}
+}
+
+static uint8_t fold(struct ana *a, int32_t i, unsigned hook)
+{
+	const struct ipr_fnode *nd = &a->p->nodes[i];
+	uint8_t *memo = &a->fold[(size_t)i * IPR_HOOK_COUNT + hook];
+	uint8_t r = FOLD_X, c, x, y;
+	bool any_x = false;
+	int32_t k;
+
+	if (*memo != FOLD_NONE)
+		return *memo;
+	switch (nd->type) {
+	case IPR_FN_TRUE:
+		r = FOLD_T;
+		break;
+	case IPR_FN_FALSE:
+		r = FOLD_F;
+		break;
+	case IPR_FN_NOT:
+		c = fold(a, nd->child, hook);
+		r = c == FOLD_X ? FOLD_X : c == FOLD_T ? FOLD_F : FOLD_T;
+		break;
+	case IPR_FN_AND:
+	case IPR_FN_OR:
+		/* the absorbing constant wins, else any undecided child */
+		c = nd->type == IPR_FN_AND ? FOLD_F : FOLD_T;
+		r = c == FOLD_F ? FOLD_T : FOLD_F;
+		for (k = nd->child; k != IPR_FN_NONE; k = a->p->nodes[k].next) {
+			x = fold(a, k, hook);
+			if (x == c) {
+				r = c;
+				any_x = false;
+				break;
+			}
+			if (x == FOLD_X)
+				any_x = true;
+		}
+		if (any_x)
+			r = FOLD_X;
+		break;
+	case IPR_FN_TERN:
+		k = nd->child;
+		c = fold(a, k, hook);
+		x = fold(a, a->p->nodes[k].next, hook);
+		y = fold(a, a->p->nodes[a->p->nodes[k].next].next, hook);
+		/* an undecided condition stays: when the packet cannot
+		 * answer it, neither branch holds */
+		r = c == FOLD_T ? x : c == FOLD_F ? y : FOLD_X;
+		break;
+	case IPR_FN_TEST:
+		r = fold_test(a, nd, hook);
+		break;
+	}
+	*memo = r;
+	return r;
+}
+
+/* Mark what matters below node @i, which matters on @hook. */
+static void mark_live(struct ana *a, int32_t i, unsigned hook)
+{
+	const struct ipr_fnode *nd = &a->p->nodes[i];
+	int32_t k, x, y;
+
+	a->live[i] |= (uint8_t)(1u << hook);
+	switch (nd->type) {
+	case IPR_FN_NOT:
+		mark_live(a, nd->child, hook);
+		break;
+	case IPR_FN_AND:
+	case IPR_FN_OR:
+		for (k = nd->child; k != IPR_FN_NONE; k = a->p->nodes[k].next)
+			if (fold(a, k, hook) == FOLD_X)
+				mark_live(a, k, hook);
+		break;
+	case IPR_FN_TERN:
+		k = nd->child;
+		x = a->p->nodes[k].next;
+		y = a->p->nodes[x].next;
+		switch (fold(a, k, hook)) {
+		case FOLD_T:
+			if (fold(a, x, hook) == FOLD_X)
+				mark_live(a, x, hook);
+			break;
+		case FOLD_F:
+			if (fold(a, y, hook) == FOLD_X)
+				mark_live(a, y, hook);
+			break;
+		default:
+			mark_live(a, k, hook);
+			if (fold(a, x, hook) == FOLD_X)
+				mark_live(a, x, hook);
+			if (fold(a, y, hook) == FOLD_X)
+				mark_live(a, y, hook);
+			break;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void analyse(struct parser *p, ipr_filter *f)
+{
+	struct ana a = { .p = p, .f = f };
+	unsigned hooks = ipr_layer_hooks(p->layer);
+	size_t err_pos = SIZE_MAX, ct_pos = SIZE_MAX;
+	const char *err_msg = NULL;
+	bool user_live = false;
+
+	a.fold = malloc((size_t)p->n * IPR_HOOK_COUNT);
+	a.live = calloc(p->n, 1);
+	if (!a.fold || !a.live) {
+		fail(p, 0, "out of memory");
+		p->err_code = -ENOMEM;
+		goto out;
+	}
+	memset(a.fold, FOLD_NONE, (size_t)p->n * IPR_HOOK_COUNT);
+	for (unsigned h = 0; h < IPR_HOOK_COUNT; h++)
+		if ((hooks & (1u << h)) && fold(&a, f->root, h) == FOLD_X)
+			mark_live(&a, f->root, h);
+	for (uint32_t i = 0; i < p->n; i++) {
+		const struct ipr_fnode *nd = &p->nodes[i];
+		const struct ipr_field *fd;
+
+		if (nd->type != IPR_FN_TEST || !a.live[i])
+			continue;
+		fd = &ipr_filter_fields[nd->field];
+		if (fd->hooks && !(fd->hooks & a.live[i]) && nd->pos < err_pos) {
+			err_pos = nd->pos;
+			err_msg = "field not valid for this direction";
+		}
+		if (nd->user) {
+			user_live = true;
+			for (unsigned h = 0; h < IPR_HOOK_COUNT; h++)
+				if (a.live[i] & (1u << h))
+					f->user_hook[h] = true;
+		}
+		if (fd->kind == IPR_FK_CT && nd->pos < ct_pos)
+			ct_pos = nd->pos;
+	}
+	/* ipr_filter_eval cannot know conntrack state, so the user-space
+	 * check could not answer for it. */
+	if (user_live && ct_pos < err_pos) {
+		err_pos = ct_pos;
+		err_msg = "ct.state cannot be combined with fields checked in "
+			  "user space";
+	}
+	if (err_msg)
+		fail(p, err_pos, err_msg);
+	for (unsigned h = 0; h < IPR_HOOK_COUNT; h++)
+		f->needs_user = f->needs_user || f->user_hook[h];
+out:
+	free(a.fold);
+	free(a.live);
+}
+
 IPR_API ipr_filter *ipr_filter_compile(const char *text, enum ipr_layer layer,
 				       struct ipr_filter_error *err)
 {
@@ -693,6 +1231,17 @@ IPR_API ipr_filter *ipr_filter_compile(const char *text, enum ipr_layer layer,
 			fail(&p, t.pos, "unexpected token");
 	}
 	f = p.err_msg ? NULL : calloc(1, sizeof(*f));
+	if (f) {
+		f->layer = layer;
+		f->root = root;
+		f->nodes = p.nodes;
+		f->nnodes = p.n;
+		analyse(&p, f);
+		if (p.err_msg) {
+			free(f);
+			f = NULL;
+		}
+	}
 	if (!f) {
 		if (!p.err_msg) {
 			p.err_msg = "out of memory";
@@ -703,11 +1252,6 @@ IPR_API ipr_filter *ipr_filter_compile(const char *text, enum ipr_layer layer,
 		errno = -p.err_code;
 		return NULL;
 	}
-	f->layer = layer;
-	f->root = root;
-	f->nodes = p.nodes;
-	f->nnodes = p.n;
-	f->needs_user = p.nodes[root].user;
 	set_err(err, 0, 0, "no error");
 	return f;
 }
@@ -723,6 +1267,17 @@ IPR_API void ipr_filter_free(ipr_filter *f)
 bool ipr_filter_needs_user_check(const ipr_filter *f)
 {
 	return f && f->needs_user;
+}
+
+bool ipr_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook)
+{
+	return f && (unsigned)hook < IPR_HOOK_COUNT && f->user_hook[hook];
+}
+
+void ipr_filter_bind_priority(ipr_filter *f, int16_t priority)
+{
+	if (f)
+		f->priority = priority;
 }
 
 enum ipr_layer ipr_filter_layer(const ipr_filter *f)

@@ -208,9 +208,71 @@ static void ex_symhash(struct nlmsghdr *nlh, uint32_t mod)
 	ex_end(nlh, e);
 }
 
+/* reg1 &= mask over @len bytes (mask in the register's byte order). */
+static void ex_bitwise(struct nlmsghdr *nlh, const void *mask, uint32_t len)
+{
+	static const uint8_t zero[16];
+	struct ex e = ex_begin(nlh, "bitwise");
+	mnl_attr_put_u32(nlh, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(nlh, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(nlh, NFTA_BITWISE_LEN, htonl(len));
+	put_data(nlh, NFTA_BITWISE_MASK, mask, len);
+	put_data(nlh, NFTA_BITWISE_XOR, zero, len);
+	ex_end(nlh, e);
+}
+
+static void ex_ct(struct nlmsghdr *nlh, uint32_t key)
+{
+	struct ex e = ex_begin(nlh, "ct");
+	mnl_attr_put_u32(nlh, NFTA_CT_KEY, htonl(key));
+	mnl_attr_put_u32(nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
+	ex_end(nlh, e);
+}
+
+/* reg1 = 1 if the IPv6 packet has extension header @type, else 0. */
+static void ex_exthdr_present(struct nlmsghdr *nlh, uint8_t type)
+{
+	struct ex e = ex_begin(nlh, "exthdr");
+	mnl_attr_put_u32(nlh, NFTA_EXTHDR_DREG, htonl(NFT_REG_1));
+	mnl_attr_put_u8(nlh, NFTA_EXTHDR_TYPE, type);
+	mnl_attr_put_u32(nlh, NFTA_EXTHDR_OFFSET, htonl(0));
+	mnl_attr_put_u32(nlh, NFTA_EXTHDR_LEN, htonl(1));
+	mnl_attr_put_u32(nlh, NFTA_EXTHDR_FLAGS, htonl(NFT_EXTHDR_F_PRESENT));
+	mnl_attr_put_u32(nlh, NFTA_EXTHDR_OP, htonl(NFT_EXTHDR_OP_IPV6));
+	ex_end(nlh, e);
+}
+
+/* A 32-bit value the kernel keeps in host order (meta mark, skuid, ct
+ * state, ...), already in reg1: mask, then compare.  Equality compares in
+ * host order; an ordering turns the register to network order first, so
+ * that cmp (a memcmp) orders it as a number. */
+static void ex_cmp_host32(struct nlmsghdr *nlh, const struct ipr_ktest *t)
+{
+	uint32_t v, m;
+	memcpy(&v, t->value, 4);
+	if (t->flags & IPR_KTF_MASK) {
+		memcpy(&m, t->mask, 4);
+		ex_and(nlh, ntohl(m));
+	}
+	if (t->op == IPR_KOP_EQ || t->op == IPR_KOP_NEQ) {
+		v = ntohl(v);
+		ex_cmp(nlh, t->op, &v, 4);
+	} else {
+		ex_hton32(nlh);
+		ex_cmp(nlh, t->op, t->value, 4);
+	}
+}
+
+static void ex_cmp_bytes(struct nlmsghdr *nlh, const struct ipr_ktest *t)
+{
+	if (t->flags & IPR_KTF_MASK)
+		ex_bitwise(nlh, t->mask, t->len);
+	ex_cmp(nlh, t->op, t->value, t->len);
+}
+
 static void ex_test(struct nlmsghdr *nlh, const struct ipr_ktest *t)
 {
-	uint32_t key = 0, v32;
+	uint16_t v16;
 	switch (t->kind) {
 	case IPR_KT_NFPROTO:
 		ex_meta(nlh, NFT_META_NFPROTO);
@@ -222,25 +284,56 @@ static void ex_test(struct nlmsghdr *nlh, const struct ipr_ktest *t)
 		return;
 	case IPR_KT_IIF:
 	case IPR_KT_OIF:
-		key = t->kind == IPR_KT_IIF ? NFT_META_IIF : NFT_META_OIF;
-		ex_meta(nlh, key);
-		if (t->op == IPR_KOP_EQ || t->op == IPR_KOP_NEQ) {
-			memcpy(&v32, t->value, 4);
-			v32 = ntohl(v32); /* the register holds host order */
-			ex_cmp(nlh, t->op, &v32, 4);
-		} else {
-			ex_hton32(nlh);
-			ex_cmp(nlh, t->op, t->value, 4);
-		}
+		ex_meta(nlh, t->kind == IPR_KT_IIF ? NFT_META_IIF : NFT_META_OIF);
+		ex_cmp_host32(nlh, t);
+		return;
+	case IPR_KT_MARK:
+		ex_meta(nlh, NFT_META_MARK);
+		ex_cmp_host32(nlh, t);
+		return;
+	case IPR_KT_LEN:
+		ex_meta(nlh, NFT_META_LEN);
+		ex_cmp_host32(nlh, t);
+		return;
+	case IPR_KT_SKUID:
+	case IPR_KT_SKGID:
+		ex_meta(nlh, t->kind == IPR_KT_SKUID ? NFT_META_SKUID
+						     : NFT_META_SKGID);
+		ex_cmp_host32(nlh, t);
+		return;
+	case IPR_KT_CTSTATE:
+		ex_ct(nlh, NFT_CT_STATE);
+		ex_cmp_host32(nlh, t);
+		return;
+	case IPR_KT_IIFNAME:
+	case IPR_KT_OIFNAME:
+		/* the register holds the whole zero-padded name; fewer bytes
+		 * compare a prefix */
+		ex_meta(nlh, t->kind == IPR_KT_IIFNAME ? NFT_META_IIFNAME
+						       : NFT_META_OIFNAME);
+		ex_cmp(nlh, t->op, t->value, t->len);
+		return;
+	case IPR_KT_OIFTYPE:
+		ex_meta(nlh, NFT_META_OIFTYPE);
+		v16 = (uint16_t)(t->value[0] << 8 | t->value[1]); /* host */
+		ex_cmp(nlh, t->op, &v16, 2);
+		return;
+	case IPR_KT_FRAG6:
+		ex_exthdr_present(nlh, 44 /* NEXTHDR_FRAGMENT */);
+		ex_cmp(nlh, t->op, t->value, 1);
 		return;
 	case IPR_KT_NET:
 		ex_payload(nlh, NFT_PAYLOAD_NETWORK_HEADER, t->offset, t->len);
-		ex_cmp(nlh, t->op, t->value, t->len);
+		ex_cmp_bytes(nlh, t);
 		return;
 	case IPR_KT_TRANSPORT:
 		ex_payload(nlh, NFT_PAYLOAD_TRANSPORT_HEADER, t->offset,
 			   t->len);
-		ex_cmp(nlh, t->op, t->value, t->len);
+		ex_cmp_bytes(nlh, t);
+		return;
+	case IPR_KT_INNER:
+		ex_payload(nlh, NFT_PAYLOAD_INNER_HEADER, t->offset, t->len);
+		ex_cmp_bytes(nlh, t);
 		return;
 	}
 }

@@ -6,6 +6,15 @@
 static const struct tool_cmd cmds[] = {
 	{ "passthru", cmd_passthru,
 	  "read every packet the filter selects and write it back" },
+	{ "filter", cmd_filter, "check, explain or evaluate a filter" },
+	{ "adapters", cmd_adapters, "list the interfaces of this namespace" },
+	{ "monitor", cmd_monitor, "print (and capture) packets, never holding them" },
+	{ "drop", cmd_drop, "drop what the filter selects, in the kernel" },
+	{ "reject", cmd_reject, "refuse what the filter selects: TCP reset, ICMP" },
+	{ "impair", cmd_impair, "delay, lose, duplicate, reorder, corrupt, limit" },
+	{ "redirect", cmd_redirect, "send matching flows to ADDR:PORT (user NAT)" },
+	{ "stats", cmd_stats, "the kernel's view of our tables and queues" },
+	{ "cleanup", cmd_cleanup, "remove ipredir tables left behind" },
 };
 
 static void usage(FILE *f)

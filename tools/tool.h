@@ -2,8 +2,11 @@
  * option parsing helpers and the filter-error printer. */
 #ifndef IPR_TOOL_H
 #define IPR_TOOL_H
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "ipredir.h"
 
 struct tool_cmd {
@@ -25,5 +28,91 @@ bool tool_parse_long(const char *cmd, const char *opt, const char *s,
 void tool_open_error(const char *cmd, const char *filter,
 		     enum ipr_layer layer, int err);
 
+/* Set by SIGINT and SIGTERM once tool_signals() is called (to the signal's
+ * number); SIGPIPE is ignored.  Blocked receives return EINTR. */
+extern volatile sig_atomic_t tool_stop;
+void tool_signals(void);
+/* The one line for a getopt error (optstring must start with ':'): @c is
+ * what getopt_long returned, @optind_now its optind. */
+void tool_bad_option(const char *cmd, int c, char **argv, int optind_now);
+/* A decimal value in [lo, hi]; @what names it in the error line ("a
+ * percentage", "milliseconds"). */
+bool tool_parse_double(const char *cmd, const char *opt, const char *s,
+		       double lo, double hi, const char *what, double *out);
+
+struct tool_endpoint {
+	bool ipv6;
+	uint32_t addr4;     /* network order */
+	uint8_t addr6[16];
+	uint16_t port;      /* host order */
+};
+/* ADDR:PORT or [ADDR6]:PORT. */
+bool tool_parse_addr_port(const char *cmd, const char *opt, const char *s,
+			  struct tool_endpoint *ep);
+
+/* The FILTER argument at argv[first] (exactly one; "true" if absent and
+ * not @required).  False after printing the error line. */
+bool tool_one_filter(const char *cmd, int argc, char **argv, int first,
+		     bool required, const char **filter);
+/* Check @filter (an error prints the caret under the user's own text) and
+ * AND 'ifIdx == N' into it for -i NAME.  Returns a malloc'ed filter, or
+ * NULL after printing the error. */
+char *tool_filter(const char *cmd, const char *filter, const char *ifname,
+		  enum ipr_layer layer);
+/* ipr_open_ex, or NULL after printing why; *rc gets the exit code. */
+ipr_handle *tool_open(const char *cmd, const char *filter,
+		      enum ipr_layer layer, int16_t prio, uint64_t flags,
+		      const struct ipr_open_opts *opts, int *rc);
+
+uint64_t tool_now_ns(void); /* CLOCK_MONOTONIC */
+/* "12:00:00.123456 out if=3 TCP 198.18.0.1:40000 -> 198.18.0.2:80 len=60
+ * [S]": like snprintf. */
+int tool_packet_line(char *buf, size_t n, const void *pkt, size_t len,
+		     const struct ipr_addr *a);
+/* tcpdump -x style lines, a tab first. */
+void tool_hexdump(FILE *f, const void *data, size_t len);
+
+/* nftables tables named ipredir* in this namespace, any family. */
+struct tool_table {
+	char name[64];
+	uint8_t family;     /* NFPROTO_* */
+	uint32_t flags;     /* NFT_TABLE_F_*: */
+#define TOOL_TABLE_F_OWNER 0x2 /* dies with its netlink socket */
+	uint32_t chains;
+	uint32_t owner;     /* netlink port id of the owning socket */
+	bool has_owner;
+};
+struct tool_tables {
+	struct tool_table *v;
+	size_t n, cap;
+};
+int tool_nft_tables(struct tool_tables *tt); /* 0 or -errno; free(tt->v) */
+int tool_nft_del_table(const struct tool_table *t); /* 0 or -errno */
+const char *tool_family_name(uint8_t family);
+/* A netlink socket of this namespace (/proc/net/netlink) and the process
+ * holding it. */
+struct tool_nlsock {
+	unsigned long long inode, rmem, drops;
+	int pid;            /* 0 if not found */
+	char comm[32];
+};
+int tool_nl_socket(int proto, uint32_t portid, struct tool_nlsock *s);
+/* The process that has socket @inode open (0 if none), and its name. */
+int tool_socket_pid(unsigned long long inode, char *comm, size_t n);
+bool tool_pid_comm(int pid, char *comm, size_t n); /* false: no such pid */
+/* The pid in a table name ipredir_<pid>_<n>, or 0. */
+int tool_table_name_pid(const char *name);
+/* A JSON string, quoted and escaped. */
+void tool_json_str(FILE *f, const char *s);
+
 int cmd_passthru(int argc, char **argv);
+int cmd_filter(int argc, char **argv);
+int cmd_adapters(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_drop(int argc, char **argv);
+int cmd_reject(int argc, char **argv);
+int cmd_impair(int argc, char **argv);
+int cmd_redirect(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
 #endif

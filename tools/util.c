@@ -1,9 +1,20 @@
-/* util.c - option parsing and error printing shared by the subcommands. */
+/* util.c - what the subcommands share: option parsing, error lines, signals,
+ * filters with -i, and the one-line packet format. */
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <libmnl/libmnl.h>
 #include <limits.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include "tool.h"
 
 bool tool_parse_long(const char *cmd, const char *opt, const char *s,
@@ -39,4 +50,532 @@ void tool_open_error(const char *cmd, const char *filter,
 	else
 		fprintf(stderr, "ipredir %s: cannot open a handle for '%s': %s\n",
 			cmd, filter, ipr_strerror(-err));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shared by the subcommands: signals, option errors, filters, packet lines */
+
+volatile sig_atomic_t tool_stop;
+
+static void on_stop_signal(int sig)
+{
+	tool_stop = sig;
+}
+
+void tool_signals(void)
+{
+	/* No SA_RESTART: a blocked receive returns EINTR and the loop sees
+	 * tool_stop at once. */
+	struct sigaction sa = { .sa_handler = on_stop_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void tool_bad_option(const char *cmd, int c, char **argv, int optind_now)
+{
+	const char *arg = optind_now > 0 ? argv[optind_now - 1] : "";
+	if (c == ':') {
+		fprintf(stderr, "ipredir %s: option '%s' wants a value\n", cmd,
+			arg);
+	} else if (optopt && arg[0] == '-' && arg[1] != '-') {
+		fprintf(stderr, "ipredir %s: unknown option '-%c' (try 'ipredir "
+			"%s --help')\n", cmd, optopt, cmd);
+	} else {
+		fprintf(stderr, "ipredir %s: unknown option '%s' (try 'ipredir "
+			"%s --help')\n", cmd, arg, cmd);
+	}
+}
+
+bool tool_parse_double(const char *cmd, const char *opt, const char *s,
+		       double lo, double hi, const char *what, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = s ? strtod(s, &end) : 0;
+	if (!s || !*s || *end || errno || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "ipredir %s: %s wants %s from %g to %g, not "
+			"'%s'\n", cmd, opt, what, lo, hi, s ? s : "");
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+bool tool_parse_addr_port(const char *cmd, const char *opt, const char *s,
+			  struct tool_endpoint *ep)
+{
+	char host[IPR_ADDRSTRLEN + 2];
+	const char *colon = strrchr(s, ':');
+	size_t hl = colon ? (size_t)(colon - s) : 0;
+	long port;
+	char *end;
+
+	memset(ep, 0, sizeof(*ep));
+	if (!colon || hl == 0 || hl >= sizeof(host))
+		goto bad;
+	memcpy(host, s, hl);
+	host[hl] = 0;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || errno || port < 1 || port > 65535)
+		goto bad;
+	ep->port = (uint16_t)port;
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		host[hl - 1] = 0;
+		if (ipr_ipv6_parse(host + 1, ep->addr6) < 0)
+			goto bad;
+		ep->ipv6 = true;
+	} else if (ipr_ipv4_parse(host, &ep->addr4) < 0) {
+		goto bad;
+	}
+	return true;
+bad:
+	fprintf(stderr, "ipredir %s: %s wants ADDR:PORT (IPv6 as [ADDR]:PORT), "
+		"not '%s'\n", cmd, opt, s);
+	return false;
+}
+
+char *tool_filter(const char *cmd, const char *filter, const char *ifname,
+		  enum ipr_layer layer)
+{
+	ipr_filter *f = ipr_filter_compile(filter, layer, NULL);
+	if (!f) {
+		tool_open_error(cmd, filter, layer, -EINVAL);
+		return NULL;
+	}
+	ipr_filter_free(f);
+	char *out;
+	if (!ifname) {
+		out = strdup(filter);
+	} else {
+		unsigned idx = if_nametoindex(ifname);
+		if (!idx) {
+			fprintf(stderr, "ipredir %s: no interface '%s' in this "
+				"namespace (see 'ipredir adapters')\n", cmd,
+				ifname);
+			return NULL;
+		}
+		if (asprintf(&out, "(%s) and ifIdx == %u", filter, idx) < 0)
+			out = NULL;
+	}
+	if (!out)
+		fprintf(stderr, "ipredir %s: out of memory\n", cmd);
+	return out;
+}
+
+bool tool_one_filter(const char *cmd, int argc, char **argv, int first,
+		     bool required, const char **filter)
+{
+	if (argc - first > 1) {
+		fprintf(stderr, "ipredir %s: one FILTER expected, got '%s' "
+			"after it (quote the filter)\n", cmd, argv[first + 1]);
+		return false;
+	}
+	if (first >= argc) {
+		if (required) {
+			fprintf(stderr, "ipredir %s: a FILTER is needed (try "
+				"'ipredir %s --help')\n", cmd, cmd);
+			return false;
+		}
+		*filter = "true";
+		return true;
+	}
+	if (!*argv[first]) {
+		fprintf(stderr, "ipredir %s: empty FILTER ''\n", cmd);
+		return false;
+	}
+	*filter = argv[first];
+	return true;
+}
+
+ipr_handle *tool_open(const char *cmd, const char *filter,
+		      enum ipr_layer layer, int16_t prio, uint64_t flags,
+		      const struct ipr_open_opts *opts, int *rc)
+{
+	ipr_handle *h = ipr_open_ex(filter, layer, prio, flags, opts);
+	if (!h) {
+		int e = errno;
+		tool_open_error(cmd, filter, layer, -e);
+		*rc = e == EINVAL ? EXIT_USAGE : EXIT_FAIL;
+	}
+	return h;
+}
+
+uint64_t tool_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void fmt_ip(char *buf, size_t n, const struct ipr_headers *hd,
+		   bool src)
+{
+	if (hd->ip)
+		ipr_ipv4_format(src ? hd->ip->src : hd->ip->dst, buf, n);
+	else
+		ipr_ipv6_format(src ? hd->ipv6->src : hd->ipv6->dst, buf, n);
+}
+
+static void fmt_ep(char *buf, size_t n, const struct ipr_headers *hd,
+		   bool src, int port)
+{
+	char a[IPR_ADDRSTRLEN];
+	fmt_ip(a, sizeof(a), hd, src);
+	if (port < 0)
+		snprintf(buf, n, "%s", a);
+	else if (hd->ipv6)
+		snprintf(buf, n, "[%s]:%d", a, port);
+	else
+		snprintf(buf, n, "%s:%d", a, port);
+}
+
+static void tcp_flags(char *buf, uint8_t f)
+{
+	/* tcpdump's letters: S F R P U, '.' for ACK */
+	char *p = buf;
+	*p++ = '[';
+	if (f & 0x02) *p++ = 'S';
+	if (f & 0x01) *p++ = 'F';
+	if (f & 0x04) *p++ = 'R';
+	if (f & 0x08) *p++ = 'P';
+	if (f & 0x20) *p++ = 'U';
+	if (f & 0x10) *p++ = '.';
+	if (p == buf + 1) {
+		strcpy(p, "none");
+		p += 4;
+	}
+	*p++ = ']';
+	*p = 0;
+}
+
+int tool_packet_line(char *buf, size_t n, const void *pkt, size_t len,
+		     const struct ipr_addr *a)
+{
+	char tm[32], src[IPR_ADDRSTRLEN + 10], dst[IPR_ADDRSTRLEN + 10];
+	char proto[16], extra[64] = "";
+	struct ipr_headers hd;
+	time_t sec = (time_t)(a->timestamp / 1000000000ull);
+	struct tm lt;
+	const char *dir = a->layer == IPR_LAYER_NETWORK_FORWARD ? "fwd" :
+			  (a->flags & IPR_ADDR_OUTBOUND) ? "out" : "in";
+	int sport = -1, dport = -1;
+
+	localtime_r(&sec, &lt);
+	strftime(tm, sizeof(tm), "%H:%M:%S", &lt);
+	if (ipr_packet_parse(pkt, len, &hd) < 0)
+		return snprintf(buf, n, "%s.%06u %s if=%u not-ip len=%u", tm,
+				(unsigned)(a->timestamp % 1000000000ull / 1000),
+				dir, a->if_idx, a->orig_len);
+	if (hd.tcp) {
+		strcpy(proto, "TCP");
+		sport = ntohs(hd.tcp->src_port);
+		dport = ntohs(hd.tcp->dst_port);
+		tcp_flags(extra, hd.tcp->flags);
+	} else if (hd.udp) {
+		strcpy(proto, "UDP");
+		sport = ntohs(hd.udp->src_port);
+		dport = ntohs(hd.udp->dst_port);
+	} else if (hd.icmp || hd.icmpv6) {
+		const struct ipr_icmphdr *ic = hd.icmp ? hd.icmp : hd.icmpv6;
+		strcpy(proto, hd.icmp ? "ICMP" : "ICMPv6");
+		snprintf(extra, sizeof(extra), "type=%u code=%u", ic->type,
+			 ic->code);
+	} else {
+		snprintf(proto, sizeof(proto), "proto=%u", hd.protocol);
+	}
+	fmt_ep(src, sizeof(src), &hd, true, sport);
+	fmt_ep(dst, sizeof(dst), &hd, false, dport);
+	return snprintf(buf, n, "%s.%06u %s if=%u %s %s -> %s len=%u%s%s%s%s%s%s",
+			tm, (unsigned)(a->timestamp % 1000000000ull / 1000),
+			dir, a->if_idx, proto, src, dst, a->orig_len,
+			*extra ? " " : "", extra,
+			(a->flags & IPR_ADDR_LOOPBACK) ? " loopback" : "",
+			(a->flags & IPR_ADDR_GSO) ? " gso" : "",
+			hd.fragment ? " frag" : "",
+			(a->flags & IPR_ADDR_TRUNCATED) ? " truncated" : "");
+}
+
+void tool_hexdump(FILE *f, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	for (size_t off = 0; off < len; off += 16) {
+		fprintf(f, "\t0x%04zx: ", off);
+		for (size_t i = off; i < off + 16; i++) {
+			if (i < len)
+				fprintf(f, "%02x", p[i]);
+			else
+				fputs("  ", f);
+			if (i & 1)
+				fputc(' ', f);
+		}
+		fputc(' ', f);
+		for (size_t i = off; i < off + 16 && i < len; i++)
+			fputc(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '.', f);
+		fputc('\n', f);
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* nftables tables and netlink sockets of this namespace (stats, cleanup)   */
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct tool_tables *tt = data;
+	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
+	struct tool_table t = { .family = nfg->nfgen_family };
+	const struct nlattr *a;
+	mnl_attr_for_each(a, nlh, sizeof(*nfg)) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_TABLE_NAME:
+			snprintf(t.name, sizeof(t.name), "%s",
+				 mnl_attr_get_str(a));
+			break;
+		case NFTA_TABLE_FLAGS:
+			t.flags = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFTA_TABLE_USE:
+			t.chains = ntohl(mnl_attr_get_u32(a));
+			break;
+		case NFTA_TABLE_OWNER:
+			t.owner = ntohl(mnl_attr_get_u32(a));
+			t.has_owner = true;
+			break;
+		}
+	}
+	if (strncmp(t.name, "ipredir", 7))
+		return MNL_CB_OK;
+	if (tt->n == tt->cap) {
+		size_t nc = tt->cap ? tt->cap * 2 : 16;
+		struct tool_table *nv = realloc(tt->v, nc * sizeof(*nv));
+		if (!nv)
+			return MNL_CB_ERROR;
+		tt->v = nv;
+		tt->cap = nc;
+	}
+	tt->v[tt->n++] = t;
+	return MNL_CB_OK;
+}
+
+static struct nlmsghdr *nft_put(char *buf, uint16_t type, uint16_t flags,
+				uint8_t family, uint32_t seq, uint16_t res)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(res);
+	return nlh;
+}
+
+int tool_nft_tables(struct tool_tables *tt)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE * 2];
+	memset(tt, 0, sizeof(*tt));
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	int err = 0;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto out;
+	}
+	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
+	struct nlmsghdr *nlh = nft_put(buf, (NFNL_SUBSYS_NFTABLES << 8) |
+				       NFT_MSG_GETTABLE, NLM_F_DUMP,
+				       NFPROTO_UNSPEC, seq, 0);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		int r = mnl_cb_run(buf, (size_t)n, seq, portid, table_cb, tt);
+		if (r < 0)
+			err = -errno;
+		if (r <= MNL_CB_STOP)
+			break;
+	}
+out:
+	mnl_socket_close(nl);
+	return err;
+}
+
+int tool_nft_del_table(const struct tool_table *t)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	int err = 0;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto out;
+	}
+	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
+	struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, sizeof(buf));
+	nft_put(mnl_nlmsg_batch_current(b), NFNL_MSG_BATCH_BEGIN, 0,
+		AF_UNSPEC, seq++, NFNL_SUBSYS_NFTABLES);
+	mnl_nlmsg_batch_next(b);
+	struct nlmsghdr *nlh = nft_put(mnl_nlmsg_batch_current(b),
+				       (NFNL_SUBSYS_NFTABLES << 8) |
+				       NFT_MSG_DELTABLE, NLM_F_ACK, t->family,
+				       seq, 0);
+	uint32_t del_seq = seq++;
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->name);
+	mnl_nlmsg_batch_next(b);
+	nft_put(mnl_nlmsg_batch_current(b), NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
+		seq, NFNL_SUBSYS_NFTABLES);
+	mnl_nlmsg_batch_next(b);
+	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b),
+			      mnl_nlmsg_batch_size(b)) < 0) {
+		err = -errno;
+		mnl_nlmsg_batch_stop(b);
+		goto out;
+	}
+	mnl_nlmsg_batch_stop(b);
+	ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (n < 0)
+		err = -errno;
+	else if (mnl_cb_run(buf, (size_t)n, del_seq, portid, NULL, NULL) < 0)
+		err = -errno;
+out:
+	mnl_socket_close(nl);
+	return err;
+}
+
+const char *tool_family_name(uint8_t family)
+{
+	switch (family) {
+	case NFPROTO_INET: return "inet";
+	case NFPROTO_IPV4: return "ip";
+	case NFPROTO_IPV6: return "ip6";
+	case NFPROTO_ARP: return "arp";
+	case NFPROTO_BRIDGE: return "bridge";
+	case NFPROTO_NETDEV: return "netdev";
+	default: return "unknown";
+	}
+}
+
+/* /proc/net/netlink: "sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode" */
+int tool_nl_socket(int proto, uint32_t portid, struct tool_nlsock *s)
+{
+	FILE *f = fopen("/proc/net/netlink", "re");
+	if (!f)
+		return -errno;
+	char line[256];
+	int ret = -ENOENT;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long sk, groups, rmem, wmem, drops, ino;
+		unsigned eth, pid, dump, locks;
+		if (sscanf(line, "%llx %u %u %llx %llu %llu %u %u %llu %llu", &sk,
+			   &eth, &pid, &groups, &rmem, &wmem, &dump, &locks,
+			   &drops, &ino) != 10)
+			continue;
+		if ((int)eth != proto || pid != portid)
+			continue;
+		s->rmem = rmem;
+		s->drops = drops;
+		s->inode = ino;
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	if (ret)
+		return ret;
+	s->pid = tool_socket_pid(s->inode, s->comm, sizeof(s->comm));
+	return 0;
+}
+
+int tool_socket_pid(unsigned long long inode, char *comm, size_t n)
+{
+	char want[48], path[64], link[64];
+	snprintf(want, sizeof(want), "socket:[%llu]", inode);
+	if (n)
+		comm[0] = 0;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	int found = 0;
+	struct dirent *e;
+	while (!found && (e = readdir(d))) {
+		int pid = atoi(e->d_name);
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+		DIR *fd = opendir(path);
+		if (!fd)
+			continue;
+		struct dirent *fe;
+		while ((fe = readdir(fd))) {
+			if (fe->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/fd/%.16s", pid,
+				 fe->d_name);
+			ssize_t l = readlink(path, link, sizeof(link) - 1);
+			if (l <= 0)
+				continue;
+			link[l] = 0;
+			if (!strcmp(link, want)) {
+				found = pid;
+				break;
+			}
+		}
+		closedir(fd);
+	}
+	closedir(d);
+	if (found && n)
+		tool_pid_comm(found, comm, n);
+	return found;
+}
+
+bool tool_pid_comm(int pid, char *comm, size_t n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		if (n)
+			comm[0] = 0;
+		return false;
+	}
+	if (!fgets(comm, (int)n, f))
+		comm[0] = 0;
+	comm[strcspn(comm, "\n")] = 0;
+	fclose(f);
+	return true;
+}
+
+int tool_table_name_pid(const char *name)
+{
+	int pid;
+	unsigned seq;
+	char tail;
+	if (sscanf(name, "ipredir_%d_%u%c", &pid, &seq, &tail) == 2 && pid > 0)
+		return pid;
+	return 0;
+}
+
+void tool_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
 }

@@ -2,6 +2,7 @@
  * expected) cases, format round trips, bad filters with their positions,
  * and a kernel-program interpreter that must agree with ipr_filter_eval. */
 #include <errno.h>
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,7 +21,9 @@
 
 enum pkt_id {
 	T4, U4, I4, T6, U6, I6, T4OPT, T6EXT, F4A, F4B, F6A, F6B, TT4, SHORT,
-	BADV, NONE6, ICMP6V4, U4MAX, T6MAP, CAP4, NPKTS
+	BADV, NONE6, ICMP6V4, U4MAX, T6MAP, CAP4,
+	/* for the full field set */
+	TP4, UQ4, UP6, TF6, IE4, IU4, IE6, RT6, DOFF4, DCUT4, UF6, NPKTS
 };
 
 struct pkt {
@@ -112,6 +115,113 @@ static void ip6(enum pkt_id id, const char *name, uint8_t nh,
 	k->len = 40 + restlen;
 }
 
+
+/* Packets with every header field set to something a test can tell:
+ * addresses, TOS/TTL/Id/flags, traffic class and flow label, TCP flags,
+ * options and payloads, ICMP bodies, IPv6 routing and fragment headers,
+ * TCP data offsets the kernel and user space could read differently. */
+static void build_more_packets(void)
+{
+	uint8_t l4[96];
+	size_t n;
+	struct pkt *k;
+
+	/* TCP 10.0.0.1:40000 -> 10.0.0.2:443, PSH|ACK, 12 bytes of options
+	 * and "GET / HTTP/1.1\r\n"; TOS 0x10, Id 0x1234, DF, TTL 64 */
+	memset(l4, 0, sizeof(l4));
+	tcp_hdr(l4, 40000, 443);
+	put32(l4 + 4, 0x01020304);
+	put32(l4 + 8, 0x0a0b0c0d);
+	l4[12] = 8 << 4;
+	l4[13] = 0x18;
+	put16(l4 + 14, 0xffff);
+	put16(l4 + 16, 0xbeef);
+	memcpy(l4 + 20, "\x01\x01\x08\x0a\x00\x00\x00\x01\x00\x00\x00\x02", 12);
+	memcpy(l4 + 32, "GET / HTTP/1.1\r\n", 16);
+	ip4(TP4, "tcp4-payload", 6, 0x0a000001, 0x0a000002, 0, 0x4000, l4, 48);
+	k = &pk[TP4];
+	k->d[1] = 0x10;
+	put16(k->d + 4, 0x1234);
+	put16(k->d + 10, 0xabcd);
+
+	/* UDP 192.168.1.5:5353 -> 8.8.8.8:443, a QUIC long header:
+	 * first byte 0xc0, version 1 at bytes 1..4 */
+	n = udp_hdr(l4, 5353, 443);
+	memcpy(l4 + 8, "\xc0\x00\x00\x00\x01\x08\x11\x22\x33\x44\x55\x66", 12);
+	put16(l4 + 4, (unsigned)(n + 12));
+	put16(l4 + 6, 0x1111);
+	ip4(UQ4, "udp4-quic", 17, 0xc0a80105, 0x08080808, 0, 0, l4, n + 12);
+	pk[UQ4].d[8] = 1;   /* TTL 1 */
+	put16(pk[UQ4].d + 4, 0xffff);
+
+	/* UDP over IPv6, traffic class 0xb8, flow label 0x12345, hop limit
+	 * 255, 8 bytes of payload */
+	n = udp_hdr(l4, 1234, 4321);
+	memcpy(l4 + 8, "\xde\xad\xbe\xef\x00\x11\x22\x33", 8);
+	put16(l4 + 4, 16);
+	ip6(UP6, "udp6-payload", 17, "2001:db8::1", "2001:db8::2", l4, 16);
+	k = &pk[UP6];
+	k->d[0] = 0x6b;
+	k->d[1] = 0x81;
+	k->d[2] = 0x23;
+	k->d[3] = 0x45;
+	k->d[7] = 255;
+
+	/* TCP over IPv6: FIN|ACK|URG, urgent pointer 7, 3 bytes of data */
+	memset(l4, 0, sizeof(l4));
+	tcp_hdr(l4, 8080, 1025);
+	l4[13] = 0x31;
+	put16(l4 + 18, 7);
+	put16(l4 + 14, 512);
+	memcpy(l4 + 20, "abc", 3);
+	ip6(TF6, "tcp6-fin", 6, "fd00::1", "fd00::2", l4, 23);
+
+	/* ICMP echo request, id 1 seq 2, 4 bytes of data */
+	n = icmp_hdr(l4, 8);
+	put16(l4 + 2, 0xf7fc);
+	put32(l4 + 4, 0x00010002);
+	memcpy(l4 + 8, "ping", 4);
+	ip4(IE4, "icmp4-echo", 1, 0x0a000002, 0x0a000001, 0, 0, l4, n + 4);
+	/* ICMP port unreachable, type 3 code 3 */
+	n = icmp_hdr(l4, 3);
+	l4[1] = 3;
+	ip4(IU4, "icmp4-unreach", 1, 0x0a000002, 0x0a000001, 0, 0, l4, n);
+	/* ICMPv6 echo reply 129, body 0x12345678 */
+	n = icmp_hdr(l4, 129);
+	put32(l4 + 4, 0x12345678);
+	ip6(IE6, "icmp6-reply", 58, "2001:db8::2", "2001:db8::1", l4, n);
+
+	/* IPv6 routing header (type 0, no segments left) then UDP */
+	memset(l4, 0, sizeof(l4));
+	l4[0] = 17;
+	l4[1] = 0;
+	n = 8 + udp_hdr(l4 + 8, 7, 9);
+	ip6(RT6, "udp6-routing", 43, "2001:db8::1", "2001:db8::2", l4, n);
+
+	/* TCP with a data offset of 4 words, 4 bytes of "payload" after 20 */
+	memset(l4, 0, sizeof(l4));
+	tcp_hdr(l4, 1, 80);
+	l4[12] = 4 << 4;
+	memcpy(l4 + 20, "\x41\x42\x43\x44", 4);
+	ip4(DOFF4, "tcp4-doff4", 6, 0x0a000001, 0x0a000002, 0, 0, l4, 24);
+	/* TCP whose data offset (15 words) runs past the packet */
+	tcp_hdr(l4, 2, 80);
+	l4[12] = 15 << 4;
+	memcpy(l4 + 20, "\x41\x42\x43\x44", 4);
+	ip4(DCUT4, "tcp4-doff-past-end", 6, 0x0a000001, 0x0a000002, 0, 0,
+	    l4, 24);
+
+	/* IPv6 first fragment of a UDP datagram: frag header, UDP, data */
+	memset(l4, 0, sizeof(l4));
+	l4[0] = 17;
+	put16(l4 + 2, 0x0001);
+	put32(l4 + 4, 0xcafe);
+	n = 8 + udp_hdr(l4 + 8, 53, 5353);
+	memcpy(l4 + n, "\x01\x02\x03\x04", 4);
+	ip6(UF6, "udp6-frag-first", 44, "2001:db8::3", "2001:db8::4", l4,
+	    n + 4);
+}
+
 static void build_packets(void)
 {
 	uint8_t l4[64];
@@ -181,6 +291,7 @@ static void build_packets(void)
 	n = tcp_hdr(l4, 1234, 80);
 	ip4(CAP4, "tcp4-captured", 6, 0x0a000001, 0x0a000002, 0, 0, l4, n);
 	pk[CAP4].len = 24;
+	build_more_packets();
 }
 
 /* ---------------------------------------------------------------------- */
@@ -219,11 +330,64 @@ struct kctx {
 	const struct ipr_kprog *p;
 	enum ipr_hook hook;
 	const uint8_t *pkt;
+	size_t len;
 	const struct ipr_addr *a;
+	const struct ipr_filter_env *env;
 	bool ip;
 	struct ipr_headers h;
 	const char *bad; /* the program is malformed */
 };
+
+/* A payload load at base + off of len bytes, within what the kernel has
+ * (the packet as long as its IP header says). */
+static bool kpayload(struct kctx *c, uint32_t base, const struct ipr_ktest *t,
+		     uint8_t *v)
+{
+	uint32_t off = base + t->offset;
+
+	if (off + t->len > c->h.total_len)
+		return false;
+	memcpy(v, c->pkt + off, t->len);
+	return true;
+}
+
+/* nft's inner header: behind the TCP header (whatever its data offset
+ * says, once the 20 fixed bytes are readable) or the UDP one. */
+static bool kinner(struct kctx *c, uint32_t *off)
+{
+	uint32_t th = c->h.l4_off;
+
+	if (!c->ip || (c->h.fragment && c->h.frag_off != 0))
+		return false;
+	if (c->h.protocol == 6) {
+		if (th + 20 > c->h.total_len)
+			return false;
+		*off = th + (uint32_t)(c->pkt[th + 12] >> 4) * 4;
+		return true;
+	}
+	if (c->h.protocol == 17) {
+		*off = th + 8;
+		return true;
+	}
+	return false;
+}
+
+/* The interface name the kernel sees: what the case says, else the
+ * name of that index here (which is what ipr_filter_eval looks up). */
+static bool kname(struct kctx *c, uint32_t idx, uint8_t *v)
+{
+	char n[IF_NAMESIZE];
+
+	memset(v, 0, 16);
+	if (c->env && c->env->if_name) {
+		strncpy((char *)v, c->env->if_name, 15);
+		return true;
+	}
+	if (!idx || !if_indextoname(idx, n))
+		return false;
+	memcpy(v, n, strnlen(n, 15));
+	return true;
+}
 
 /* Load what a test compares; false where the kernel's load would break
  * the rule (no such header, a later fragment, past the end). */
@@ -258,12 +422,70 @@ static bool kload(struct kctx *c, const struct ipr_ktest *t, uint8_t *v)
 		memcpy(v, c->pkt + off, t->len);
 		return true;
 	case IPR_KT_TRANSPORT:
+		/* nft's fast path (1, 2 or 4 aligned bytes) reads later
+		 * fragments as if they had a header: never emit one */
+		if ((t->len == 1 || t->len == 2 || t->len == 4) &&
+		    t->offset % t->len == 0) {
+			c->bad = "transport load on nft's fast path";
+			return false;
+		}
 		if (!c->ip || (c->h.fragment && c->h.frag_off != 0))
 			return false;
 		off += c->h.l4_off;
 		if (off + t->len > c->h.total_len)
 			return false;
 		memcpy(v, c->pkt + off, t->len);
+		return true;
+	case IPR_KT_INNER:
+		return kinner(c, &off) && kpayload(c, off, t, v);
+	case IPR_KT_MARK:
+		put32(v, c->a->mark);
+		return t->len == 4;
+	case IPR_KT_LEN:
+		/* skb->len: what ipr_filter_eval takes as the length */
+		put32(v, (c->a->flags & IPR_ADDR_TRUNCATED) &&
+		      c->a->orig_len > c->len ? c->a->orig_len
+					      : (uint32_t)c->len);
+		return t->len == 4;
+	case IPR_KT_SKUID:
+	case IPR_KT_SKGID:
+		/* a socket only for what this host sends */
+		if (c->hook != IPR_HOOK_OUT || t->len != 4 ||
+		    !(c->a->flags & (t->kind == IPR_KT_SKUID ? IPR_ADDR_UID
+							     : IPR_ADDR_GID)))
+			return false;
+		put32(v, t->kind == IPR_KT_SKUID ? c->a->uid : c->a->gid);
+		return true;
+	case IPR_KT_IIFNAME:
+	case IPR_KT_OIFNAME:
+		if (t->len < 1 || t->len > 16 ||
+		    (t->kind == IPR_KT_IIFNAME ? c->hook == IPR_HOOK_OUT
+					       : c->hook == IPR_HOOK_IN))
+			return false;
+		return kname(c, t->kind == IPR_KT_IIFNAME ? c->a->in_if_idx
+							  : c->a->out_if_idx, v);
+	case IPR_KT_OIFTYPE:
+		if (c->hook == IPR_HOOK_IN || t->len != 2 ||
+		    (t->op != IPR_KOP_EQ && t->op != IPR_KOP_NEQ))
+			return false;
+		put16(v, c->hook == IPR_HOOK_OUT &&
+		      (c->a->flags & IPR_ADDR_LOOPBACK) ? 772 : 1);
+		return true;
+	case IPR_KT_CTSTATE:
+		/* the kernel always knows; a case without a state cannot
+		 * say what it would be */
+		if (!c->env || !c->env->ct_state || t->len != 4) {
+			c->bad = "ct state test without a state";
+			return false;
+		}
+		put32(v, c->env->ct_state);
+		return true;
+	case IPR_KT_FRAG6:
+		if (!c->ip || !c->h.ipv6 || t->len != 1) {
+			c->bad = "frag6 test without an IPv6 guard";
+			return false;
+		}
+		v[0] = c->h.fragment;
 		return true;
 	}
 	c->bad = "unknown test kind";
@@ -281,6 +503,9 @@ static bool ktest(struct kctx *c, const struct ipr_ktest *t)
 	}
 	if (!kload(c, t, v))
 		return false;
+	if (t->flags & IPR_KTF_MASK)
+		for (unsigned i = 0; i < t->len; i++)
+			v[i] &= t->mask[i];
 	r = memcmp(v, t->value, t->len);
 	switch (t->op) {
 	case IPR_KOP_EQ: return r == 0;
@@ -332,9 +557,10 @@ static bool kchain(struct kctx *c, uint32_t ci)
 /* 1 if the program takes the action, 0 if not, -1 if it is malformed. */
 static int krun(const struct ipr_kprog *p, enum ipr_hook hook,
 		const uint8_t *pkt, size_t len, const struct ipr_addr *a,
-		const char **why)
+		const struct ipr_filter_env *env, const char **why)
 {
-	struct kctx c = { .p = p, .hook = hook, .pkt = pkt, .a = a };
+	struct kctx c = { .p = p, .hook = hook, .pkt = pkt, .len = len,
+			  .a = a, .env = env };
 	bool r;
 
 	if (!p->nchains)
@@ -401,28 +627,67 @@ static const char *prepare(struct prep *pr, const char *text, char *why,
 
 /* The kernel program against ipr_filter_eval on one packet in every
  * direction.  Returns NULL or what differed (in @why). */
-static const char *diff_run(const struct prep *pr, const struct pkt *k,
-			    uint32_t ifidx, char *why, size_t wlen)
+/* What a case adds to the address: flags, mark, uid/gid, time, and the
+ * environment (ct state, interface name). */
+struct meta {
+	uint32_t flags; /* IPR_ADDR_* added */
+	uint32_t mark, uid, gid, orig_len;
+	uint64_t ts;
+	uint32_t ct;
+	const char *ifname;
+};
+
+static void apply_meta(struct ipr_addr *a, struct ipr_filter_env *env,
+		       const struct meta *m)
+{
+	memset(env, 0, sizeof(*env));
+	env->sz = sizeof(*env);
+	if (!m)
+		return;
+	a->flags |= m->flags;
+	a->mark = m->mark;
+	a->uid = m->uid;
+	a->gid = m->gid;
+	a->orig_len = m->orig_len;
+	a->timestamp = m->ts;
+	env->ct_state = m->ct;
+	env->if_name = m->ifname;
+}
+
+static const char *diff_run_meta(const struct prep *pr, const struct pkt *k,
+				 uint32_t ifidx, const struct meta *m,
+				 char *why, size_t wlen)
 {
 	for (int d = IN; d <= FWD; d++) {
 		struct ipr_addr a = mkaddr(d, ifidx);
+		struct ipr_filter_env env;
 		const char *bad = NULL;
 		int ev, kv;
 
-		ev = ipr_filter_eval(pr->f[d], k->d, k->len, &a);
-		kv = krun(&pr->p[d], hook_of[d], k->d, k->len, &a, &bad);
+		apply_meta(&a, &env, m);
+		ev = ipr_filter_eval_ex(pr->f[d], k->d, k->len, &a, &env);
+		kv = krun(&pr->p[d], hook_of[d], k->d, k->len, &a, &env, &bad);
 		if (kv < 0) {
 			snprintf(why, wlen, "kprog (%s) malformed: %s",
 				 dir_name[d], bad);
 			return why;
 		}
-		if (ev != kv) {
+		/* Where user space checks again, the kernel may select more
+		 * (a superset), never less. */
+		if (ipr_filter_needs_user_check_hook(pr->f[d], hook_of[d])
+		    ? ev > kv : ev != kv) {
 			snprintf(why, wlen, "%s on %s: eval %d, kernel %d",
 				 dir_name[d], k->name, ev, kv);
 			return why;
 		}
 	}
 	return NULL;
+}
+
+static const char *diff_run(const struct prep *pr, const struct pkt *k,
+			    uint32_t ifidx, char *why, size_t wlen)
+{
+	return diff_run_meta(pr, k, ifidx, NULL, why, wlen);
 }
 
 static const char *diff_check(const char *text, const struct pkt *k,
@@ -761,6 +1026,550 @@ out:
 	ipr_filter_free(f);
 }
 
+/* ---------------------------------------------------------------------- */
+/* The full field set: (filter, packet, direction, expected) with what    */
+/* the address and environment add                                        */
+/* ---------------------------------------------------------------------- */
+
+struct fcase {
+	const char *filter;
+	enum pkt_id pkt;
+	enum dir dir;
+	int expect;
+	uint32_t ifidx;
+	struct meta m;
+};
+
+#define C(f, p, d, e) { .filter = (f), .pkt = (p), .dir = (d), .expect = (e), \
+			.ifidx = 3 }
+#define CM(f, p, d, e, ...) { .filter = (f), .pkt = (p), .dir = (d),     \
+			      .expect = (e), .ifidx = 3, .m = { __VA_ARGS__ } }
+#define CI(f, p, d, e, i) { .filter = (f), .pkt = (p), .dir = (d),       \
+			    .expect = (e), .ifidx = (i) }
+#define LO .flags = IPR_ADDR_LOOPBACK
+#define UID(u) .flags = IPR_ADDR_UID, .uid = (u)
+
+static const struct fcase fcases[] = {
+	/* fields fixed per handle */
+	C("zero", T4, IN, 0),
+	C("zero == 0", T4, IN, 1),
+	C("not zero", T4, IN, 1),
+	C("zero < 1", T4, OUT, 1),
+	C("zero > 0", SHORT, OUT, 0),
+	C("event == PACKET", T4, IN, 1),
+	C("event == ESTABLISHED", T4, IN, 0),
+	C("subIfIdx == 0", T4, OUT, 1),
+	C("subIfIdx", T4, OUT, 0),
+	C("impostor", T4, IN, 0),
+	C("not impostor", T4, IN, 1),
+	C("!impostor and !loopback", T4, OUT, 1),
+	C("impostor == 0", T4, FWD, 1),
+	C("layer == NETWORK", T4, IN, 1),
+	C("layer == NETWORK", T4, FWD, 0),
+	C("layer == NETWORK_FORWARD", T4, FWD, 1),
+	C("layer == 1", T4, OUT, 0),
+	C("layer", T4, FWD, 1),
+	C("priority == 0", T4, IN, 1),
+	C("priority > -1", T4, IN, 1),
+	C("priority < 0", T4, IN, 0),
+	C("priority != 0", T4, IN, 0),
+	C("priority >= -30000 and priority <= 30000", T4, OUT, 1),
+	/* timestamp and random: user space */
+	CM("timestamp == 1000", T4, IN, 1, .ts = 1000),
+	CM("timestamp > 999", T4, IN, 1, .ts = 1000),
+	CM("timestamp < 1000", T4, IN, 0, .ts = 1000),
+	CM("timestamp >= 0x1000000000000000", T4, OUT, 1,
+	   .ts = 0x1000000000000000ull),
+	C("timestamp", T4, IN, 0),
+	CM("timestamp", SHORT, IN, 1, .ts = 5),
+	C("random8 <= 255", T4, IN, 1),
+	C("random16 <= 65535", U6, OUT, 1),
+	C("random32 >= 0", TP4, FWD, 1),
+	C("random8 >= 0 and random16 >= 0 and tcp", T4, IN, 1),
+	C("random8 <= 255", SHORT, IN, 0),
+	C("random8 < 128 or true", T4, IN, 1),
+	C("random8 < 128 and false", T4, IN, 0),
+	/* interfaces */
+	CM("ifName == \"eth0\"", T4, IN, 1, .ifname = "eth0"),
+	CM("ifName == \"eth0\"", T4, OUT, 1, .ifname = "eth0"),
+	CM("ifName == \"eth1\"", T4, IN, 0, .ifname = "eth0"),
+	CM("ifName != \"eth1\"", T4, IN, 1, .ifname = "eth0"),
+	CM("ifName == \"eth*\"", T4, FWD, 1, .ifname = "eth0"),
+	CM("ifName == \"et*\"", U6, IN, 1, .ifname = "eth0"),
+	CM("ifName == \"wlan*\"", U6, IN, 0, .ifname = "eth0"),
+	CM("ifName != \"veth*\"", U6, OUT, 1, .ifname = "eth0"),
+	CM("ifName == \"eth\"", T4, IN, 0, .ifname = "eth0"),
+	CM("ifName == \"eth0\"", SHORT, IN, 1, .ifname = "eth0"),
+	CM("ifName", T4, IN, 1, .ifname = "x"),
+	CM("not ifName == \"lo\"", T4, IN, 1, .ifname = "eth0"),
+	CM("ifName == \"veth-a.1*\"", T4, IN, 1, .ifname = "veth-a.1x"),
+	CM("tcp and ifName == \"eth0\" and tcp.DstPort == 80", T4, IN, 1,
+	   .ifname = "eth0"),
+	CI("ifName == \"lo\"", T4, IN, 1, 1),
+	CI("ifName == \"lo\"", T4, OUT, 1, 1),
+	CI("ifName == \"lo\"", T4, IN, 0, 0),
+	CI("not ifName == \"lo\"", T4, IN, 0, 0),
+	CI("ifIdx == 7", T4, IN, 1, 7),
+	CI("ifIdx == 7 or ifIdx == 8", T4, FWD, 1, 8),
+	CI("ifIdx >= 0x10000", T4, OUT, 1, 0x10000),
+	/* loopback */
+	CM("loopback", T4, OUT, 1, LO),
+	CM("loopback", T4, IN, 0, LO),
+	C("loopback", T4, OUT, 0),
+	CM("not loopback", T4, OUT, 0, LO),
+	C("not loopback", T4, IN, 1),
+	CM("loopback", T4, FWD, 0, LO),
+	CM("loopback == 0", T4, FWD, 1, LO),
+	CM("outbound and loopback and tcp.DstPort == 80", T4, OUT, 1, LO),
+	CM("loopback", SHORT, OUT, 1, LO),
+	/* fragments */
+	C("fragment", F4A, IN, 1),
+	C("fragment", F4B, IN, 1),
+	C("fragment", F6A, IN, 1),
+	C("fragment", F6B, OUT, 1),
+	C("fragment", UF6, FWD, 1),
+	C("fragment", T4, IN, 0),
+	C("fragment", U4, IN, 0),
+	C("fragment", T6, IN, 0),
+	C("fragment", T6EXT, IN, 0),
+	C("fragment", RT6, IN, 0),
+	C("not fragment", T4, IN, 1),
+	C("not fragment", F4B, IN, 0),
+	C("fragment and udp", F4B, IN, 1),
+	C("fragment", SHORT, IN, 0),
+	C("not fragment", SHORT, IN, 0),
+	C("fragment == 0", TP4, OUT, 1),
+	/* length, protocol, mark */
+	C("length == 40", T4, IN, 1),
+	C("length > 40", T4, IN, 0),
+	C("length == 68", TP4, IN, 1),
+	C("length >= 60", TP4, OUT, 1),
+	C("length < 100", U6, FWD, 1),
+	C("length == 24", CAP4, IN, 1),
+	CM("length == 40", CAP4, IN, 1, .flags = IPR_ADDR_TRUNCATED,
+	   .orig_len = 40),
+	C("length == 10", SHORT, IN, 1),
+	C("length", SHORT, OUT, 1),
+	C("protocol == TCP", T4, IN, 1),
+	C("protocol == 6", T6EXT, IN, 1),
+	C("protocol == UDP", U4, IN, 1),
+	C("protocol == 17", RT6, IN, 1),
+	C("protocol == ICMP", I4, OUT, 1),
+	C("protocol == ICMPV6", I6, IN, 1),
+	C("protocol == 59", NONE6, IN, 1),
+	C("protocol == 1", ICMP6V4, IN, 1),
+	C("protocol == 17", F4B, IN, 1),
+	C("protocol == 6", F6B, IN, 1),
+	C("protocol == 17", UF6, IN, 1),
+	C("protocol < 17 and protocol > 1", T4, FWD, 1),
+	C("protocol", NONE6, IN, 1),
+	C("protocol != 6", T4, IN, 0),
+	C("protocol == 6", SHORT, IN, 0),
+	C("not protocol == 6", SHORT, IN, 0),
+	CM("mark == 5", T4, IN, 1, .flags = IPR_ADDR_MARK, .mark = 5),
+	C("mark == 0", T4, IN, 1),
+	C("mark", T4, OUT, 0),
+	CM("mark > 0x10", T4, OUT, 1, .flags = IPR_ADDR_MARK, .mark = 0x11),
+	CM("mark >= 0x80000000", U6, FWD, 1, .flags = IPR_ADDR_MARK,
+	   .mark = 0xffffffff),
+	CM("mark < 256", T4, IN, 0, .flags = IPR_ADDR_MARK, .mark = 0x100),
+	CM("mark != 7", T4, OUT, 0, .flags = IPR_ADDR_MARK, .mark = 7),
+	CM("mark == 7", SHORT, OUT, 1, .flags = IPR_ADDR_MARK, .mark = 7),
+	/* uid and gid: outbound packets of local sockets */
+	CM("uid == 1000", T4, OUT, 1, UID(1000)),
+	CM("uid == 0", T4, OUT, 0, UID(1000)),
+	CM("uid != 0", T4, OUT, 1, UID(1000)),
+	CM("uid < 1000", T4, OUT, 0, UID(1000)),
+	CM("uid >= 1000", T6, OUT, 1, UID(1000)),
+	C("uid == 0", T4, OUT, 0),
+	C("not uid == 0", T4, OUT, 0),
+	CM("uid == 1000", T4, IN, 0, UID(1000)),
+	CM("not uid == 5", T4, IN, 0, UID(1000)),
+	CM("gid == 100", U4, OUT, 1, .flags = IPR_ADDR_GID, .gid = 100),
+	CM("gid < 100", U4, OUT, 0, .flags = IPR_ADDR_GID, .gid = 100),
+	CM("gid == 100", U4, OUT, 0, UID(100)),
+	CM("outbound and uid >= 1000 and gid == 100", TP4, OUT, 1,
+	   .flags = IPR_ADDR_UID | IPR_ADDR_GID, .uid = 1001, .gid = 100),
+	C("inbound or uid == 0", T4, IN, 1),
+	CM("inbound or uid == 0", T4, OUT, 1, UID(0)),
+	C("(outbound ? uid == 0 : true)", T4, IN, 1),
+	CM("(outbound ? uid == 0 : true)", T4, OUT, 1, UID(0)),
+	/* ct.state */
+	CM("ct.state == new", T4, IN, 1, .ct = IPR_CT_NEW),
+	CM("ct.state == established", T4, IN, 0, .ct = IPR_CT_NEW),
+	CM("ct.state != established", T4, IN, 1, .ct = IPR_CT_NEW),
+	CM("ct.state == established and tcp.DstPort == 80", T4, IN, 1,
+	   .ct = IPR_CT_ESTABLISHED),
+	CM("ct.state == related or ct.state == invalid", I4, IN, 1,
+	   .ct = IPR_CT_RELATED),
+	CM("ct.state == invalid", U4, OUT, 1, .ct = IPR_CT_INVALID),
+	CM("ct.state == untracked", U4, FWD, 1, .ct = IPR_CT_UNTRACKED),
+	CM("not ct.state == new", U6, IN, 0, .ct = IPR_CT_NEW),
+	CM("ct.state = new", SHORT, IN, 1, .ct = IPR_CT_NEW),
+	C("ct.state == new", T4, IN, 0),
+	C("not ct.state == new", T4, IN, 0),
+	/* local and remote addresses */
+	C("localAddr == 10.0.0.2", T4, IN, 1),
+	C("localAddr == 10.0.0.1", T4, OUT, 1),
+	C("remoteAddr == 10.0.0.1", T4, IN, 1),
+	C("remoteAddr == 10.0.0.2", T4, OUT, 1),
+	C("localAddr == 10.0.0.1", T4, FWD, 1),
+	C("remoteAddr == 10.0.0.2", T4, FWD, 1),
+	C("localAddr == ::ffff:10.0.0.2", T4, IN, 1),
+	C("localAddr == 2001:db8::2", T6, IN, 1),
+	C("remoteAddr == 2001:db8::1", T6, IN, 1),
+	C("localAddr == 2001:db8::1", T6, OUT, 1),
+	C("localAddr == 10.0.0.2", T6, IN, 0),
+	C("localAddr != 10.0.0.2", T6, IN, 1),
+	C("localAddr < 10.0.0.3", T4, IN, 1),
+	C("localAddr > 10.0.0.2", T4, IN, 0),
+	C("localAddr > 10.0.0.2", T6, IN, 1),
+	C("localAddr < ::1", T4, IN, 0),
+	C("localAddr > ::1", T4, IN, 1),
+	C("localAddr >= ::ffff:0.0.0.0 and localAddr <= ::ffff:255.255.255.255",
+	  T4, IN, 1),
+	C("localAddr >= ::ffff:0.0.0.0 and localAddr <= ::ffff:255.255.255.255",
+	  T6, IN, 0),
+	C("remoteAddr == ::ffff:10.0.0.1", T6MAP, IN, 1),
+	C("remoteAddr == 10.0.0.1", T6MAP, IN, 1),
+	C("localAddr", T4, IN, 1),
+	C("localAddr == 0", U4MAX, OUT, 0),
+	C("not localAddr", U4MAX, IN, 0),
+	C("localAddr == 0.0.0.0", U4MAX, IN, 1),
+	C("localAddr == 10.0.0.2", SHORT, IN, 0),
+	C("not localAddr == 10.0.0.2", SHORT, IN, 0),
+	C("localAddr == 10.0.0.2", CAP4, IN, 1),
+	C("remoteAddr == 192.168.1.5", UQ4, IN, 1),
+	C("remoteAddr == 0xc0a80105", UQ4, OUT, 0),
+	C("localAddr == fd00::2 and remoteAddr == fd00::1", TF6, IN, 1),
+	/* local and remote ports */
+	C("localPort == 80", T4, IN, 1),
+	C("localPort == 80", T4, OUT, 0),
+	C("localPort == 1234", T4, OUT, 1),
+	C("remotePort == 1234", T4, IN, 1),
+	C("remotePort == 80", T4, OUT, 1),
+	C("localPort == 53", U4, IN, 1),
+	C("localPort == 5353", U4, OUT, 1),
+	C("localPort == 80", T4, FWD, 0),
+	C("localPort == 1234", T4, FWD, 1),
+	C("localPort == 0", I4, IN, 1),
+	C("remotePort == 8", I4, IN, 1),
+	C("localPort == 8", I4, OUT, 1),
+	C("remotePort == 0", I4, OUT, 1),
+	C("remotePort == 128", I6, IN, 1),
+	C("localPort == 128", I6, OUT, 1),
+	C("localPort == 129", IE6, FWD, 1),
+	C("remotePort == 3", IU4, IN, 1),
+	C("localPort > 255", I4, OUT, 0),
+	C("localPort < 300", I4, OUT, 1),
+	C("localPort == 300", I4, OUT, 0),
+	C("localPort != 300", I4, OUT, 1),
+	C("localPort == 0", NONE6, IN, 1),
+	C("remotePort == 0", NONE6, OUT, 1),
+	C("localPort", NONE6, IN, 0),
+	C("not localPort", NONE6, IN, 1),
+	C("localPort == 0", ICMP6V4, OUT, 1),
+	C("localPort == 80", F6B, IN, 0),
+	C("not localPort == 80", F6B, IN, 0),
+	C("localPort == 33000", F4A, IN, 1),
+	C("localPort != 33000", F4B, IN, 0),
+	C("remotePort == 1234", TT4, IN, 1),
+	C("localPort == 80", TT4, IN, 0),
+	C("localPort == 443", TP4, IN, 1),
+	C("remotePort < 1024 or localPort < 1024", TP4, IN, 1),
+	C("localPort == 8080", T6EXT, IN, 1),
+	C("localPort == 9", RT6, IN, 1),
+	C("localPort == 9", SHORT, IN, 0),
+	/* packet[i] */
+	C("packet[0] == 0x45", T4, IN, 1),
+	C("packet[0] == 0x60", T6, IN, 1),
+	C("packet[0] == 0x47", T4OPT, IN, 1),
+	C("packet[9] == 6", T4, OUT, 1),
+	C("packet16[1] == 40", T4, IN, 1),
+	C("packet16[2b] == 40", T4, IN, 1),
+	C("packet32[3] == 0x0a000001", T4, IN, 1),
+	C("packet32[12b] == 0x0a000001", T4, IN, 1),
+	C("packet32[13b] == 0x0000010a", T4, IN, 1),
+	C("packet[39] == 0", T4, IN, 1),
+	C("packet[40]", T4, IN, 0),
+	C("not packet[40] == 1", T4, IN, 0),
+	C("packet[0x10] == 10", T4, IN, 1),
+	C("packet[-1] == 0", T4, IN, 1),
+	C("packet[-1] == 0x0a", TP4, IN, 1),
+	C("packet16[-1] == 0x0d0a", TP4, OUT, 1),
+	C("packet32[-1] == 0x2e310d0a", TP4, FWD, 1),
+	C("packet[-3b] == 0x31", TP4, IN, 1),
+	C("packet16[-3b] == 0x310d", TP4, IN, 1),
+	C("packet[-68] == 0x45", TP4, IN, 1),
+	C("packet[-69]", TP4, IN, 0),
+	C("not packet[-69] == 1", TP4, IN, 0),
+	C("packet[0] == 0x45", SHORT, IN, 0),
+	C("packet[23] == 0x50", CAP4, IN, 1),
+	C("packet[30]", CAP4, IN, 0),
+	C("packet[20] == 0", F4B, IN, 1),
+	C("packet16[10] == 53", F4B, IN, 1),
+	C("packet32[2] == 0x20010db8", T6, IN, 1),
+	C("packet[54] == 0x50", T6EXT, IN, 0),
+	C("packet[6] == 0 and packet[40] == 60", T6EXT, IN, 1),
+	/* tcp.Payload[i] */
+	C("tcp.Payload[0] == 0x47", TP4, IN, 1),
+	C("tcp.Payload32[0] == 0x47455420", TP4, IN, 1),
+	C("tcp.Payload[1b] == 0x45", TP4, OUT, 1),
+	C("tcp.Payload16[1] == 0x5420", TP4, IN, 1),
+	C("tcp.Payload[15] == 0x0a", TP4, IN, 1),
+	C("tcp.Payload[16]", TP4, IN, 0),
+	C("tcp.Payload[-1] == 0x0a", TP4, IN, 1),
+	C("tcp.Payload32[-1] == 0x2e310d0a", TP4, IN, 1),
+	C("tcp.Payload[-16] == 0x47", TP4, IN, 1),
+	C("tcp.Payload[-17]", TP4, IN, 0),
+	C("tcp.Payload[0]", T4, IN, 0),
+	C("not tcp.Payload[0] == 1", T4, IN, 0),
+	C("tcp.Payload[0] == 0x61", TF6, IN, 1),
+	C("tcp.Payload[2] == 0x63", TF6, FWD, 1),
+	C("tcp.Payload[0] == 0x41", DOFF4, IN, 0),
+	C("not tcp.Payload[0] == 0x41", DOFF4, IN, 0),
+	C("tcp.Payload[0] == 0x41", DCUT4, IN, 0),
+	C("tcp.Payload[0] == 0x47", U4, IN, 0),
+	C("not tcp.Payload[0] == 0x47", U4, IN, 1),
+	C("tcp.Payload[0]", F6A, IN, 0),
+	C("tcp.Payload[0]", F6B, IN, 0),
+	C("not tcp.Payload[0] == 0", F6B, IN, 0),
+	/* udp.Payload[i] */
+	C("udp.Payload[0] >= 0xC0 and udp.Payload32[1b] == 0x01", UQ4, OUT, 1),
+	C("udp.Payload[0] == 0xc0", UQ4, IN, 1),
+	C("udp.Payload16[0] == 0xc000", UQ4, IN, 1),
+	C("udp.Payload32[1] == 0x01081122", UQ4, IN, 1),
+	C("udp.Payload[-1] == 0x66", UQ4, IN, 1),
+	C("udp.Payload[12]", UQ4, IN, 0),
+	C("udp.Payload32[2] == 0x33445566", UQ4, IN, 1),
+	C("udp.Payload32[0] == 0xdeadbeef", UP6, IN, 1),
+	C("udp.Payload[7] == 0x33", UP6, IN, 1),
+	C("udp.Payload[0] == 1", UF6, IN, 1),
+	C("udp.Payload[0]", U4, IN, 0),
+	C("udp.Payload[0]", F4B, IN, 0),
+	C("udp.Payload[0] == 0xde", RT6, IN, 0),
+	/* payload lengths: user space */
+	C("tcp.PayloadLength == 16", TP4, IN, 1),
+	C("tcp.PayloadLength == 0", T4, IN, 1),
+	C("tcp.PayloadLength > 0", T4, IN, 0),
+	C("tcp.PayloadLength == 3", TF6, IN, 1),
+	C("udp.PayloadLength == 12", UQ4, IN, 1),
+	C("udp.PayloadLength == 8", UP6, IN, 1),
+	C("udp.PayloadLength == 0", U4, IN, 1),
+	C("tcp.PayloadLength", U4, IN, 0),
+	C("not tcp.PayloadLength", U4, IN, 1),
+	C("tcp.PayloadLength == 0", DOFF4, IN, 0),
+	C("udp.PayloadLength == 4", UF6, IN, 1),
+	C("udp.PayloadLength == 8", F4A, IN, 1),
+	C("tcp.PayloadLength == 0", CAP4, IN, 0),
+	/* ip.* */
+	C("ip.HdrLength == 5", T4, IN, 1),
+	C("ip.HdrLength == 7", T4OPT, IN, 1),
+	C("ip.HdrLength > 5", T4OPT, IN, 1),
+	C("ip.HdrLength", T6, IN, 0),
+	C("not ip.HdrLength == 5", T6, IN, 1),
+	C("ip.TOS == 0x10", TP4, IN, 1),
+	C("ip.TOS == 0", T4, IN, 1),
+	C("ip.Length == 68", TP4, IN, 1),
+	C("ip.Length == 40", T4, IN, 1),
+	C("ip.Length < 40", T4, IN, 0),
+	C("ip.Id == 0x1234", TP4, IN, 1),
+	C("ip.Id == 0xffff", UQ4, IN, 1),
+	C("ip.DF", T4, IN, 1),
+	C("ip.DF == 1", TP4, IN, 1),
+	C("ip.DF", U4, IN, 0),
+	C("ip.DF == 0", U4, IN, 1),
+	C("ip.MF", F4A, IN, 1),
+	C("ip.MF", F4B, IN, 0),
+	C("ip.MF == 0", F4B, IN, 1),
+	C("ip.FragOff == 1", F4B, IN, 1),
+	C("ip.FragOff == 0", F4A, IN, 1),
+	C("ip.FragOff > 0", F4B, IN, 1),
+	C("ip.DF and ip.MF", T4, IN, 0),
+	C("ip.TTL == 64", T4, IN, 1),
+	C("ip.TTL == 1", UQ4, IN, 1),
+	C("ip.TTL < 2", UQ4, OUT, 1),
+	C("ip.TTL <= 1 and udp", UQ4, FWD, 1),
+	C("ip.Protocol == 17", F4B, IN, 1),
+	C("ip.Protocol == 6", T4, IN, 1),
+	C("ip.Checksum == 0xabcd", TP4, IN, 1),
+	C("ip.Checksum == 0", T4, IN, 1),
+	C("ip.SrcAddr == 10.0.0.2", IE4, IN, 1),
+	C("ip.HdrLength == 5", SHORT, IN, 0),
+	/* ipv6.* */
+	C("ipv6.TrafficClass == 0xb8", UP6, IN, 1),
+	C("ipv6.TrafficClass == 0", T6, IN, 1),
+	C("ipv6.TrafficClass > 0x80", UP6, IN, 1),
+	C("ipv6.FlowLabel == 0x12345", UP6, IN, 1),
+	C("ipv6.FlowLabel == 0", T6, IN, 1),
+	C("ipv6.FlowLabel > 0x12344", UP6, IN, 1),
+	C("ipv6.FlowLabel < 0x12345", UP6, IN, 0),
+	C("ipv6.Length == 16", UP6, IN, 1),
+	C("ipv6.Length == 20", T6, IN, 1),
+	C("ipv6.NextHdr == 0", T6EXT, IN, 1),
+	C("ipv6.NextHdr == 43", RT6, IN, 1),
+	C("ipv6.NextHdr == 44", F6A, IN, 1),
+	C("ipv6.NextHdr == 17", UP6, IN, 1),
+	C("ipv6.HopLimit == 255", UP6, IN, 1),
+	C("ipv6.HopLimit == 64", T6, IN, 1),
+	C("ipv6.HopLimit", T4, IN, 0),
+	C("not ipv6.HopLimit == 1", T4, IN, 1),
+	/* icmp.* and icmpv6.* */
+	C("icmp.Type == 8", IE4, IN, 1),
+	C("icmp.Code == 0", IE4, IN, 1),
+	C("icmp.Type == 3 and icmp.Code == 3", IU4, IN, 1),
+	C("icmp.Checksum == 0xf7fc", IE4, IN, 1),
+	C("icmp.Body == 0x00010002", IE4, IN, 1),
+	C("icmp.Body == 0", IU4, IN, 1),
+	C("icmp.Type == 8", IE6, IN, 0),
+	C("not icmp.Type == 8", IE6, IN, 1),
+	C("icmp.Type", I4, IN, 1),
+	C("icmpv6.Type == 129", IE6, IN, 1),
+	C("icmpv6.Code == 0", IE6, IN, 1),
+	C("icmpv6.Body == 0x12345678", IE6, IN, 1),
+	C("icmpv6.Type == 128", I6, IN, 1),
+	C("icmpv6.Checksum == 0", I6, IN, 1),
+	C("icmpv6.Type == 1", ICMP6V4, IN, 0),
+	C("icmp.Type == 8", ICMP6V4, IN, 0),
+	/* tcp.* */
+	C("tcp.SeqNum == 0x01020304", TP4, IN, 1),
+	C("tcp.AckNum == 0x0a0b0c0d", TP4, IN, 1),
+	C("tcp.SeqNum > 0", T4, IN, 0),
+	C("tcp.HdrLength == 8", TP4, IN, 1),
+	C("tcp.HdrLength == 5", T4, IN, 1),
+	C("tcp.HdrLength == 4", DOFF4, IN, 1),
+	C("tcp.HdrLength == 15", DCUT4, IN, 1),
+	C("tcp.Syn", T4, IN, 1),
+	C("tcp.Syn == 1 and tcp.Ack == 0", T4, IN, 1),
+	C("tcp.Ack and tcp.Psh", TP4, IN, 1),
+	C("tcp.Syn", TP4, IN, 0),
+	C("tcp.Fin and tcp.Ack and tcp.Urg", TF6, IN, 1),
+	C("tcp.Rst", T4, IN, 0),
+	C("tcp.Rst == 0", T4, IN, 1),
+	C("not tcp.Rst", T4, IN, 1),
+	C("tcp.Urg == 1", TF6, IN, 1),
+	C("tcp.Psh", TF6, IN, 0),
+	C("tcp.Window == 65535", TP4, IN, 1),
+	C("tcp.Window == 512", TF6, IN, 1),
+	C("tcp.Checksum == 0xbeef", TP4, IN, 1),
+	C("tcp.UrgPtr == 7", TF6, IN, 1),
+	C("tcp.UrgPtr == 0", T4, IN, 1),
+	C("tcp.Syn", U4, IN, 0),
+	C("not tcp.Syn", U4, IN, 1),
+	C("tcp.Syn", F6B, IN, 0),
+	C("not tcp.Syn", F6B, IN, 0),
+	C("tcp.Syn", TT4, IN, 0),
+	C("tcp.Syn", DOFF4, IN, 1),
+	/* udp.* */
+	C("udp.Length == 20", UQ4, IN, 1),
+	C("udp.Length == 8", U4, IN, 1),
+	C("udp.Checksum == 0x1111", UQ4, IN, 1),
+	C("udp.Checksum == 0", U4, IN, 1),
+	C("udp.SrcPort == 7", RT6, IN, 1),
+	C("udp.DstPort == 5353", UF6, IN, 1),
+	/* combinations */
+	C("tcp.DstPort == 443 and tcp.Payload32[0] == 0x47455420 and "
+	  "ip.TTL >= 64", TP4, IN, 1),
+	C("(udp ? udp.Payload[0] == 0xc0 : tcp.Payload[0] == 0x47)", UQ4, IN, 1),
+	C("(udp ? udp.Payload[0] == 0xc0 : tcp.Payload[0] == 0x47)", TP4, IN, 1),
+	C("(udp ? udp.Payload[0] == 0xc0 : tcp.Payload[0] == 0x47)", T4, IN, 0),
+	C("not (tcp.Syn and not tcp.Ack)", T4, IN, 0),
+	C("ip.DF and not fragment", T4, IN, 1),
+	C("outbound and localPort == 1234 and remoteAddr == 10.0.0.2", T4, OUT, 1),
+	C("inbound and remotePort == 1234 and localAddr == 10.0.0.2", T4, IN, 1),
+	C("tcp.PayloadLength > 10 and tcp.DstPort == 443", TP4, IN, 1),
+	C("tcp.PayloadLength > 10 and tcp.DstPort == 80", TP4, IN, 0),
+	C("length > 60 and packet[-1] == 10", TP4, IN, 1),
+	C("(fragment ? ip.MF : true)", F4B, IN, 0),
+	C("(fragment ? ip.MF : true)", F4A, IN, 1),
+	C("(fragment ? ip.MF : true)", T4, IN, 1),
+	C("(tcp.Syn ? random8 <= 255 : false)", T4, IN, 1),
+	C("(tcp.Syn ? random8 <= 255 : false)", TP4, IN, 0),
+	C("udp and (udp.DstPort == 443 or udp.DstPort == 80) and "
+	  "udp.Payload[0] & 0", UQ4, IN, -1),
+	C("icmp or icmpv6 and icmpv6.Type == 129", IE6, IN, 1),
+	C("(ip.TTL < 2 or ipv6.HopLimit < 2) and not tcp", UQ4, IN, 1),
+	C("localPort == 443 and remoteAddr >= 192.168.0.0 and "
+	  "remoteAddr <= 192.168.255.255", UQ4, IN, 1),
+	C("ipv6 and ipv6.FlowLabel != 0 and udp.Payload16[-1] == 0x2233",
+	  UP6, IN, 1),
+	C("not (ip.Id == 0x1234 or ipv6.FlowLabel == 0x12345)", TP4, IN, 0),
+	C("not (ip.Id == 0x1234 or ipv6.FlowLabel == 0x12345)", T6, IN, 1),
+};
+
+/* Compile for the case's layer, check eval, format and recompile, and
+ * run the kernel program of the case's hook with the same metadata. */
+static void run_fcase(unsigned i, const struct fcase *c)
+{
+	char name[512], why[512], txt[4096], txt2[4096];
+	struct ipr_filter_error e;
+	const struct pkt *k = &pk[c->pkt];
+	struct ipr_addr a = mkaddr(c->dir, c->ifidx);
+	struct ipr_filter_env env;
+	ipr_filter *f = NULL, *g = NULL;
+	int r, r2;
+
+	snprintf(name, sizeof(name), "field case %u: \"%s\" on %s %s", i,
+		 printable(c->filter), k->name, dir_name[c->dir]);
+	apply_meta(&a, &env, &c->m);
+	f = ipr_filter_compile(c->filter, layer_of(c->dir), &e);
+	if (c->expect < 0) {
+		CHECK(name, f == NULL, "compiled");
+		ipr_filter_free(f);
+		return;
+	}
+	if (!f) {
+		check_fail(name, "compile: %s at %d", e.msg, e.pos);
+		return;
+	}
+	r = ipr_filter_eval_ex(f, k->d, k->len, &a, &env);
+	if (r != c->expect) {
+		check_fail(name, "eval %d, expected %d", r, c->expect);
+		goto out;
+	}
+	if (ipr_filter_format(f, txt, sizeof(txt)) < 0 ||
+	    !(g = ipr_filter_compile(txt, layer_of(c->dir), &e))) {
+		check_fail(name, "formatted \"%s\" does not compile: %s at %d",
+			   txt, e.msg, e.pos);
+		goto out;
+	}
+	r2 = ipr_filter_eval_ex(g, k->d, k->len, &a, &env);
+	ipr_filter_format(g, txt2, sizeof(txt2));
+	if (r2 != r || strcmp(txt, txt2)) {
+		check_fail(name, "formatted \"%s\" gives %d, then \"%s\"", txt,
+			   r2, txt2);
+		goto out;
+	}
+	/* the kernel always knows the conntrack state; a case that gives
+	 * none cannot say what the kernel would do */
+	for (int pass = 0; pass < 2 && (env.ct_state ||
+					!strstr(c->filter, "ct.state")); pass++) {
+		ipr_filter *h = pass ? g : f;
+		struct ipr_kprog p;
+		const char *bad = NULL;
+		int kv, err = ipr_kprog_build(h, hook_of[c->dir], &p);
+
+		if (err) {
+			check_fail(name, "kprog_build: %d", err);
+			goto out;
+		}
+		kv = krun(&p, hook_of[c->dir], k->d, k->len, &a, &env, &bad);
+		ipr_kprog_free(&p);
+		if (kv < 0 ||
+		    (ipr_filter_needs_user_check_hook(h, hook_of[c->dir])
+		     ? kv < r : kv != r)) {
+			snprintf(why, sizeof(why), "kernel program %s: %d, "
+				 "eval %d", bad ? bad : "", kv, r);
+			check_fail(name, "%s%s", pass ? "formatted: " : "", why);
+			goto out;
+		}
+	}
+	check_pass(name, NULL);
+out:
+	ipr_filter_free(f);
+	ipr_filter_free(g);
+}
+
 /* Every case's filter against every packet, both ways round. */
 static void cross_check(void)
 {
@@ -820,6 +1629,110 @@ static void bput(struct buf *b, const char *fmt, ...)
 		b->len += (size_t)n;
 }
 
+/* The fields of the full language, with values the test packets have. */
+static void gen_leaf_more(struct buf *b, const char *op)
+{
+	static const struct {
+		const char *name;
+		unsigned v[5];
+	} nums[] = {
+		{ "ip.TTL", { 1, 64, 255, 63, 2 } },
+		{ "ip.DF", { 0, 1, 1, 0, 1 } },
+		{ "ip.MF", { 0, 1, 0, 1, 0 } },
+		{ "ip.FragOff", { 0, 1, 2, 0, 1 } },
+		{ "ip.HdrLength", { 5, 7, 6, 15, 0 } },
+		{ "ip.Id", { 0, 0x1234, 0xffff, 1, 0x1233 } },
+		{ "ip.TOS", { 0, 16, 15, 17, 255 } },
+		{ "ip.Length", { 40, 68, 28, 24, 32 } },
+		{ "ip.Protocol", { 1, 6, 17, 58, 0 } },
+		{ "ip.Checksum", { 0, 0xabcd, 1, 0xffff, 0xabce } },
+		{ "ipv6.FlowLabel", { 0, 0x12345, 0x12344, 0xfffff, 1 } },
+		{ "ipv6.TrafficClass", { 0, 0xb8, 0xb7, 255, 1 } },
+		{ "ipv6.NextHdr", { 0, 6, 17, 43, 44 } },
+		{ "ipv6.HopLimit", { 64, 255, 1, 0, 128 } },
+		{ "ipv6.Length", { 16, 20, 23, 0, 8 } },
+		{ "tcp.Syn", { 0, 1, 1, 0, 1 } },
+		{ "tcp.Ack", { 0, 1, 1, 0, 1 } },
+		{ "tcp.Fin", { 0, 1, 1, 0, 0 } },
+		{ "tcp.Urg", { 0, 1, 1, 0, 0 } },
+		{ "tcp.HdrLength", { 4, 5, 8, 15, 6 } },
+		{ "tcp.Window", { 0, 512, 65535, 511, 1 } },
+		{ "tcp.SeqNum", { 0, 0x01020304, 1, 0x01020305, 5 } },
+		{ "tcp.UrgPtr", { 0, 7, 6, 8, 1 } },
+		{ "icmp.Type", { 3, 8, 0, 7, 9 } },
+		{ "icmp.Body", { 0, 0x00010002, 1, 2, 3 } },
+		{ "icmpv6.Type", { 128, 129, 1, 130, 0 } },
+		{ "icmpv6.Code", { 0, 1, 0, 3, 0 } },
+		{ "udp.Length", { 8, 20, 16, 12, 9 } },
+		{ "udp.Checksum", { 0, 0x1111, 1, 0x1110, 0x1112 } },
+		{ "protocol", { 1, 6, 17, 58, 59 } },
+		{ "length", { 24, 40, 68, 10, 48 } },
+		{ "mark", { 0, 1, 0, 5, 0 } },
+		{ "localPort", { 0, 8, 53, 80, 443 } },
+		{ "remotePort", { 0, 1234, 128, 5353, 8080 } },
+		{ "tcp.PayloadLength", { 0, 3, 16, 1, 15 } },
+		{ "udp.PayloadLength", { 0, 8, 12, 4, 7 } },
+		{ "random8", { 0, 127, 128, 255, 64 } },
+		{ "random16", { 0, 32767, 32768, 65535, 1000 } },
+		{ "random32", { 0, 1, 0x7fffffff, 0x80000000, 0xffffffff } },
+		{ "timestamp", { 0, 1, 0, 2, 0 } },
+		{ "zero", { 0, 1, 0, 0, 2 } },
+		{ "layer", { 0, 1, 0, 1, 2 } },
+		{ "subIfIdx", { 0, 1, 0, 0, 0 } },
+	};
+	static const char *const idx_fields[] = {
+		"packet", "packet16", "packet32", "tcp.Payload", "tcp.Payload16",
+		"tcp.Payload32", "udp.Payload", "udp.Payload16", "udp.Payload32",
+	};
+	static const char *const addrs[] = {
+		"10.0.0.1", "10.0.0.2", "::ffff:10.0.0.1", "2001:db8::1",
+		"2001:db8::2", "::1", "0.0.0.0", "192.168.1.5", "fd00::2",
+		"::ffff:0.0.0.0", "ffff::",
+	};
+	static const char *const bools[] = {
+		"fragment", "loopback", "impostor",
+	};
+	static const char *const names[] = {
+		"\"lo\"", "\"eth*\"", "\"x\"", "\"l*\"", "\"\"",
+	};
+	static const unsigned bytes[] = { 0, 1, 0x45, 0x47, 0x0a, 0xc0, 0x60,
+					  0x50, 0x31, 0xde };
+	int k;
+
+	switch (rnd(8)) {
+	case 0:
+	case 1:
+	case 2:
+		k = (int)rnd(sizeof(nums) / sizeof(nums[0]));
+		if (rnd(6))
+			bput(b, "%s %s %u", nums[k].name, op, nums[k].v[rnd(5)]);
+		else
+			bput(b, "%s", nums[k].name);
+		break;
+	case 3:
+		k = (int)rnd(9);
+		bput(b, "%s[%d%s] %s %u", idx_fields[k], (int)rnd(90) - 45,
+		     rnd(3) ? "" : "b", op, bytes[rnd(10)]);
+		break;
+	case 4:
+		bput(b, "%sAddr %s %s", rnd(2) ? "local" : "remote", op,
+		     addrs[rnd(sizeof(addrs) / sizeof(addrs[0]))]);
+		break;
+	case 5:
+		if (rnd(2))
+			bput(b, "%s", bools[rnd(3)]);
+		else
+			bput(b, "%s == %u", bools[rnd(3)], rnd(2));
+		break;
+	case 6:
+		bput(b, "ifName %s %s", rnd(2) ? "==" : "!=", names[rnd(5)]);
+		break;
+	default:
+		bput(b, "priority %s %d", op, (int)rnd(3) - 1);
+		break;
+	}
+}
+
 static void gen_leaf(struct buf *b)
 {
 	static const char *const bools[] = {
@@ -842,7 +1755,7 @@ static void gen_leaf(struct buf *b)
 					   "=" };
 	const char *op = ops[rnd(7)];
 
-	switch (rnd(6)) {
+	switch (rnd(9)) {
 	case 0:
 		if (rnd(3))
 			bput(b, "%s", bools[rnd(10)]);
@@ -865,8 +1778,11 @@ static void gen_leaf(struct buf *b)
 		bput(b, "ipv6.%sAddr %s %s", rnd(2) ? "Src" : "Dst", op,
 		     v6[rnd(sizeof(v6) / sizeof(v6[0]))]);
 		break;
-	default:
+	case 5:
 		bput(b, "ifIdx %s %u", op, rnd(5));
+		break;
+	default:
+		gen_leaf_more(b, op);
 		break;
 	}
 }
@@ -910,13 +1826,20 @@ static void gen(struct buf *b, int depth)
 	}
 }
 
+/* IPR_TEST_RANDOM=N filters (default 3000), IPR_TEST_SEED=S: a longer
+ * or different run by hand. */
 static void random_check(void)
 {
 	static const uint32_t ifs[] = { 0, 2, 4 };
 	unsigned nf = 0, nmatch = 0, runs = 0;
 	char why[512], txt[16384];
+	const char *env_n = getenv("IPR_TEST_RANDOM");
+	const char *env_s = getenv("IPR_TEST_SEED");
+	int total = env_n ? atoi(env_n) : 3000;
 
-	for (int i = 0; i < 3000; i++) {
+	if (env_s)
+		rng = strtoull(env_s, NULL, 0) | 1;
+	for (int i = 0; i < total; i++) {
 		struct buf b = { .len = 0 };
 		struct prep pr, pr2;
 		const char *d;
@@ -1026,6 +1949,60 @@ static const struct bad bads[] = {
 	{ "(tcp ? tcp.DstPort == 1.2.3.4:false)", 22, "expected number" },
 	{ "tcp.DstPort == 80:false", 15, "expected value" },
 	{ "(tcp ? ipv6.SrcAddr == 1::2::3 : ip)", 23, "bad IPv6 address" },
+	/* the full field set */
+	{ "random8 > 256", 10, "value out of range" },
+	{ "ipv6.FlowLabel == 0x100000", 18, "value out of range" },
+	{ "ipv6.TrafficClass == 256", 21, "value out of range" },
+	{ "ip.DF == 2", 9, "value out of range" },
+	{ "tcp.HdrLength == 16", 17, "value out of range" },
+	{ "tcp.Syn == 0x2", 11, "value out of range" },
+	{ "mark == 0x100000000", 8, "value out of range" },
+	{ "priority == -32769", 12, "value out of range" },
+	{ "priority == 32768", 12, "value out of range" },
+	{ "priority == -", 12, "expected value" },
+	{ "priority == -1.2.3.4", 12, "expected number" },
+	{ "localAddr == 1.2.3", 13, "bad IPv4 address" },
+	{ "localPort == 1.2.3.4", 13, "expected number" },
+	{ "packet[", 7, "expected index" },
+	{ "packet", 6, "expected '['" },
+	{ "packet == 1", 7, "expected '['" },
+	{ "packet[1", 8, "expected ']'" },
+	{ "packet[1 2]", 9, "expected ']'" },
+	{ "packet[1c]", 8, "expected ']'" },
+	{ "packet[70000]", 7, "index out of range" },
+	{ "packet32[16384]", 9, "index out of range" },
+	{ "packet[-65536b]", 7, "index out of range" },
+	{ "tcp.Payload[x]", 12, "expected index" },
+	{ "tcp.DstPort[1]", 11, "unexpected token" },
+	{ "ifName == eth0", 10, "expected \"interface name\"" },
+	{ "ifName == \"eth0", 10, "unterminated string" },
+	{ "ifName == \"averyveryverylongname\"", 10,
+	  "interface name too long" },
+	{ "ifName < \"eth0\"", 7, "only == and != for this field" },
+	{ "ifName == \"*\"", 10, "empty interface name prefix" },
+	{ "ifName == \"e*th\"", 12, "bad character in interface name" },
+	{ "ifName == \"a b\"", 12, "bad character in interface name" },
+	{ "ct.state == foo", 12,
+	  "expected new, established, related, invalid or untracked" },
+	{ "ct.state == NEW", 12,
+	  "expected new, established, related, invalid or untracked" },
+	{ "ct.state", 8, "expected == or !=" },
+	{ "ct.state > new", 9, "only == and != for this field" },
+	{ "ct.state == new and random8 < 5", 0,
+	  "ct.state cannot be combined with fields checked in user space" },
+	{ "tcp.PayloadLength > 1 or ct.state == new", 25,
+	  "ct.state cannot be combined with fields checked in user space" },
+	{ "(packet[-1] == 1 ? ct.state != invalid : tcp)", 19,
+	  "ct.state cannot be combined with fields checked in user space" },
+	{ "inbound and uid == 0", 12, "field not valid for this direction" },
+	{ "(inbound ? gid == 0 : true)", 11,
+	  "field not valid for this direction" },
+	{ "not outbound and (tcp or uid == 5)", 25,
+	  "field not valid for this direction" },
+	{ "processId == 4", 0, "field not valid for this layer" },
+	{ "tcp and endpointId", 8, "field not valid for this layer" },
+	{ "Random8 < 5", 0, "unknown field" },
+	{ "tcp.payload[0] == 1", 0, "unknown field" },
 };
 
 static void bad_filters(void)
@@ -1288,8 +2265,9 @@ static void kprog_tests(void)
 	CHECK("kprog tcp.DstPort == 80", !err && p.nrules == 1 &&
 	      p.rules[0].jump == IPR_KRULE_ACTION && p.rules[0].ntests == 2 &&
 	      test_is(&p.tests[0], IPR_KT_L4PROTO, IPR_KOP_EQ, 1, 0, "\x06") &&
-	      test_is(&p.tests[1], IPR_KT_TRANSPORT, IPR_KOP_EQ, 2, 2,
-		      "\x00\x50"), "err %d", err);
+	      test_is(&p.tests[1], IPR_KT_TRANSPORT, IPR_KOP_EQ, 3, 1,
+		      "\x00\x00\x50") &&
+	      !memcmp(p.tests[1].mask, "\x00\xff\xff", 3), "err %d", err);
 	ipr_kprog_free(&p);
 	ipr_filter_free(f);
 
@@ -1300,8 +2278,8 @@ static void kprog_tests(void)
 	      p.rules[0].ntests == 1 && p.rules[1].ntests == 2 &&
 	      test_is(&p.tests[0], IPR_KT_L4PROTO, IPR_KOP_NEQ, 1, 0, "\x06") &&
 	      test_is(&p.tests[1], IPR_KT_L4PROTO, IPR_KOP_EQ, 1, 0, "\x06") &&
-	      test_is(&p.tests[2], IPR_KT_TRANSPORT, IPR_KOP_NEQ, 2, 2,
-		      "\x00\x50"), "err %d", err);
+	      test_is(&p.tests[2], IPR_KT_TRANSPORT, IPR_KOP_NEQ, 3, 1,
+		      "\x00\x00\x50"), "err %d", err);
 	ipr_kprog_free(&p);
 	ipr_filter_free(f);
 
@@ -1330,8 +2308,9 @@ static void kprog_tests(void)
 	err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
 	CHECK("kprog udp.SrcPort", !err && p.nrules == 1 &&
 	      test_is(&p.tests[0], IPR_KT_L4PROTO, IPR_KOP_EQ, 1, 0, "\x11") &&
-	      test_is(&p.tests[1], IPR_KT_TRANSPORT, IPR_KOP_LTE, 2, 0,
-		      "\x03\xff"), "err %d", err);
+	      test_is(&p.tests[1], IPR_KT_TRANSPORT, IPR_KOP_LTE, 3, 0,
+		      "\x03\xff\x00") &&
+	      !memcmp(p.tests[1].mask, "\xff\xff\x00", 3), "err %d", err);
 	ipr_kprog_free(&p);
 	ipr_filter_free(f);
 
@@ -1383,6 +2362,246 @@ static void kprog_tests(void)
 	ipr_filter_free(f);
 }
 
+/* The exact tests of the new kinds, and where user space checks. */
+static void kprog_field_tests(void)
+{
+	struct ipr_kprog p;
+	ipr_filter *f;
+	int err;
+
+#define KPROG(text, layer, hook)                                            \
+	f = ipr_filter_compile((text), (layer), NULL);                      \
+	err = f ? ipr_kprog_build(f, (hook), &p) : -1;                      \
+	if (err)                                                            \
+		memset(&p, 0, sizeof(p))
+#define KDONE() do { ipr_kprog_free(&p); ipr_filter_free(f); } while (0)
+
+	KPROG("tcp.Syn == 1", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog tcp.Syn: masked flags byte", !err && p.nrules == 1 &&
+	      p.ntests == 2 &&
+	      test_is(&p.tests[0], IPR_KT_L4PROTO, IPR_KOP_EQ, 1, 0, "\x06") &&
+	      test_is(&p.tests[1], IPR_KT_TRANSPORT, IPR_KOP_EQ, 3, 11,
+		      "\0\0\x02") && (p.tests[1].flags & IPR_KTF_MASK) &&
+	      !memcmp(p.tests[1].mask, "\0\0\x02", 3),
+	      "err %d rules %u tests %u", err, p.nrules, p.ntests);
+	KDONE();
+
+	KPROG("ipv6.FlowLabel == 0x12345", IPR_LAYER_NETWORK, IPR_HOOK_OUT);
+	CHECK("kprog ipv6.FlowLabel: 20-bit mask", !err && p.ntests == 2 &&
+	      test_is(&p.tests[1], IPR_KT_NET, IPR_KOP_EQ, 4, 0,
+		      "\x00\x01\x23\x45") &&
+	      !memcmp(p.tests[1].mask, "\x00\x0f\xff\xff", 4), "err %d", err);
+	KDONE();
+
+	KPROG("ipv6.TrafficClass > 3", IPR_LAYER_NETWORK, IPR_HOOK_OUT);
+	CHECK("kprog ipv6.TrafficClass: shifted value", !err && p.ntests == 2 &&
+	      test_is(&p.tests[1], IPR_KT_NET, IPR_KOP_GT, 2, 0, "\x00\x30") &&
+	      !memcmp(p.tests[1].mask, "\x0f\xf0", 2), "err %d", err);
+	KDONE();
+
+	KPROG("ifName == \"eth*\"", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog ifName prefix in", !err && p.ntests == 1 &&
+	      test_is(&p.tests[0], IPR_KT_IIFNAME, IPR_KOP_EQ, 3, 0, "eth"),
+	      "err %d", err);
+	KDONE();
+	KPROG("ifName != \"lo\"", IPR_LAYER_NETWORK_FORWARD, IPR_HOOK_FWD);
+	CHECK("kprog ifName exact fwd", !err && p.ntests == 1 &&
+	      test_is(&p.tests[0], IPR_KT_OIFNAME, IPR_KOP_NEQ, 16, 0,
+		      "lo\0\0\0\0\0\0\0\0\0\0\0\0\0\0"), "err %d", err);
+	KDONE();
+
+	KPROG("loopback", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog loopback in: no chain", !err && p.nchains == 0, "err %d",
+	      err);
+	KDONE();
+	KPROG("loopback", IPR_LAYER_NETWORK, IPR_HOOK_OUT);
+	CHECK("kprog loopback out: oiftype", !err && p.ntests == 1 &&
+	      test_is(&p.tests[0], IPR_KT_OIFTYPE, IPR_KOP_EQ, 2, 0, "\x03\x04"),
+	      "err %d", err);
+	KDONE();
+	KPROG("not loopback", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog not loopback in: every packet", !err && p.nrules == 1 &&
+	      p.ntests == 0, "err %d", err);
+	KDONE();
+
+	KPROG("uid == 5", IPR_LAYER_NETWORK, IPR_HOOK_OUT);
+	CHECK("kprog uid out: skuid", !err && p.ntests == 1 &&
+	      test_is(&p.tests[0], IPR_KT_SKUID, IPR_KOP_EQ, 4, 0,
+		      "\0\0\0\x05"), "err %d", err);
+	KDONE();
+	KPROG("not uid == 5", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog not uid in: nothing (no socket known)", !err &&
+	      p.nchains == 0, "err %d", err);
+	KDONE();
+
+	KPROG("ct.state == new", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog ct.state", !err && p.ntests == 1 &&
+	      test_is(&p.tests[0], IPR_KT_CTSTATE, IPR_KOP_EQ, 4, 0,
+		      "\0\0\0\x08") && !memcmp(p.tests[0].mask, "\0\0\0\x08", 4),
+	      "err %d", err);
+	KDONE();
+
+	KPROG("fragment", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog fragment: frag-off and exthdr", !err && p.nrules == 2 &&
+	      test_is(&p.tests[1], IPR_KT_NET, IPR_KOP_NEQ, 2, 6, "\0\0") &&
+	      test_is(&p.tests[3], IPR_KT_FRAG6, IPR_KOP_NEQ, 1, 0, "\0"),
+	      "err %d", err);
+	KDONE();
+
+	KPROG("mark > 7", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog mark", !err && p.ntests == 1 &&
+	      test_is(&p.tests[0], IPR_KT_MARK, IPR_KOP_GT, 4, 0, "\0\0\0\x07"),
+	      "err %d", err);
+	KDONE();
+	KPROG("length >= 1000", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog length", !err && p.ntests == 1 &&
+	      test_is(&p.tests[0], IPR_KT_LEN, IPR_KOP_GTE, 4, 0,
+		      "\0\0\x03\xe8"), "err %d", err);
+	KDONE();
+
+	KPROG("localAddr == 10.0.0.1", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog localAddr in: daddr per family", !err && p.nrules == 2 &&
+	      test_is(&p.tests[1], IPR_KT_NET, IPR_KOP_EQ, 4, 16,
+		      "\x0a\0\0\x01") && p.tests[3].offset == 24 &&
+	      p.tests[3].len == 16, "err %d rules %u", err, p.nrules);
+	KDONE();
+	KPROG("localAddr == 10.0.0.1", IPR_LAYER_NETWORK, IPR_HOOK_OUT);
+	CHECK("kprog localAddr out: saddr", !err && p.nrules == 2 &&
+	      p.tests[1].offset == 12 && p.tests[3].offset == 8,
+	      "err %d", err);
+	KDONE();
+	KPROG("localAddr < ::1", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog localAddr < ::1: IPv4 never", !err && p.nrules == 1 &&
+	      test_is(&p.tests[0], IPR_KT_NFPROTO, IPR_KOP_EQ, 1, 0, "\x0a"),
+	      "err %d rules %u", err, p.nrules);
+	KDONE();
+
+	KPROG("localPort == 80", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog localPort == 80 in: tcp and udp dport", !err &&
+	      p.nrules == 2 && p.tests[1].offset == 1 && p.tests[3].offset == 1,
+	      "err %d rules %u", err, p.nrules);
+	KDONE();
+
+	KPROG("tcp.Payload[0] == 0x47", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog tcp.Payload: doff check and inner header", !err &&
+	      p.ntests == 3 &&
+	      test_is(&p.tests[1], IPR_KT_TRANSPORT, IPR_KOP_GTE, 3, 10,
+		      "\0\0\x50") &&
+	      test_is(&p.tests[2], IPR_KT_INNER, IPR_KOP_EQ, 1, 0, "\x47"),
+	      "err %d tests %u", err, p.ntests);
+	KDONE();
+	KPROG("udp.Payload32[1b] == 1", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog udp.Payload32[1b]", !err && p.ntests == 2 &&
+	      test_is(&p.tests[1], IPR_KT_INNER, IPR_KOP_EQ, 4, 1,
+		      "\0\0\0\x01"), "err %d", err);
+	KDONE();
+
+	KPROG("tcp and random8 < 5", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog random8: kernel keeps the rest", !err && p.nrules == 1 &&
+	      p.ntests == 1 && ipr_filter_needs_user_check(f) &&
+	      ipr_filter_needs_user_check_hook(f, IPR_HOOK_IN) &&
+	      ipr_filter_needs_user_check_hook(f, IPR_HOOK_OUT),
+	      "err %d", err);
+	KDONE();
+	KPROG("not packet[-1] == 1", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog packet[-1]: every packet, user space decides", !err &&
+	      p.nrules == 1 && p.ntests == 0, "err %d", err);
+	KDONE();
+	KPROG("outbound and timestamp > 5 or tcp", IPR_LAYER_NETWORK,
+	      IPR_HOOK_IN);
+	CHECK("user check only where it matters", !err &&
+	      !ipr_filter_needs_user_check_hook(f, IPR_HOOK_IN) &&
+	      ipr_filter_needs_user_check_hook(f, IPR_HOOK_OUT) &&
+	      ipr_filter_needs_user_check(f), "err %d", err);
+	KDONE();
+	KPROG("tcp.DstPort == 80 or ifName == \"x\" or ct.state == new",
+	      IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kernel-only filter needs no user check", !err &&
+	      !ipr_filter_needs_user_check(f), "err %d", err);
+	KDONE();
+
+	KPROG("priority == 5", IPR_LAYER_NETWORK, IPR_HOOK_IN);
+	CHECK("kprog priority unbound (0)", !err && p.nchains == 0, "err %d",
+	      err);
+	ipr_kprog_free(&p);
+	ipr_filter_bind_priority(f, 5);
+	err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+	{
+		struct ipr_addr a = mkaddr(IN, 1);
+
+		CHECK("kprog priority bound to 5", !err && p.nchains == 1 &&
+		      ipr_filter_eval(f, pk[T4].d, pk[T4].len, &a) == 1,
+		      "err %d", err);
+	}
+	KDONE();
+
+	/* a field that works on no hook of the layer */
+	{
+		struct ipr_filter_error e;
+
+		f = ipr_filter_compile("tcp and uid == 0",
+				       IPR_LAYER_NETWORK_FORWARD, &e);
+		CHECK("uid at the forward layer", !f && e.pos == 8 &&
+		      !strcmp(e.msg, "field not valid for this layer"),
+		      "pos %d %s", e.pos, e.msg);
+		ipr_filter_free(f);
+		f = ipr_filter_compile("loopback or tcp",
+				       IPR_LAYER_NETWORK_FORWARD, &e);
+		CHECK("loopback at the forward layer is just false", f != NULL,
+		      "%s", e.msg);
+		ipr_filter_free(f);
+		f = ipr_filter_compile("false and uid == 0", IPR_LAYER_NETWORK,
+				       &e);
+		CHECK("a dead uid test is no error", f != NULL, "%s", e.msg);
+		ipr_filter_free(f);
+	}
+#undef KPROG
+#undef KDONE
+}
+
+/* random8/16/32: one value per packet, the same every time, and not the
+ * same for every packet. */
+static void random_fields(void)
+{
+	static const char *const fld[] = { "random8", "random16", "random32" };
+	char name[64], txt[64];
+	unsigned distinct = 0;
+	uint32_t first = 0;
+
+	for (int p = 0; p < NPKTS; p++) {
+		struct ipr_addr a = mkaddr(IN, 1);
+		uint32_t v = 0;
+		int hits = 0;
+		ipr_filter *f;
+
+		if (p == SHORT || p == BADV)
+			continue;
+		/* bisect random16 with <=, then check == and the others */
+		for (int bit = 15; bit >= 0; bit--) {
+			snprintf(txt, sizeof(txt), "random16 <= %u",
+				 v | ((1u << bit) - 1));
+			f = ipr_filter_compile(txt, IPR_LAYER_NETWORK, NULL);
+			if (ipr_filter_eval(f, pk[p].d, pk[p].len, &a) != 1)
+				v |= 1u << bit;
+			ipr_filter_free(f);
+		}
+		snprintf(txt, sizeof(txt), "random16 == %u", v);
+		f = ipr_filter_compile(txt, IPR_LAYER_NETWORK, NULL);
+		hits = ipr_filter_eval(f, pk[p].d, pk[p].len, &a) +
+		       ipr_filter_eval(f, pk[p].d, pk[p].len, &a);
+		ipr_filter_free(f);
+		snprintf(name, sizeof(name), "%s on %s is one value", fld[1],
+			 pk[p].name);
+		CHECK(name, hits == 2, "random16 == %u: %d of 2", v, hits);
+		if (p == T4)
+			first = v;
+		else if (v != first)
+			distinct++;
+	}
+	CHECK("random16 differs between packets", distinct > 20,
+	      "%u packets differ from tcp4", distinct);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Format                                                                 */
 /* ---------------------------------------------------------------------- */
@@ -1415,6 +2634,39 @@ static const struct {
 	{ "ifIdx > 0xffffffff - 1", NULL },
 	{ "ip.DstAddr < 1.2.3.4 or ip.DstAddr > 5.6.7.8",
 	  "ip.DstAddr < 1.2.3.4 or ip.DstAddr > 5.6.7.8" },
+	{ "packet16[2b] == 40", "packet16[1] == 40" },
+	{ "packet16[3b] == 1", "packet16[3b] == 1" },
+	{ "packet[-1]", "packet[-1] != 0" },
+	{ "packet32[ -2 ] == 0x10", "packet32[-2] == 16" },
+	{ "tcp.Payload32[1b] == 1", "tcp.Payload32[1b] == 1" },
+	{ "udp.Payload16[-4b] == 5", "udp.Payload16[-2] == 5" },
+	{ "ip.DF", "ip.DF != 0" },
+	{ "tcp.Syn == 1 && !tcp.Ack", "tcp.Syn == 1 and not tcp.Ack != 0" },
+	{ "ipv6.TrafficClass == 0xb8", "ipv6.TrafficClass == 184" },
+	{ "ipv6.FlowLabel >= 0xfffff", "ipv6.FlowLabel >= 1048575" },
+	{ "tcp.HdrLength > 5", "tcp.HdrLength > 5" },
+	{ "localAddr == ::ffff:10.0.0.1", "localAddr == 10.0.0.1" },
+	{ "localAddr == 1", "localAddr == ::1" },
+	{ "remoteAddr != 2001:DB8::1", "remoteAddr != 2001:db8::1" },
+	{ "ifName == \"eth*\"", "ifName == \"eth*\"" },
+	{ "ifName", "ifName != \"\"" },
+	{ "ifName=\"lo\"", "ifName == \"lo\"" },
+	{ "ct.state != new", "ct.state != new" },
+	{ "ct.state = untracked", "ct.state == untracked" },
+	{ "priority == -5", "priority == -5" },
+	{ "priority >= -30000", "priority >= -30000" },
+	{ "priority", "priority != 0" },
+	{ "impostor", "impostor" },
+	{ "!loopback", "not loopback" },
+	{ "fragment == FALSE", "not fragment" },
+	{ "layer == NETWORK_FORWARD", "layer == 1" },
+	{ "zero", "zero != 0" },
+	{ "timestamp > 0x10", "timestamp > 16" },
+	{ "mark == 0xffffffff", "mark == 4294967295" },
+	{ "uid == 0 or gid == 0", "uid == 0 or gid == 0" },
+	{ "random8 < 0x80", "random8 < 128" },
+	{ "protocol == ICMPV6", "protocol == 58" },
+	{ "event == ACCEPT", "event == 6" },
 };
 
 static void format_checks(void)
@@ -1508,12 +2760,16 @@ int main(void)
 	build_packets();
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		run_case(i, &cases[i]);
+	for (unsigned i = 0; i < sizeof(fcases) / sizeof(fcases[0]); i++)
+		run_fcase(i, &fcases[i]);
 	cross_check();
 	random_check();
 	bad_filters();
 	limits();
 	kprog_shapes();
 	kprog_tests();
+	kprog_field_tests();
+	random_fields();
 	format_checks();
 	return check_exit();
 }
