@@ -9,6 +9,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_log.h>
 #include <linux/netfilter/nfnetlink_queue.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -792,6 +793,14 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 			wait = 0;
 		int flags = MSG_WAITFORONE;
 		if (wait == 0) {
+			flags |= MSG_DONTWAIT;
+		} else if (wait > 0 && wait < 50) {
+			/* The socket timeout counts in scheduler ticks; a
+			 * short wait (a timer-driven program such as impair)
+			 * wants poll's precision. */
+			struct pollfd pf = { .fd = q->fd, .events = POLLIN };
+			if (poll(&pf, 1, wait) < 0 && errno == EINTR)
+				return ipr_err(EINTR);
 			flags |= MSG_DONTWAIT;
 		} else {
 			int e = set_timeout(q, wait);
