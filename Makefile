@@ -121,6 +121,17 @@ fuzz: $(FUZZ_BIN)
 		grep -E 'stat::number_of_executed_units' $$f.log; \
 	done
 
+# Static analysis: clang-tidy (checks in .clang-tidy, each exclusion
+# explained there) and cppcheck; any finding fails.
+lint:
+	$(Q)for f in $(LIB_SRC) $(TOOL_SRC); do \
+		clang-tidy -quiet $$f -- -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Itools \
+			2>/dev/null | grep -E 'warning:|error:' && exit 1; \
+	done; echo "lint: clang-tidy clean"
+	$(Q)cppcheck --quiet --enable=warning,portability,performance --std=c11 \
+		-D_GNU_SOURCE -Iinclude -Ilib --inline-suppr --error-exitcode=1 lib tools
+	$(Q)echo "lint: cppcheck clean"
+
 bench: all
 	$(Q)bench/run $(if $(QUICK),--quick) $(BENCH_ARGS)
 
@@ -139,4 +150,4 @@ install: all
 clean:
 	rm -rf $(O) build-san
 
-.PHONY: all tests-build deps test unit demo check-sanitize fuzz bench install clean
+.PHONY: all tests-build deps test unit demo check-sanitize fuzz lint bench install clean

@@ -207,7 +207,8 @@ IPR_API int ipr_recv(ipr_handle *h, void *pkt, size_t cap, size_t *len,
 	*addr = p.addr;
 	if (len)
 		*len = p.len;
-	memcpy(pkt, p.data, p.len < cap ? p.len : cap);
+	if (cap)
+		memcpy(pkt, p.data, p.len < cap ? p.len : cap);
 	if (p.len > cap)
 		return ipr_err(EMSGSIZE);
 	return 0;

@@ -689,7 +689,8 @@ static int set_timeout(struct ipr_queue *q, int ms)
 		ms = 0; /* no timeout */
 	if (ms == q->rcvtimeo_ms)
 		return 0;
-	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+	struct timeval tv = { .tv_sec = ms / 1000,
+			      .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
 	if (setsockopt(q->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
 		return -errno;
 	q->rcvtimeo_ms = ms;

@@ -424,7 +424,7 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 	if (s->action == IPR_ACT_QUEUE && s->total > 1)
 		chain_add(b, s->table, act, -1, 0);
 
-	struct nlattr *list;
+	struct nlattr *list = NULL;
 	struct nlmsghdr *nlh;
 
 	/* Packets we injected ourselves, or a handle of the same or higher
@@ -547,8 +547,10 @@ static int install_once(int fd, const ipr_filter *f,
 				      NFNL_SUBSYS_NFTABLES);
 	nb_end(&b, nlh, false);
 	nlh = nft_msg(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
-	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, s->table);
-	mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS, htonl(NFT_TABLE_F_OWNER));
+	if (nlh) {
+		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, s->table);
+		mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS, htonl(NFT_TABLE_F_OWNER));
+	}
 	nb_end(&b, nlh, true);
 
 	for (int hk = 0; hk < IPR_HOOK_COUNT; hk++) {

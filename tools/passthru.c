@@ -234,8 +234,8 @@ int cmd_passthru(int argc, char **argv)
 			(unsigned long long)pk, (double)by / 1e6,
 			(double)(pk - lp) / dt / 1e3,
 			(double)(by - lb) * 8 / dt / 1e9,
-			(unsigned long long)(st.kernel_queue_dropped +
-					     st.kernel_user_dropped),
+			(unsigned long long)st.kernel_queue_dropped +
+				(unsigned long long)st.kernel_user_dropped,
 			(unsigned long long)st.dropped_timeout,
 			(unsigned long long)st.segmented);
 		lp = pk;
@@ -265,8 +265,8 @@ int cmd_passthru(int argc, char **argv)
 		"avg_kpps=%.1f kernel_drops=%llu timeout_drops=%llu "
 		"segmented=%llu\n", (unsigned long long)pk,
 		(unsigned long long)by, el, el > 0 ? (double)pk / el / 1e3 : 0.0,
-		(unsigned long long)(st.kernel_queue_dropped +
-				     st.kernel_user_dropped),
+		(unsigned long long)st.kernel_queue_dropped +
+			(unsigned long long)st.kernel_user_dropped,
 		(unsigned long long)st.dropped_timeout,
 		(unsigned long long)st.segmented);
 	ipr_close(h);
