@@ -148,6 +148,10 @@ static void j_add(struct kb *b, struct junct *j, int32_t c)
 	}
 	if (c < 0)
 		return; /* the neutral constant */
+	if (!b->x) {
+		j->done = kb_fail(b, -EINVAL); /* a node where none was made */
+		return;
+	}
 	if (b->x[c].type == j->type) {
 		head = b->x[c].child;
 		for (last = head; b->x[last].next != K_ERR;)

@@ -1148,6 +1148,8 @@ static void analyse(struct parser *p, ipr_filter *f)
 	const char *err_msg = NULL;
 	bool user_live = false;
 
+	if (!p->n)
+		return; /* cannot be: a filter has a root */
 	a.fold = malloc((size_t)p->n * IPR_HOOK_COUNT);
 	a.live = calloc(p->n, 1);
 	if (!a.fold || !a.live) {

@@ -111,6 +111,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 		err = -errno;
 		goto fail;
 	}
+	ipr_filter_bind_priority(h->filter, priority);
 	h->user_check = ipr_filter_needs_user_check(h->filter);
 	if (!(flags & IPR_FLAG_RECV_ONLY))
 		(void)ipr_inject_open(h); /* EPERM without CAP_NET_RAW: only

@@ -112,7 +112,8 @@ static size_t tcp(uint8_t *p, unsigned sport, unsigned dport, uint8_t flags,
 		p[i] = 1; /* NOP options */
 	if (flags & 0x20)
 		put16(p + 18, plen ? (unsigned)plen : 1);
-	memcpy(p + hl, payload, plen);
+	if (plen)
+		memcpy(p + hl, payload, plen);
 	return hl + plen;
 }
 
@@ -123,7 +124,8 @@ static size_t udp(uint8_t *p, unsigned sport, unsigned dport,
 	put16(p + 2, dport);
 	put16(p + 4, (unsigned)(8 + plen));
 	put16(p + 6, 0);
-	memcpy(p + 8, payload, plen);
+	if (plen)
+		memcpy(p + 8, payload, plen);
 	return 8 + plen;
 }
 
@@ -134,7 +136,8 @@ static size_t icmp(uint8_t *p, uint8_t type, uint8_t code, uint32_t body,
 	p[1] = code;
 	put16(p + 2, 0);
 	put32(p + 4, body);
-	memcpy(p + 8, payload, plen);
+	if (plen)
+		memcpy(p + 8, payload, plen);
 	return 8 + plen;
 }
 
@@ -198,7 +201,8 @@ static void ip6(struct item *it, const struct v6 *v, uint8_t nh,
 	p[7] = v->hop ? v->hop : 64;
 	memcpy(p + 8, v->src ? v->src : a6, 16);
 	memcpy(p + 24, b6, 16);
-	memcpy(p + 40, rest, restlen);
+	if (restlen)
+		memcpy(p + 40, rest, restlen);
 	frame_end(it, 40 + restlen);
 }
 
