@@ -113,9 +113,14 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	}
 	ipr_filter_bind_priority(h->filter, priority);
 	h->user_check = ipr_filter_needs_user_check(h->filter);
-	if (!(flags & IPR_FLAG_RECV_ONLY))
-		(void)ipr_inject_open(h); /* EPERM without CAP_NET_RAW: only
-					     injection will fail then */
+	if (!(flags & IPR_FLAG_RECV_ONLY)) {
+		/* EPERM without CAP_NET_RAW: only injection fails then, except
+		 * on a handle that is for nothing else. */
+		err = ipr_inject_open(h);
+		if (err && (flags & IPR_FLAG_SEND_ONLY))
+			goto fail;
+		err = 0;
+	}
 	if (flags & IPR_FLAG_SEND_ONLY)
 		return h;
 
@@ -242,6 +247,8 @@ IPR_API int ipr_send(ipr_handle *h, const void *pkt, size_t len,
 		return ipr_err(-err);
 	if (!addr)
 		return ipr_err(EINVAL);
+	if (addr->flags & IPR_ADDR_SNIFFED)
+		return ipr_err(EINVAL); /* a copy: clear the flag to inject it */
 	if (!addr->packet_id) {
 		if (!pkt)
 			return ipr_err(EINVAL);
@@ -276,6 +283,10 @@ IPR_API int ipr_send_batch(ipr_handle *h, struct ipr_packet *pkts, unsigned n)
 	unsigned i = 0;
 	while (i < n) {
 		struct ipr_packet *p = &pkts[i];
+		if (p->addr.flags & IPR_ADDR_SNIFFED) {
+			err = -EINVAL;
+			goto fail;
+		}
 		if (!p->addr.packet_id) {
 			if (p->verdict == IPR_VERDICT_DROP) {
 				i++;
@@ -319,11 +330,14 @@ IPR_API int ipr_shutdown(ipr_handle *h, enum ipr_shutdown_how how)
 	if (!h || !(how & IPR_SHUTDOWN_BOTH) || (how & ~IPR_SHUTDOWN_BOTH))
 		return ipr_err(EINVAL);
 	if (how & IPR_SHUTDOWN_RECV) {
-		/* Closing the owning socket removes the table: nothing new
-		 * is queued, and what is queued can still be read. */
-		if (h->nft_fd >= 0) {
-			close(h->nft_fd);
-			h->nft_fd = -1;
+		/* Nothing new is queued; what is queued can still be read
+		 * (the table stays until close: deleting its chains would
+		 * make the kernel drop the queued packets). */
+		if (h->nft_fd >= 0 && !h->rules_off) {
+			int e = ipr_rules_disable(h->nft_fd, h->table);
+			if (e)
+				return ipr_err(-e);
+			h->rules_off = true;
 		}
 		h->shut_recv = 1;
 		for (unsigned i = 0; i < h->nqueues; i++)
@@ -338,10 +352,11 @@ IPR_API int ipr_close(ipr_handle *h)
 {
 	if (!h)
 		return ipr_err(EINVAL);
-	if (h->nft_fd >= 0) {
-		close(h->nft_fd);
-		h->nft_fd = -1;
-	}
+	/* Stop the queueing first and answer what is queued and held; only
+	 * then remove the table (which would drop whatever is still queued). */
+	if (h->nft_fd >= 0 && !h->rules_off &&
+	    !ipr_rules_disable(h->nft_fd, h->table))
+		h->rules_off = true;
 	if (!(h->flags & IPR_FLAG_SNIFF)) {
 		bool accept = !(h->flags & IPR_FLAG_FAIL_CLOSED);
 		for (unsigned i = 0; i < h->nqueues; i++)

@@ -46,7 +46,12 @@ int ipr_inject(struct ipr_handle *h, const void *pkt, size_t len,
 	struct ipr_headers hd;
 	if (len > IPR_MTU_MAX)
 		return -EMSGSIZE;
-	if (ipr_packet_parse(pkt, len, &hd) < 0 || hd.total_len != len)
+	if (ipr_packet_parse(pkt, len, &hd) < 0)
+		return -EINVAL;
+	/* The length the header claims must be the length given: the parser
+	 * clamps it, so read the field itself. */
+	if (hd.ip ? ntohs(hd.ip->length) != len
+		  : 40u + ntohs(hd.ipv6->length) != len)
 		return -EINVAL;
 	bool out = addr->flags & IPR_ADDR_OUTBOUND;
 	char cbuf[CMSG_SPACE(sizeof(struct in6_pktinfo))];

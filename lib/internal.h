@@ -86,6 +86,7 @@ struct ipr_handle {
 	int nft_fd;             /* owns the table; closing it removes it */
 	char table[32];
 	bool native_queue;      /* nft queue expression, else xt NFQUEUE */
+	bool rules_off;         /* table emptied by shutdown or close */
 	unsigned nqueues;
 	struct ipr_queue *q;
 	volatile int shut_recv, shut_send;
@@ -108,6 +109,8 @@ struct ipr_rules_spec {
 /* Open a netlink socket and install the handle's table in one batch.
  * Returns the socket (which owns the table) or a negative errno. */
 int ipr_rules_install(const ipr_filter *f, const struct ipr_rules_spec *s);
+/* Empty the table (no new packets queued; queued ones kept). */
+int ipr_rules_disable(int fd, const char *table);
 /* Does this kernel have the native nft queue expression? Cached. */
 bool ipr_rules_have_native_queue(void);
 

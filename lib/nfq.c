@@ -832,6 +832,9 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 				return 0;
 			continue; /* a deadline or the timeout: look again */
 		}
+		/* Deadlines count from now, when the packets are ours, not
+		 * from before the wait. */
+		mono = ipr_now_mono();
 		unsigned got = 0;
 		if (sniff) {
 			q->rx_off = 0;

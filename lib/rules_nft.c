@@ -631,3 +631,32 @@ done:
 	}
 	return fd;
 }
+
+/* Take every rule out of the handle's table but keep the table and its
+ * base chains.  Removing a base chain unregisters its hook, and the kernel
+ * then drops every packet queued through it; emptying the chains instead
+ * stops new packets from being queued while the queued ones stay, so they
+ * can still be read and answered. */
+int ipr_rules_disable(int fd, const char *table)
+{
+	static atomic_uint seq_base;
+	uint32_t seq = atomic_fetch_add(&seq_base, 1u << 20) + 0x40000000u +
+		       (uint32_t)time(NULL);
+	struct nb b = { .cap = 1 << 17, .seq = seq, .first_seq = seq };
+	b.buf = malloc(b.cap);
+	if (!b.buf)
+		return -ENOMEM;
+	struct nlmsghdr *nlh = nb_msg(&b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
+				      NFNL_SUBSYS_NFTABLES);
+	nb_end(&b, nlh, false);
+	/* No chain named: every rule of the table. */
+	nlh = nft_msg(&b, NFT_MSG_DELRULE, 0);
+	if (nlh)
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
+	nb_end(&b, nlh, true);
+	nlh = nb_msg(&b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+	nb_end(&b, nlh, false);
+	int err = b.err ? b.err : nb_commit(fd, &b);
+	free(b.buf);
+	return err;
+}
