@@ -113,6 +113,9 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	}
 	ipr_filter_bind_priority(h->filter, priority);
 	h->user_check = ipr_filter_needs_user_check(h->filter);
+	for (int k = 0; k < IPR_HOOK_COUNT; k++)
+		h->user_check_hook[k] = ipr_filter_needs_user_check_hook(
+			h->filter, (enum ipr_hook)k);
 	if (!(flags & IPR_FLAG_RECV_ONLY)) {
 		/* EPERM without CAP_NET_RAW: only injection fails then, except
 		 * on a handle that is for nothing else. */

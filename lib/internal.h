@@ -30,6 +30,13 @@ static inline int ipr_err(int e)
  * priority lets them by and lower ones still see them. */
 #define IPR_MARK_MAGIC   0x49500000u
 #define IPR_MARK_MASK    0xffff0000u
+/* Our hook index of a netfilter hook number. */
+static inline enum ipr_hook ipr_hook_of(uint8_t nf_hook)
+{
+	return nf_hook == 1 ? IPR_HOOK_IN : nf_hook == 2 ? IPR_HOOK_FWD
+							  : IPR_HOOK_OUT;
+}
+
 static inline uint32_t ipr_prio_enc(int prio) { return (uint32_t)(prio + 30000); }
 
 /* Held packets of one queue: a pool of slots on a list in arrival order,
@@ -83,6 +90,7 @@ struct ipr_handle {
 	uint64_t flags;
 	ipr_filter *filter;
 	bool user_check;        /* re-check packets with ipr_filter_eval */
+	bool user_check_hook[IPR_HOOK_COUNT]; /* ... on this hook */
 	int nft_fd;             /* owns the table; closing it removes it */
 	char table[32];
 	bool native_queue;      /* nft queue expression, else xt NFQUEUE */

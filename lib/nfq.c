@@ -638,7 +638,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 		p->len = m.len;
 		p->verdict = IPR_VERDICT_PASS;
 		fill_addr(q, &m, &p->addr, real, sniff);
-		if (h->user_check &&
+		if (h->user_check && h->user_check_hook[ipr_hook_of(m.hook)] &&
 		    ipr_filter_eval(h->filter, p->data, p->len, &p->addr) != 1) {
 			/* The kernel could not check all of the filter and the
 			 * rest says no: pass it on at once. */
@@ -735,6 +735,7 @@ static unsigned sniff_take(struct ipr_queue *q, void *buf, size_t cap,
 		fill_addr(q, &m, &p->addr, real, true);
 		used += (m.len + 7u) & ~7u;
 		if (q->h->user_check &&
+		    q->h->user_check_hook[ipr_hook_of(m.hook)] &&
 		    ipr_filter_eval(q->h->filter, p->data, p->len, &p->addr) != 1)
 			continue;
 		q->st.recv_packets++;
