@@ -132,6 +132,11 @@ lint:
 		-D_GNU_SOURCE -Iinclude -Ilib --inline-suppr --error-exitcode=1 lib tools
 	$(Q)echo "lint: cppcheck clean"
 
+# Long run: 8 TCP streams through passthru, SECONDS (default 1800).
+SECONDS ?= 1800
+soak: all
+	$(Q)scripts/soak $(SECONDS)
+
 bench: all
 	$(Q)bench/run $(if $(QUICK),--quick) $(BENCH_ARGS)
 
@@ -150,4 +155,4 @@ install: all
 clean:
 	rm -rf $(O) build-san
 
-.PHONY: all tests-build deps test unit demo check-sanitize fuzz lint bench install clean
+.PHONY: all tests-build deps test unit demo check-sanitize fuzz lint soak bench install clean
