@@ -143,6 +143,8 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 			goto fail;
 		}
 		h->nqueues = nq;
+		for (unsigned i = 0; i < nq; i++)
+			h->q[i].fd = -1; /* so a failed open closes only ours */
 		uint16_t start = (uint16_t)(0x8000 + (getpid() * 37) % 0x4000);
 		for (unsigned i = 0; i < nq; i++) {
 			struct ipr_queue *q = &h->q[i];

@@ -173,8 +173,11 @@ static int bind_free(int fd, bool log, uint16_t start, uint16_t avoid,
 			*num = (uint16_t)n;
 			return 0;
 		}
-		/* Taken by someone else between our look and our bind. */
-		if (err == -EBUSY || (err == -EPERM && tries > 1))
+		/* Taken by someone else between our look and our bind: the
+		 * kernel says EPERM for a queue of another socket, and the
+		 * number then shows in /proc; a lacking capability does not. */
+		if (err == -EBUSY ||
+		    (err == -EPERM && !ipr_proc_queue_free((uint16_t)n, log)))
 			continue;
 		return err;
 	}
