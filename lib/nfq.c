@@ -470,9 +470,11 @@ static void parse_queue_msg(const struct nlmsghdr *nlh, struct rxmeta *m)
 			break;
 		case NFQA_TIMESTAMP:
 			if (l >= sizeof(struct nfqnl_msg_packet_timestamp)) {
-				const struct nfqnl_msg_packet_timestamp *ts = v;
-				m->ts = be64toh(ts->sec) * 1000000000ull +
-					be64toh(ts->usec) * 1000ull;
+				/* attributes are only 4-byte aligned */
+				struct nfqnl_msg_packet_timestamp ts;
+				memcpy(&ts, v, sizeof(ts));
+				m->ts = be64toh(ts.sec) * 1000000000ull +
+					be64toh(ts.usec) * 1000ull;
 				m->has_ts = true;
 			}
 			break;
@@ -514,9 +516,11 @@ static void parse_log_msg(const struct nlmsghdr *nlh, struct rxmeta *m)
 			break;
 		case NFULA_TIMESTAMP:
 			if (l >= sizeof(struct nfulnl_msg_packet_timestamp)) {
-				const struct nfulnl_msg_packet_timestamp *ts = v;
-				m->ts = be64toh(ts->sec) * 1000000000ull +
-					be64toh(ts->usec) * 1000ull;
+				/* attributes are only 4-byte aligned */
+				struct nfulnl_msg_packet_timestamp ts;
+				memcpy(&ts, v, sizeof(ts));
+				m->ts = be64toh(ts.sec) * 1000000000ull +
+					be64toh(ts.usec) * 1000ull;
 				m->has_ts = true;
 			}
 			break;

@@ -44,7 +44,7 @@ void tool_open_error(const char *cmd, const char *filter,
 		return;
 	}
 	ipr_filter_free(f);
-	if (err == EPERM || err == EACCES)
+	if (err == -EPERM || err == -EACCES)
 		fprintf(stderr, "ipredir %s: not permitted: opening a handle "
 			"needs CAP_NET_ADMIN (run as root)\n", cmd);
 	else
