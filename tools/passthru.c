@@ -92,6 +92,8 @@ static void usage(FILE *f)
 "                     queue is full or this program hangs\n"
 "  -f, --forward      the forward layer (packets routed by this host)\n"
 "  -q, --quiet        no per-second counters\n"
+"  -u, --user NAME    once the handle is open, run as NAME with no\n"
+"                     capability but CAP_NET_ADMIN (verdicts need it)\n"
 "  -h, --help\n\n"
 "Counters go to stderr once a second; SIGINT or SIGTERM print a summary\n"
 "and exit 0.  Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n",
@@ -127,16 +129,18 @@ int cmd_passthru(int argc, char **argv)
 		{ "fail-closed", no_argument, NULL, 'c' },
 		{ "forward", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	long threads = 1, batch = 64, qlen = IPR_QUEUE_LENGTH_DEFAULT, prio = 0;
 	bool rewrite = false, quiet = false;
+	const char *user = NULL;
 	uint64_t flags = 0;
 	enum ipr_layer layer = IPR_LAYER_NETWORK;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:b:l:p:rcfqh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:b:l:p:rcfqu:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (!tool_parse_long("passthru", "--threads", optarg, 1,
@@ -164,6 +168,7 @@ int cmd_passthru(int argc, char **argv)
 		case 'c': flags |= IPR_FLAG_FAIL_CLOSED; break;
 		case 'f': layer = IPR_LAYER_NETWORK_FORWARD; break;
 		case 'q': quiet = true; break;
+		case 'u': user = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -184,6 +189,11 @@ int cmd_passthru(int argc, char **argv)
 		int e = errno;
 		tool_open_error("passthru", filter, layer, -e);
 		return e == EINVAL ? EXIT_USAGE : EXIT_FAIL;
+	}
+
+	if (user && tool_drop_privileges("passthru", user, false) < 0) {
+		ipr_close(h);
+		return EXIT_USAGE;
 	}
 
 	struct sigaction sa = { .sa_handler = on_signal };

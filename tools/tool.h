@@ -32,6 +32,9 @@ void tool_open_error(const char *cmd, const char *filter,
  * number); SIGPIPE is ignored.  Blocked receives return EINTR. */
 extern volatile sig_atomic_t tool_stop;
 void tool_signals(void);
+/* Become @user keeping only CAP_NET_ADMIN (and CAP_NET_RAW if @net_raw);
+ * prints one error line and returns -1 on failure. */
+int tool_drop_privileges(const char *cmd, const char *user, bool net_raw);
 /* The one line for a getopt error (optstring must start with ':'): @c is
  * what getopt_long returned, @optind_now its optind. */
 void tool_bad_option(const char *cmd, int c, char **argv, int optind_now);
