@@ -39,8 +39,10 @@ enum ipr_layer {
 
 #define IPR_FLAG_SNIFF       0x0001ULL /* a copy, the packet is not held */
 #define IPR_FLAG_DROP        0x0002ULL /* drop in the kernel, nothing read */
-#define IPR_FLAG_RECV_ONLY   0x0004ULL /* no ipr_send; with neither SNIFF nor
-					  DROP the packets are still held */
+#define IPR_FLAG_RECV_ONLY   0x0004ULL /* no ipr_send; without SNIFF the
+					  packets are diverted: the program
+					  gets them and they go no further
+					  (as WinDivert) */
 #define IPR_FLAG_SEND_ONLY   0x0008ULL /* inject only, no rules installed */
 #define IPR_FLAG_FAIL_CLOSED 0x0010ULL /* full queue / no reader: drop, do
 					  not let the packet through */
