@@ -13,7 +13,16 @@ struct tool_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *help;
+	unsigned flags;         /* TOOL_* */
 };
+#define TOOL_USER    0x1 /* the dispatcher takes --user NAME for it */
+#define TOOL_NET_RAW 0x2 /* it injects: CAP_NET_RAW stays after --user */
+
+/* --user NAME as the dispatcher found it; tool_signals(), which every
+ * handle-opening subcommand calls right after its open, then drops to it. */
+extern const char *tool_user;
+extern const char *tool_user_cmd;
+extern bool tool_user_raw;
 
 /* Exit codes of every subcommand. */
 #define EXIT_OK      0

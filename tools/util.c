@@ -62,8 +62,15 @@ static void on_stop_signal(int sig)
 	tool_stop = sig;
 }
 
+const char *tool_user;
+const char *tool_user_cmd;
+bool tool_user_raw;
+
 void tool_signals(void)
 {
+	if (tool_user &&
+	    tool_drop_privileges(tool_user_cmd, tool_user, tool_user_raw) < 0)
+		exit(EXIT_USAGE); /* the handle's table goes with the process */
 	/* No SA_RESTART: a blocked receive returns EINTR and the loop sees
 	 * tool_stop at once. */
 	struct sigaction sa = { .sa_handler = on_stop_signal };

@@ -38,6 +38,26 @@ else
 	fail start "passthru --user nobody did not start"
 fi
 
+# The other handle-opening subcommands take --user through the dispatcher;
+# those that inject (reject, impair) keep CAP_NET_RAW too.
+for spec in "drop 0000000000001000" "reject 0000000000003000"; do
+	sub=${spec% *} want=${spec#* }
+	bg_start "$sub" "$NS_A" "$IPREDIR" "$sub" --user nobody 'tcp.DstPort == 9'
+	st=
+	for ((i = 0; i < 100; i++)); do
+		p=$(pgrep -g "${BG[$sub]}" -f "ipredir $sub" | head -n 1)
+		st=$(cat "/proc/${p:-0}/status" 2>/dev/null)
+		grep -q '^Uid:[[:space:]]*65534' <<<"$st" && break
+		sleep 0.05
+	done
+	v=$(awk '$1 == "CapEff:" {print $2}' <<<"$st")
+	u=$(awk '/^Uid:/ {print $2}' <<<"$st")
+	check "$sub-user" "want ipredir $sub as uid 65534 with CapEff $want, got uid '$u' CapEff '$v'" \
+		[ "$u:$v" = "65534:$want" ]
+	bg_stop "$sub" TERM 10
+	check "$sub-exit" "ipredir $sub --user did not exit 0" [ "${BG_DONE[$sub]:-1}" -eq 0 ]
+done
+
 out=$(ip netns exec "$NS_A" "$IPREDIR" passthru --user no-such-user-xyz 2>&1)
 rc=$?
 check bad-user "want exit 2 and the name quoted, got $rc: $out" \
