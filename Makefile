@@ -147,7 +147,8 @@ install: all
 	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libipredir.so
-	install -m 0644 $(O)/ipredir.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+		ipredir.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ipredir.pc
 	install -m 0755 $(TOOL) $(DESTDIR)$(BINDIR)/
 	if [ -d man ] && ls man/*.[1-8] >/dev/null 2>&1; then \
 		install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/; fi
