@@ -15,9 +15,6 @@
 #define IPR_API __attribute__((visibility("default")))
 #endif
 
-#define IPR_LIKELY(x)   __builtin_expect(!!(x), 1)
-#define IPR_UNLIKELY(x) __builtin_expect(!!(x), 0)
-
 /* Set errno and return the negative errno: the one error convention. */
 static inline int ipr_err(int e)
 {
@@ -93,7 +90,6 @@ struct ipr_handle {
 	bool user_check_hook[IPR_HOOK_COUNT]; /* ... on this hook */
 	int nft_fd;             /* owns the table; closing it removes it */
 	char table[32];
-	bool native_queue;      /* nft queue expression, else xt NFQUEUE */
 	bool rules_off;         /* table emptied by shutdown or close */
 	unsigned nqueues;
 	struct ipr_queue *q;
@@ -119,8 +115,6 @@ struct ipr_rules_spec {
 int ipr_rules_install(const ipr_filter *f, const struct ipr_rules_spec *s);
 /* Empty the table (no new packets queued; queued ones kept). */
 int ipr_rules_disable(int fd, const char *table);
-/* Does this kernel have the native nft queue expression? Cached. */
-bool ipr_rules_have_native_queue(void);
 
 /* nfq.c */
 int ipr_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
@@ -133,7 +127,6 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 int ipr_nfq_drain(struct ipr_queue *q, bool accept);
 void ipr_nfq_close(struct ipr_queue *q);
 void ipr_nfq_wake(struct ipr_queue *q);
-void ipr_nfq_expire(struct ipr_queue *q, uint64_t now);
 uint64_t ipr_now_mono(void);
 
 /* held.c */

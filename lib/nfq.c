@@ -338,16 +338,6 @@ static void expire(struct ipr_queue *q, struct tx *t, uint64_t now)
 	}
 }
 
-void ipr_nfq_expire(struct ipr_queue *q, uint64_t now)
-{
-	if (!q->held.cap)
-		return;
-	struct tx t;
-	tx_init(&t, q);
-	expire(q, &t, now);
-	tx_flush(&t);
-}
-
 int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		 bool constdata)
 {

@@ -20,11 +20,6 @@
 /* 0 unknown, 1 native nft queue works, -1 only xt NFQUEUE (nft_compat). */
 static atomic_int native_state;
 
-bool ipr_rules_have_native_queue(void)
-{
-	return atomic_load(&native_state) > 0;
-}
-
 struct nb {                     /* a growing netlink batch */
 	char *buf;
 	size_t len, cap;
