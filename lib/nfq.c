@@ -338,11 +338,58 @@ static void expire(struct ipr_queue *q, struct tx *t, uint64_t now)
 	}
 }
 
+/*
+ * Can a run be answered with one NFQNL_MSG_VERDICT_BATCH?  The kernel then
+ * gives the verdict to every entry of the main queue up to the last id.
+ * That is right only if the run names, in order, exactly the oldest
+ * packets this queue holds from its main kernel queue, all with the same
+ * verdict, PASS or DROP: entries of the main queue that are older were
+ * answered already, and none is held back.  (An entry whose message the
+ * socket lost is older too; it gets the verdict instead of waiting until
+ * close.)  Entries of the segmenting queue are in another kernel queue.
+ * The common case, a program answering its whole batch in order, costs
+ * the kernel one message instead of one per packet.
+ */
+static bool batchable(const struct ipr_queue *q, const struct ipr_packet *pkts,
+		      unsigned n)
+{
+	const struct ipr_held *hd = &q->held;
+	if (n < 2 || (pkts[0].verdict != IPR_VERDICT_PASS &&
+		      pkts[0].verdict != IPR_VERDICT_DROP))
+		return false;
+	uint32_t s = hd->head;
+	for (unsigned i = 0; i < n; i++) {
+		while (s != IPR_NONE && (hd->fl[s] & IPR_HELD_SEG))
+			s = hd->next[s];
+		if (s == IPR_NONE || pkts[i].verdict != pkts[0].verdict ||
+		    ipr_held_find(hd, &pkts[i].addr) != s)
+			return false;
+		s = hd->next[s];
+	}
+	return true;
+}
+
 int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		 bool constdata)
 {
 	struct tx t;
 	tx_init(&t, q);
+	if (batchable(q, pkts, n)) {
+		bool pass = pkts[0].verdict == IPR_VERDICT_PASS;
+		tx_add(&t, q->qnum, pass ? NF_ACCEPT : NF_DROP,
+		       pkts[n - 1].addr.packet_id, NULL, 0);
+		t.hdrs[t.nhdr - 1].nlh.nlmsg_type =
+			(NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT_BATCH;
+		for (unsigned i = 0; i < n; i++)
+			ipr_held_del(&q->held, ipr_held_find(&q->held,
+							     &pkts[i].addr));
+		if (pass)
+			q->st.sent_packets += n;
+		else
+			q->st.dropped_verdict += n;
+		int err = tx_flush(&t);
+		return err ? ipr_err(-err) : (int)n;
+	}
 	unsigned done = 0;
 	int err = 0;
 	/* Only one scratch copy exists, so a const packet that needs its

@@ -72,4 +72,28 @@ if start_prog qt "$NS_A" ipr_hold --hold 20 --queue-time 200 --seconds 60 'udp.D
 else
 	fail held-dropped "ipr_hold --hold 20 did not start"
 fi
+
+# --- batched answers next to held packets: the first 5 datagrams are held
+# (queue time 3 s), the later ones are answered in batches as they come.
+# One batch verdict for a run must never take the older, held packets with
+# it: exactly 45 of 50 arrive, and the 5 are dropped at their queue time.
+if start_prog qb "$NS_A" ipr_hold --batch --hold 5 --queue-time 3000 --seconds 60 'udp.DstPort == 5304'; then
+	udp_xfer qb1 "$NS_A" "$NS_B" "$B4" 5304 50 200 --min 0 --idle 1 --timeout 4 -- --pps 0
+	if [ "$UDP_OK" -eq 45 ]; then
+		pass batch-keeps-held "45 of 50 arrived, the 5 held did not: $XFER_MSG"
+	else
+		fail batch-keeps-held "want exactly 45 of 50 (5 held): $XFER_MSG"
+	fi
+	sleep 3
+	bg_stop qb TERM 10
+	dt=$(hold_stat qb dropped_timeout) sp=$(hold_stat qb sent_packets)
+	if [ "${BG_DONE[qb]}" -eq 0 ] && [ "${dt:--1}" -eq 5 ] && [ "${sp:--1}" -eq 45 ]; then
+		pass batch-held-expired "dropped_timeout=5 sent_packets=45"
+	else
+		fail batch-held-expired "want status 0, dropped_timeout=5, sent_packets=45; got status ${BG_DONE[qb]}, $(grep '^stats' "$TMPD/qb.out")"
+		dump qb
+	fi
+else
+	fail batch-keeps-held "ipr_hold --batch did not start"
+fi
 finish

@@ -1,6 +1,8 @@
 /* ipr_hold.c - a handle that holds packets, for the fail-open/fail-closed
  * and queue-time tests: it never reads (--no-read), or reads and leaves the
- * first N packets unanswered (--hold N; --no-answer holds all of them). */
+ * first N packets unanswered (--hold N; --no-answer holds all of them).
+ * With --batch the rest of each batch is answered with one ipr_send_batch,
+ * which must not pass the held ones with it. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -41,7 +43,7 @@ static long long udp_seq(const void *pkt, size_t len)
 static void usage(void)
 {
 	fprintf(stderr, "usage: ipr_hold [--no-read | --no-answer | --hold N] "
-		"[--fail-closed] [--queue-len N] [--queue-time MS] "
+		"[--batch] [--fail-closed] [--queue-len N] [--queue-time MS] "
 		"[--seconds S] FILTER\n");
 	exit(2);
 }
@@ -53,13 +55,14 @@ int main(int argc, char **argv)
 		{ "no-answer", no_argument, NULL, 'a' },
 		{ "hold", required_argument, NULL, 'h' },
 		{ "fail-closed", no_argument, NULL, 'c' },
+		{ "batch", no_argument, NULL, 'b' },
 		{ "queue-len", required_argument, NULL, 'l' },
 		{ "queue-time", required_argument, NULL, 't' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ipr_open_opts opts = { .sz = sizeof(opts) };
-	int no_read = 0, c;
+	int no_read = 0, batch = 0, c;
 	long hold = -1; /* -1: hold every packet */
 	uint64_t flags = 0;
 	double seconds = 30;
@@ -70,6 +73,7 @@ int main(int argc, char **argv)
 		case 'a': hold = -1; break;
 		case 'h': hold = atol(optarg); break;
 		case 'c': flags |= IPR_FLAG_FAIL_CLOSED; break;
+		case 'b': batch = 1; break;
 		case 'l': opts.queue_length = (uint32_t)atol(optarg); break;
 		case 't': opts.queue_time = (uint32_t)atol(optarg); break;
 		case 's': seconds = atof(optarg); break;
@@ -118,16 +122,26 @@ int main(int argc, char **argv)
 				errors++;
 				break;
 			}
+			unsigned nout = 0;
 			for (int i = 0; i < n; i++) {
 				long long seq = udp_seq(pk[i].data, pk[i].len);
 				if (hold < 0 || (long)held < hold) {
 					held++;
 					printf("held seq=%lld\n", seq);
+				} else if (batch) {
+					pk[nout++] = pk[i]; /* verdict PASS */
 				} else if (ipr_send(h, NULL, 0, &pk[i].addr) == 0) {
 					passed++;
 				} else {
 					errors++;
 				}
+			}
+			if (nout) {
+				int r = ipr_send_batch(h, pk, nout);
+				if (r == (int)nout)
+					passed += nout;
+				else
+					errors++;
 			}
 			fflush(stdout);
 		}
