@@ -194,12 +194,28 @@ static void ex_log(struct nlmsghdr *nlh, uint16_t group)
 	ex_end(nlh, e);
 }
 
+#define FAN_MAP "fan"
+#define FAN_MAP_ID 1
+#define KEY_TYPE_INTEGER 4 /* nftables' integer type: for listings only */
+
 static void ex_symhash(struct nlmsghdr *nlh, uint32_t mod)
 {
 	struct ex e = ex_begin(nlh, "hash");
 	mnl_attr_put_u32(nlh, NFTA_HASH_DREG, htonl(NFT_REG_1));
 	mnl_attr_put_u32(nlh, NFTA_HASH_MODULUS, htonl(mod));
 	mnl_attr_put_u32(nlh, NFTA_HASH_TYPE, htonl(NFT_HASH_SYM));
+	ex_end(nlh, e);
+}
+
+/* verdict = map[reg1]: the fan-out map, named and referenced by its id
+ * (it is created in the same batch). */
+static void ex_lookup_vmap(struct nlmsghdr *nlh)
+{
+	struct ex e = ex_begin(nlh, "lookup");
+	mnl_attr_put_strz(nlh, NFTA_LOOKUP_SET, FAN_MAP);
+	mnl_attr_put_u32(nlh, NFTA_LOOKUP_SET_ID, htonl(FAN_MAP_ID));
+	mnl_attr_put_u32(nlh, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
+	mnl_attr_put_u32(nlh, NFTA_LOOKUP_DREG, htonl(NFT_REG_VERDICT));
 	ex_end(nlh, e);
 }
 
@@ -476,19 +492,71 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 	}
 
 	/* Flows spread over the queues by a symmetric hash of the flow, so
-	 * both directions of a connection stay on one queue and in order. */
+	 * both directions of a connection stay on one queue and in order.
+	 * The hash is computed once and a verdict map jumps to the queue's
+	 * chain: a rule per queue would hash again for every rule tried. */
 	if (s->action == IPR_ACT_QUEUE && s->total > 1) {
-		for (uint32_t k = 0; k < s->total; k++) {
-			nlh = rule_begin(b, s->table, act, &list);
-			if (!nlh)
-				return;
-			ex_symhash(nlh, s->total);
-			ex_cmp(nlh, NFT_CMP_EQ, &k, 4);
-			ex_queue(nlh, s->nums[k], s->bypass,
-				 s->native_queue);
-			rule_end(b, nlh, list);
-		}
+		nlh = rule_begin(b, s->table, act, &list);
+		if (!nlh)
+			return;
+		ex_symhash(nlh, s->total);
+		ex_lookup_vmap(nlh);
+		rule_end(b, nlh, list);
 	}
+}
+
+/* The queue chains q0.. (one queue rule each) and the map from the flow
+ * hash to them, shared by the hooks. */
+static void build_fanout(struct nb *b, const struct ipr_rules_spec *s)
+{
+	char name[16];
+	struct nlattr *list = NULL;
+	for (uint32_t k = 0; k < s->total; k++) {
+		snprintf(name, sizeof(name), "q%u", k);
+		chain_add(b, s->table, name, -1, 0);
+		struct nlmsghdr *nlh = rule_begin(b, s->table, name, &list);
+		if (!nlh)
+			return;
+		ex_queue(nlh, s->nums[k], s->bypass, s->native_queue);
+		rule_end(b, nlh, list);
+	}
+
+	struct nlmsghdr *nlh = nft_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE);
+	if (!nlh)
+		return;
+	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, s->table);
+	mnl_attr_put_strz(nlh, NFTA_SET_NAME, FAN_MAP);
+	mnl_attr_put_u32(nlh, NFTA_SET_ID, htonl(FAN_MAP_ID));
+	mnl_attr_put_u32(nlh, NFTA_SET_FLAGS, htonl(NFT_SET_MAP |
+						     NFT_SET_CONSTANT));
+	mnl_attr_put_u32(nlh, NFTA_SET_KEY_TYPE, htonl(KEY_TYPE_INTEGER));
+	mnl_attr_put_u32(nlh, NFTA_SET_KEY_LEN, htonl(4));
+	mnl_attr_put_u32(nlh, NFTA_SET_DATA_TYPE, htonl(NFT_DATA_VERDICT));
+	nb_end(b, nlh, true);
+
+	nlh = nft_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	if (!nlh)
+		return;
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, s->table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, FAN_MAP);
+	mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(FAN_MAP_ID));
+	struct nlattr *elems = mnl_attr_nest_start(nlh,
+						   NFTA_SET_ELEM_LIST_ELEMENTS);
+	for (uint32_t k = 0; k < s->total; k++) {
+		snprintf(name, sizeof(name), "q%u", k);
+		struct nlattr *el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		/* the hash leaves a host-order u32 in the register */
+		put_data(nlh, NFTA_SET_ELEM_KEY, &k, 4);
+		struct nlattr *d = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
+		struct nlattr *v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
+		mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP));
+		mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, name);
+		mnl_attr_nest_end(nlh, v);
+		mnl_attr_nest_end(nlh, d);
+		mnl_attr_nest_end(nlh, el);
+	}
+	mnl_attr_nest_end(nlh, elems);
+	nb_end(b, nlh, true);
 }
 
 /* Send the batch and wait for every ack; returns 0 or the first error. */
@@ -548,6 +616,8 @@ static int install_once(int fd, const ipr_filter *f,
 	}
 	nb_end(&b, nlh, true);
 
+	if (s->action == IPR_ACT_QUEUE && s->total > 1)
+		build_fanout(&b, s);
 	for (int hk = 0; hk < IPR_HOOK_COUNT; hk++) {
 		bool fwd = s->layer == IPR_LAYER_NETWORK_FORWARD;
 		if ((hk == IPR_HOOK_FWD) != fwd)
