@@ -48,7 +48,8 @@ WORKLOADS = {
                "machine CPU busy at 1 Gbit/s of 1400-byte UDP, paced"),
 }
 WORKLOAD_ORDER = list(WORKLOADS)
-SCENARIO_ORDER = ["none", "idle-rules", "passthru", "rewrite", "excluded",
+SCENARIO_ORDER = ["none", "idle-rules", "passthru", "headers", "rewrite",
+                  "excluded",
                   "sniff", "none-routed", "forward"]
 # A sample is "disturbed" when processes outside the bench used more than
 # this share of the machine while it was taken.
@@ -67,7 +68,8 @@ TARGETS = [
 ]
 
 COLORS = {
-    "idle-rules": "#8c8c8c", "passthru": "#1f77b4", "rewrite": "#d62728",
+    "idle-rules": "#8c8c8c", "passthru": "#1f77b4", "headers": "#17becf",
+    "rewrite": "#d62728",
     "excluded": "#2ca02c", "sniff": "#9467bd", "forward": "#ff7f0e",
     "none": "#444444", "none-routed": "#777777",
 }
@@ -302,8 +304,9 @@ def ingest(d):
             errors.append(f"program exit status {prog['exit']}: " +
                           read(p("prog.err")).strip()[-200:])
         pk = prog.get("packets")
-        if sent and isinstance(pk, int) and sc in ("passthru", "rewrite",
-                                                    "forward", "sniff"):
+        if sent and isinstance(pk, int) and sc in ("passthru", "headers",
+                                                    "rewrite", "forward",
+                                                    "sniff"):
             # how much of the load went through the program (the rest was
             # let through by fail-open on a full queue, or not copied)
             prog["through_program_pct"] = round(min(100.0, 100.0 * pk / sent), 1)
@@ -492,7 +495,8 @@ def summarize_runs(raw, unstable_pct):
         if run["skipped"]:
             run["notes"].append(f"{run['skipped']} skipped (time budget)")
         tp = run.get("through_program_pct")
-        if tp is not None and tp < 95 and sc in ("passthru", "rewrite", "forward"):
+        if tp is not None and tp < 95 and sc in ("passthru", "headers", "rewrite",
+                                                 "forward"):
             run["notes"].append(f"only {tp:.0f}% went through the program "
                                 "(fail-open let the rest by)")
         if tp is not None and tp < 95 and sc == "sniff":

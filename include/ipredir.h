@@ -124,7 +124,19 @@ struct ipr_open_opts {
 	uint32_t queue_length;  /* IPR_PARAM_QUEUE_LENGTH */
 	uint32_t queue_time;    /* IPR_PARAM_QUEUE_TIME */
 	uint32_t queue_size;    /* IPR_PARAM_QUEUE_SIZE */
+	uint32_t snaplen;       /* bytes of each packet copied to the program:
+				   0 (default) = all of it, else
+				   IPR_SNAPLEN_MIN..IPR_MTU_MAX.  A longer
+				   packet arrives with IPR_ADDR_TRUNCATED and
+				   orig_len set; it can be passed on or
+				   dropped, not replaced (EMSGSIZE).  Programs
+				   that read only headers save the copy of the
+				   payload, the largest per-byte cost.  No
+				   effect when the filter has parts only user
+				   space can check (they need the whole
+				   packet). */
 };
+#define IPR_SNAPLEN_MIN 128 /* room for the largest IP and TCP headers */
 
 /*
  * Open a handle: compile @filter (WinDivert filter language), install the

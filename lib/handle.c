@@ -103,6 +103,9 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	h->queue_size = opt_or(o.queue_size, IPR_QUEUE_SIZE_DEFAULT,
 			       IPR_QUEUE_SIZE_MIN, IPR_QUEUE_SIZE_MAX, &err);
 	unsigned nq = opt_or(o.queues, 1, 1, IPR_QUEUES_MAX, &err);
+	h->snaplen = opt_or(o.snaplen, 0, IPR_SNAPLEN_MIN, IPR_MTU_MAX, &err);
+	if (h->snaplen >= 65531)
+		h->snaplen = 0; /* the most one message carries anyway */
 	if (err)
 		goto fail;
 
@@ -113,6 +116,8 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	}
 	ipr_filter_bind_priority(h->filter, priority);
 	h->user_check = ipr_filter_needs_user_check(h->filter);
+	if (h->user_check)
+		h->snaplen = 0; /* the user-space check reads the whole packet */
 	for (int k = 0; k < IPR_HOOK_COUNT; k++)
 		h->user_check_hook[k] = ipr_filter_needs_user_check_hook(
 			h->filter, (enum ipr_hook)k);

@@ -95,6 +95,7 @@ struct ipr_handle {
 	struct ipr_queue *q;
 	volatile int shut_recv, shut_send;
 	uint32_t queue_length, queue_time, queue_size;
+	uint32_t snaplen;       /* copy range; 0 = whole packets */
 	int raw4, raw6;         /* injection sockets (negative errno if none) */
 	_Atomic uint64_t injected;
 };

@@ -22,6 +22,11 @@
 #endif
 
 #define COPY_RANGE 0xffff       /* the kernel clamps it to 65531 itself */
+
+static uint32_t copy_range(const struct ipr_handle *h)
+{
+	return h->snaplen ? h->snaplen : COPY_RANGE;
+}
 #define TX_MAX_IOV 1020         /* below IOV_MAX */
 #define TX_MAX_BYTES (1u << 20) /* one verdict datagram */
 
@@ -81,7 +86,7 @@ static int cfg_send(int fd, struct nlmsghdr *nlh)
 }
 
 static int bind_queue(int fd, uint16_t num, bool gso, bool fail_open,
-		      uint32_t maxlen)
+		      uint32_t maxlen, uint32_t range)
 {
 	char buf[512];
 	struct nlmsghdr *nlh = cfg_hdr(buf, false, num);
@@ -93,7 +98,7 @@ static int bind_queue(int fd, uint16_t num, bool gso, bool fail_open,
 
 	nlh = cfg_hdr(buf, false, num);
 	struct nfqnl_msg_config_params p = {
-		.copy_range = htonl(COPY_RANGE), .copy_mode = NFQNL_COPY_PACKET,
+		.copy_range = htonl(range), .copy_mode = NFQNL_COPY_PACKET,
 	};
 	mnl_attr_put(nlh, NFQA_CFG_PARAMS, sizeof(p), &p);
 	mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(maxlen));
@@ -121,7 +126,7 @@ static int bind_queue(int fd, uint16_t num, bool gso, bool fail_open,
 	return err;
 }
 
-static int bind_log(int fd, uint16_t group)
+static int bind_log(int fd, uint16_t group, uint32_t range)
 {
 	char buf[512];
 	struct nlmsghdr *nlh = cfg_hdr(buf, true, group);
@@ -132,7 +137,7 @@ static int bind_log(int fd, uint16_t group)
 		return err;
 	nlh = cfg_hdr(buf, true, group);
 	struct nfulnl_msg_config_mode m = {
-		.copy_range = htonl(COPY_RANGE), .copy_mode = NFULNL_COPY_PACKET,
+		.copy_range = htonl(range), .copy_mode = NFULNL_COPY_PACKET,
 	};
 	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(m), &m);
 	/* Up to 64 copies per datagram, flushed after 10 ms at the latest:
@@ -159,16 +164,17 @@ int ipr_nfq_set_maxlen(struct ipr_queue *q, uint32_t len)
 
 /* Bind the lowest free number at or above @start. */
 static int bind_free(int fd, bool log, uint16_t start, uint16_t avoid,
-		     bool gso, bool fail_open, uint32_t maxlen, uint16_t *num)
+		     bool gso, bool fail_open, uint32_t maxlen, uint32_t range,
+		     uint16_t *num)
 {
 	int tries = 0;
 	for (uint32_t n = start; n <= 65535 && tries < 4096; n++) {
 		if (n == avoid || !ipr_proc_queue_free((uint16_t)n, log))
 			continue;
 		tries++;
-		int err = log ? bind_log(fd, (uint16_t)n)
+		int err = log ? bind_log(fd, (uint16_t)n, range)
 			      : bind_queue(fd, (uint16_t)n, gso, fail_open,
-					   maxlen);
+					   maxlen, range);
 		if (!err) {
 			*num = (uint16_t)n;
 			return 0;
@@ -211,19 +217,20 @@ int ipr_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
 	bool fail_open = !(h->flags & IPR_FLAG_FAIL_CLOSED);
 	int err;
 	if (sniff) {
-		err = bind_free(fd, true, range_start, 0, false, false, 0, num);
+		err = bind_free(fd, true, range_start, 0, false, false, 0,
+				copy_range(h), num);
 		q->qnum = q->seg_qnum = *num;
 		return err;
 	}
 	err = bind_free(fd, false, range_start, 0, true, fail_open,
-			h->queue_length, num);
+			h->queue_length, copy_range(h), num);
 	if (err)
 		return err;
 	q->qnum = *num;
 	/* The companion queue: same socket, no GSO flag, so the kernel cuts
 	 * what is re-queued there into segments that fit a message. */
 	err = bind_free(fd, false, (uint16_t)(*num + 1), *num, false,
-			fail_open, h->queue_length, &q->seg_qnum);
+			fail_open, h->queue_length, copy_range(h), &q->seg_qnum);
 	if (err)
 		return err;
 	/* Sized for the largest queue length, so the parameter can grow
@@ -665,7 +672,8 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 			m.data = (const uint8_t *)nlh; /* never read: len 0 */
 		bool seg = !sniff && qn == q->seg_qnum;
 
-		if (!sniff && m.has_caplen && m.caplen > m.len && !seg) {
+		if (!sniff && m.has_caplen && m.caplen > m.len && !seg &&
+		    !h->snaplen) {
 			/* Too large for one message (the 65531-byte cap):
 			 * the program could neither see all of it nor write it
 			 * back.  Re-queue it to the companion queue, where the

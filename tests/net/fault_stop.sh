@@ -35,8 +35,11 @@ one_mode() {
 	local m=$1 pt="pt-$1" pid n0 n1 port
 	shift
 	port=$([ "$m" = open ] && echo 5400 || echo 5500)
-	if ! start_passthru "$pt" "$NS_A" --queue-len 32 "$@"; then
-		fail "$m.start" "ipredir passthru --queue-len 32 $* did not start"
+	# One queue: fail-open lets packets by when *their* queue is full, and
+	# the load keeps this one full.  (With several, a new flow hashed to
+	# another queue would wait there for the hung program.)
+	if ! start_passthru "$pt" "$NS_A" --threads 1 --queue-len 32 "$@"; then
+		fail "$m.start" "ipredir passthru --threads 1 --queue-len 32 $* did not start"
 		return
 	fi
 	pid=${BG[$pt]}

@@ -1,6 +1,9 @@
 /* ipr_modify.c - pass packets on with new contents: every UDP payload XOR-ed
  * with 0x5a (checksums recomputed), or with --tcp every TCP packet written
- * back whole and unchanged (the library completes partial checksums). */
+ * back whole and unchanged (the library completes partial checksums).
+ * With --snaplen N only N bytes of each packet are copied: longer packets
+ * arrive marked truncated with their real length, writing them back must
+ * fail with EMSGSIZE, and they are passed on unchanged instead. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -21,7 +24,8 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ipr_modify [--tcp] [--seconds S] FILTER\n");
+	fprintf(stderr, "usage: ipr_modify [--tcp] [--snaplen N] [--seconds S] "
+		"FILTER\n");
 	exit(2);
 }
 
@@ -30,15 +34,18 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "tcp", no_argument, NULL, 't' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "snaplen", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int tcp = 0, c;
 	unsigned seconds = 60;
+	struct ipr_open_opts o = { .sz = sizeof(o) };
 
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 't': tcp = 1; break;
 		case 's': seconds = (unsigned)atoi(optarg); break;
+		case 'n': o.snaplen = (uint32_t)atoi(optarg); break;
 		default: usage();
 		}
 	}
@@ -51,7 +58,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
 
-	ipr_handle *h = ipr_open(argv[optind], IPR_LAYER_NETWORK, 0, 0);
+	ipr_handle *h = ipr_open_ex(argv[optind], IPR_LAYER_NETWORK, 0, 0, &o);
 	if (!h) {
 		int e = errno;
 		fprintf(stderr, "ipr_modify: ipr_open '%s': %s\n",
@@ -63,6 +70,7 @@ int main(int argc, char **argv)
 	alarm(seconds);
 
 	unsigned long modified = 0, passed = 0, truncated = 0, errors = 0;
+	unsigned long snapped = 0; /* cut at the snaplen, refused, passed */
 	while (!stop) {
 		struct ipr_addr addr;
 		size_t len = 0;
@@ -80,6 +88,23 @@ int main(int argc, char **argv)
 			fprintf(stderr, "ipr_modify: recv: %s\n", ipr_strerror(rc));
 			errors++;
 			break;
+		}
+		if (o.snaplen && (addr.flags & IPR_ADDR_TRUNCATED)) {
+			/* We hold len bytes; the kernel holds orig_len, as the
+			 * IP header says. */
+			size_t iplen = (buf[0] >> 4) == 6 ? 40u + (buf[4] << 8 | buf[5])
+							  : (size_t)(buf[2] << 8 | buf[3]);
+			if (len != o.snaplen || addr.orig_len != iplen ||
+			    ipr_send(h, buf, len, &addr) != -EMSGSIZE ||
+			    ipr_send(h, NULL, 0, &addr) != 0) {
+				if (errors++ < 5)
+					fprintf(stderr, "ipr_modify: snapped packet: "
+						"len %zu orig_len %u ip %zu\n", len,
+						addr.orig_len, iplen);
+			} else {
+				snapped++;
+			}
+			continue;
 		}
 		struct ipr_headers hd;
 		int ours = ipr_packet_parse(buf, len, &hd) == 0 &&
@@ -108,9 +133,9 @@ int main(int argc, char **argv)
 			modified++;
 		}
 	}
-	printf("%s=%lu passed=%lu truncated=%lu errors=%lu\n",
+	printf("%s=%lu passed=%lu truncated=%lu snapped=%lu errors=%lu\n",
 	       tcp ? "rewritten" : "modified", modified, passed, truncated,
-	       errors);
+	       snapped, errors);
 	fflush(stdout);
 	ipr_close(h);
 	return errors ? 1 : 0;

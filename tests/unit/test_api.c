@@ -108,6 +108,13 @@ static const struct open_case open_cases[] = {
 	  OPTS(.queue_size = IPR_QUEUE_SIZE_MAX + 1) },
 	{ "open.queue_size_uint32_max", "true", 0, 0, 0,
 	  OPTS(.queue_size = UINT32_MAX) },
+	{ "open.snaplen_below_min", "true", 0, 0, 0,
+	  OPTS(.snaplen = IPR_SNAPLEN_MIN - 1) },
+	{ "open.snaplen_1", "true", 0, 0, 0, OPTS(.snaplen = 1) },
+	{ "open.snaplen_above_mtu", "true", 0, 0, 0,
+	  OPTS(.snaplen = IPR_MTU_MAX + 1) },
+	{ "open.snaplen_uint32_max", "true", 0, 0, 0,
+	  OPTS(.snaplen = UINT32_MAX) },
 	/* A bad option must win over a flag that installs no rules. */
 	{ "open.sendonly_bad_queue_len", "true", 0, 0, IPR_FLAG_SEND_ONLY,
 	  OPTS(.queue_length = 1) },
