@@ -57,7 +57,13 @@ enum ipr_param {
 	IPR_PARAM_QUEUE_SIZE = 2,   /* bytes of packets waiting to be read */
 	IPR_PARAM_VERSION_MAJOR = 3,
 	IPR_PARAM_VERSION_MINOR = 4,
+	IPR_PARAM_BUSY_POLL = 5,    /* us a receive keeps polling before it
+				       sleeps (0, the default: it sleeps at
+				       once).  Saves the wake-up on each
+				       packet at the price of a busy CPU:
+				       for latency, with a CPU to spare. */
 };
+#define IPR_BUSY_POLL_MAX 100000
 
 #define IPR_QUEUE_LENGTH_MIN     32
 #define IPR_QUEUE_LENGTH_DEFAULT 4096
@@ -124,6 +130,7 @@ struct ipr_open_opts {
 	uint32_t queue_length;  /* IPR_PARAM_QUEUE_LENGTH */
 	uint32_t queue_time;    /* IPR_PARAM_QUEUE_TIME */
 	uint32_t queue_size;    /* IPR_PARAM_QUEUE_SIZE */
+	uint32_t busy_poll;     /* IPR_PARAM_BUSY_POLL */
 	uint32_t snaplen;       /* bytes of each packet copied to the program:
 				   0 (default) = all of it, else
 				   IPR_SNAPLEN_MIN..IPR_MTU_MAX.  A longer

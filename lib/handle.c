@@ -104,6 +104,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 			       IPR_QUEUE_SIZE_MIN, IPR_QUEUE_SIZE_MAX, &err);
 	unsigned nq = opt_or(o.queues, 1, 1, IPR_QUEUES_MAX, &err);
 	h->snaplen = opt_or(o.snaplen, 0, IPR_SNAPLEN_MIN, IPR_MTU_MAX, &err);
+	h->busy_poll = opt_or(o.busy_poll, 0, 0, IPR_BUSY_POLL_MAX, &err);
 	if (h->snaplen >= 65531)
 		h->snaplen = 0; /* the most one message carries anyway */
 	if (err)
@@ -397,6 +398,11 @@ IPR_API int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t v)
 			return ipr_err(EINVAL);
 		h->queue_time = (uint32_t)v;
 		return 0;
+	case IPR_PARAM_BUSY_POLL:
+		if (v > IPR_BUSY_POLL_MAX)
+			return ipr_err(EINVAL);
+		h->busy_poll = (uint32_t)v;
+		return 0;
 	case IPR_PARAM_QUEUE_SIZE:
 		if (v < IPR_QUEUE_SIZE_MIN || v > IPR_QUEUE_SIZE_MAX)
 			return ipr_err(EINVAL);
@@ -423,6 +429,7 @@ IPR_API int ipr_get_param(ipr_handle *h, enum ipr_param param, uint64_t *v)
 	case IPR_PARAM_QUEUE_LENGTH: *v = h->queue_length; return 0;
 	case IPR_PARAM_QUEUE_TIME: *v = h->queue_time; return 0;
 	case IPR_PARAM_QUEUE_SIZE: *v = h->queue_size; return 0;
+	case IPR_PARAM_BUSY_POLL: *v = h->busy_poll; return 0;
 	case IPR_PARAM_VERSION_MAJOR: *v = IPR_VERSION_MAJOR; return 0;
 	case IPR_PARAM_VERSION_MINOR: *v = IPR_VERSION_MINOR; return 0;
 	}

@@ -96,6 +96,7 @@ struct ipr_handle {
 	volatile int shut_recv, shut_send;
 	uint32_t queue_length, queue_time, queue_size;
 	uint32_t snaplen;       /* copy range; 0 = whole packets */
+	volatile uint32_t busy_poll; /* us to poll before sleeping */
 	int raw4, raw6;         /* injection sockets (negative errno if none) */
 	_Atomic uint64_t injected;
 };

@@ -732,6 +732,23 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 	return got;
 }
 
+/* One recvmmsg into the caller's buffer, a datagram per slot (sniff: one
+ * datagram of many copies into the queue's own buffer). */
+static int rx_batch(struct ipr_queue *q, void *buf, unsigned slots,
+		    bool sniff, int flags)
+{
+	for (unsigned i = 0; i < slots; i++) {
+		q->rxiov[i].iov_base = sniff ? q->rxbuf
+			: (uint8_t *)buf + (size_t)i * IPR_BATCH_SLOT;
+		q->rxiov[i].iov_len = IPR_BATCH_SLOT;
+		q->mmsg[i].msg_hdr = (struct msghdr){
+			.msg_iov = &q->rxiov[i], .msg_iovlen = 1,
+		};
+		q->mmsg[i].msg_len = 0;
+	}
+	return recvmmsg(q->fd, q->mmsg, slots, flags, NULL);
+}
+
 /* Block in recvmmsg itself (one system call when packets come steadily)
  * with the socket's receive timeout as the bound; the value is cached so
  * that it costs a setsockopt only when it changes. */
@@ -845,34 +862,52 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		}
 		if (h->shut_recv)
 			wait = 0;
-		int flags = MSG_WAITFORONE;
-		if (wait == 0) {
-			flags |= MSG_DONTWAIT;
-		} else if (wait > 0 && wait < 50) {
-			/* The socket timeout counts in scheduler ticks; a
-			 * short wait (a timer-driven program such as impair)
-			 * wants poll's precision. */
-			struct pollfd pf = { .fd = q->fd, .events = POLLIN };
-			if (poll(&pf, 1, wait) < 0 && errno == EINTR)
-				return ipr_err(EINTR);
-			flags |= MSG_DONTWAIT;
-		} else {
-			int e = set_timeout(q, wait);
-			if (e)
-				return ipr_err(-e);
-		}
 		if (sniff)
 			slots = 1;
-		for (unsigned i = 0; i < slots; i++) {
-			q->rxiov[i].iov_base = sniff ? q->rxbuf
-				: (uint8_t *)buf + (size_t)i * IPR_BATCH_SLOT;
-			q->rxiov[i].iov_len = IPR_BATCH_SLOT;
-			q->mmsg[i].msg_hdr = (struct msghdr){
-				.msg_iov = &q->rxiov[i], .msg_iovlen = 1,
-			};
-			q->mmsg[i].msg_len = 0;
+		int n = -1;
+		uint32_t busy = h->busy_poll;
+		bool spun = busy && wait != 0;
+		if (spun) {
+			/* Poll without sleeping for a while first: a packet
+			 * that comes meanwhile costs no wake-up. */
+			uint64_t until = mono + (uint64_t)busy * 1000u;
+			if (wait > 0 && mono + (uint64_t)wait * 1000000u < until)
+				until = mono + (uint64_t)wait * 1000000u;
+			do
+				n = rx_batch(q, buf, slots, sniff,
+					     MSG_WAITFORONE | MSG_DONTWAIT);
+			while (n < 0 && errno == EAGAIN && !h->shut_recv &&
+			       ipr_now_mono() < until);
+			if (n < 0 && errno == EAGAIN) {
+				/* Nothing came: sleep for what is left (the
+				 * next turn of the loop sees a timeout). */
+				uint64_t spent = (ipr_now_mono() - mono) / 1000000u;
+				if (h->shut_recv)
+					wait = 0;
+				else if (wait > 0)
+					wait = spent >= (uint64_t)wait
+						? 0 : wait - (int)spent;
+			}
 		}
-		int n = recvmmsg(q->fd, q->mmsg, slots, flags, NULL);
+		if (n < 0 && (!spun || errno == EAGAIN)) {
+			int flags = MSG_WAITFORONE;
+			if (wait == 0) {
+				flags |= MSG_DONTWAIT;
+			} else if (wait > 0 && wait < 50) {
+				/* The socket timeout counts in scheduler
+				 * ticks; a short wait (a timer-driven program
+				 * such as impair) wants poll's precision. */
+				struct pollfd pf = { .fd = q->fd, .events = POLLIN };
+				if (poll(&pf, 1, wait) < 0 && errno == EINTR)
+					return ipr_err(EINTR);
+				flags |= MSG_DONTWAIT;
+			} else {
+				int e = set_timeout(q, wait);
+				if (e)
+					return ipr_err(-e);
+			}
+			n = rx_batch(q, buf, slots, sniff, flags);
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				return ipr_err(EINTR);

@@ -100,6 +100,8 @@ static void usage(FILE *f)
 "  -t, --threads N    queues, one thread each (1-%d, default: one per\n"
 "                     CPU, at most %d; here %ld)\n"
 "  -b, --batch N      packets per receive/send call (1-%d, default 64)\n"
+"  -B, --busy-poll US  poll for US microseconds before sleeping (0-%d,\n"
+"                     default 0): lower latency, a busier CPU\n"
 "  -s, --snaplen N    copy only the first N bytes of each packet to this\n"
 "                     program (%d-%d; default: all); longer packets are\n"
 "                     passed on unchanged even with --rewrite\n"
@@ -117,7 +119,7 @@ static void usage(FILE *f)
 "Counters go to stderr once a second; SIGINT or SIGTERM print a summary\n"
 "and exit 0.  Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n",
 		IPR_QUEUES_MAX, THREADS_DEFAULT_MAX, default_threads(),
-		IPR_BATCH_MAX, IPR_SNAPLEN_MIN, IPR_MTU_MAX, IPR_QUEUE_LENGTH_MIN,
+		IPR_BATCH_MAX, IPR_BUSY_POLL_MAX, IPR_SNAPLEN_MIN, IPR_MTU_MAX, IPR_QUEUE_LENGTH_MIN,
 		IPR_QUEUE_LENGTH_MAX, IPR_QUEUE_LENGTH_DEFAULT,
 		IPR_PRIORITY_MIN, IPR_PRIORITY_MAX);
 }
@@ -144,6 +146,7 @@ int cmd_passthru(int argc, char **argv)
 		{ "threads", required_argument, NULL, 't' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "snaplen", required_argument, NULL, 's' },
+		{ "busy-poll", required_argument, NULL, 'B' },
 		{ "queue-len", required_argument, NULL, 'l' },
 		{ "priority", required_argument, NULL, 'p' },
 		{ "rewrite", no_argument, NULL, 'r' },
@@ -154,7 +157,7 @@ int cmd_passthru(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	long threads = default_threads(), batch = 64, snaplen = 0;
+	long threads = default_threads(), batch = 64, snaplen = 0, busy = 0;
 	long qlen = IPR_QUEUE_LENGTH_DEFAULT, prio = 0;
 	bool rewrite = false, quiet = false;
 	const char *user = NULL;
@@ -162,7 +165,7 @@ int cmd_passthru(int argc, char **argv)
 	enum ipr_layer layer = IPR_LAYER_NETWORK;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:b:s:l:p:rcfqu:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:b:B:s:l:p:rcfqu:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (!tool_parse_long("passthru", "--threads", optarg, 1,
@@ -172,6 +175,11 @@ int cmd_passthru(int argc, char **argv)
 		case 'b':
 			if (!tool_parse_long("passthru", "--batch", optarg, 1,
 					     IPR_BATCH_MAX, &batch))
+				return EXIT_USAGE;
+			break;
+		case 'B':
+			if (!tool_parse_long("passthru", "--busy-poll", optarg,
+					     0, IPR_BUSY_POLL_MAX, &busy))
 				return EXIT_USAGE;
 			break;
 		case 's':
@@ -211,6 +219,7 @@ int cmd_passthru(int argc, char **argv)
 	struct ipr_open_opts o = {
 		.sz = sizeof(o), .queues = (uint32_t)threads,
 		.queue_length = (uint32_t)qlen, .snaplen = (uint32_t)snaplen,
+		.busy_poll = (uint32_t)busy,
 	};
 	ipr_handle *h = ipr_open_ex(filter, layer, (int16_t)prio, flags, &o);
 	if (!h) {
@@ -248,8 +257,11 @@ int cmd_passthru(int argc, char **argv)
 		char snap[32] = "";
 		if (snaplen)
 			snprintf(snap, sizeof(snap), ", snaplen %ld", snaplen);
+		char bp[32] = "";
+		if (busy)
+			snprintf(bp, sizeof(bp), ", busy-poll %ld us", busy);
 		fprintf(stderr, "passthru: running, filter '%s', %ld thread(s), "
-			"batch %ld%s%s\n", filter, threads, batch, snap,
+			"batch %ld%s%s%s\n", filter, threads, batch, snap, bp,
 			rewrite ? ", rewrite" : "");
 	}
 

@@ -2,7 +2,8 @@
 # passthru_intact.sh - with `ipredir passthru` (filter true) in the client
 # namespace, TCP, UDP and ICMP over IPv4 and IPv6 arrive bit for bit, and
 # the summary counts what went through; then TCP with --rewrite, with one
-# and two threads, and with --snaplen (alone and with --rewrite).
+# and two threads, with --snaplen (alone and with --rewrite) and with
+# --busy-poll.
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
 skip_unless_root
@@ -28,13 +29,14 @@ ping_case ping6 "$NS_A" "$B6" 10
 # 8000 datagrams and 40 ICMP packets crossed A's hooks, besides the TCP.
 pt_done summary pt 8040
 
-for v in rewrite threads1 threads2 snaplen snaplen-rewrite; do
+for v in rewrite threads1 threads2 snaplen snaplen-rewrite busypoll; do
 	case $v in
 	rewrite) args=(--rewrite) ;;
 	threads1) args=(--threads 1) ;;
 	threads2) args=(--threads 2) ;;
 	snaplen) args=(--snaplen 128) ;;
 	snaplen-rewrite) args=(--snaplen 200 --rewrite) ;;
+	busypoll) args=(--busy-poll 50) ;;
 	esac
 	if ! start_passthru "pt-$v" "$NS_A" "${args[@]}"; then
 		fail "$v.start" "ipredir passthru ${args[*]} did not put its rules in place"

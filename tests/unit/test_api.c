@@ -115,6 +115,15 @@ static const struct open_case open_cases[] = {
 	  OPTS(.snaplen = IPR_MTU_MAX + 1) },
 	{ "open.snaplen_uint32_max", "true", 0, 0, 0,
 	  OPTS(.snaplen = UINT32_MAX) },
+	{ "open.snaplen_below_min", "true", 0, 0, 0,
+	  OPTS(.snaplen = IPR_SNAPLEN_MIN - 1) },
+	{ "open.snaplen_1", "true", 0, 0, 0, OPTS(.snaplen = 1) },
+	{ "open.snaplen_above_mtu", "true", 0, 0, 0,
+	  OPTS(.snaplen = IPR_MTU_MAX + 1) },
+	{ "open.snaplen_uint32_max", "true", 0, 0, 0,
+	  OPTS(.snaplen = UINT32_MAX) },
+	{ "open.busy_poll_above_max", "true", 0, 0, 0,
+	  OPTS(.busy_poll = IPR_BUSY_POLL_MAX + 1) },
 	/* A bad option must win over a flag that installs no rules. */
 	{ "open.sendonly_bad_queue_len", "true", 0, 0, IPR_FLAG_SEND_ONLY,
 	  OPTS(.queue_length = 1) },
@@ -334,6 +343,7 @@ static void run_fn_cases(const struct fn_case *cs, size_t n)
 #define PORT_INJECT 40009 /* injected packets land here */
 #define PORT_THR    42000 /* the two-queue handle */
 #define PORT_THRINJ 42999 /* injected by the third thread */
+#define PORT_BUSY   40010 /* the busy-polling handle */
 
 static ipr_handle *H;     /* held packets, one queue */
 static ipr_handle *HS;    /* sniff */
@@ -607,7 +617,9 @@ struct param_case {
 static const struct param_case param_cases[] = {
 	{ "param.set_version_major", IPR_PARAM_VERSION_MAJOR, IPR_VERSION_MAJOR, -EINVAL },
 	{ "param.set_version_minor", IPR_PARAM_VERSION_MINOR, IPR_VERSION_MINOR, -EINVAL },
-	{ "param.set_unknown_5", 5, 1, -EINVAL },
+	{ "param.set_unknown_6", 6, 1, -EINVAL },
+	{ "param.busy_poll_above_max", IPR_PARAM_BUSY_POLL, IPR_BUSY_POLL_MAX + 1, -EINVAL },
+	{ "param.busy_poll_u64_max", IPR_PARAM_BUSY_POLL, UINT64_MAX, -EINVAL },
 	{ "param.set_unknown_99", 99, 1, -EINVAL },
 	{ "param.set_unknown_minus1", -1, 1, -EINVAL },
 	{ "param.queue_len_below_min", IPR_PARAM_QUEUE_LENGTH, IPR_QUEUE_LENGTH_MIN - 1, -EINVAL },
@@ -648,6 +660,47 @@ static void run_param_cases(void)
 
 static uint8_t *g_rbuf; /* 4 slots */
 #define RCAP ((size_t)4 * IPR_BATCH_SLOT)
+
+static double mono_s(void);
+
+/* Busy polling: a receive still times out when it should, and a packet
+ * that comes while it polls is received. */
+static void run_busy_poll(void)
+{
+	struct ipr_open_opts o = { .sz = sizeof(o), .busy_poll = 20000 };
+	ipr_handle *hb = ipr_open_ex("udp.DstPort == 40010", IPR_LAYER_NETWORK,
+				     0, 0, &o);
+	if (!hb) {
+		check_fail("busy.open", "open with busy_poll: %s",
+			   ipr_strerror(-errno));
+		return;
+	}
+	uint64_t v = 0;
+	int rc = ipr_get_param(hb, IPR_PARAM_BUSY_POLL, &v);
+	CHECK("busy.opts_read_back", rc == 0 && v == 20000,
+	      "get %d value %llu", rc, (unsigned long long)v);
+	double t0 = mono_s();
+	rc = ipr_recv_batch(hb, 0, g_rbuf, RCAP, g_pkts, 1, 100);
+	double el = mono_s() - t0;
+	CHECK("busy.timeout_0", rc == 0, "recv with nothing to read: %d", rc);
+	CHECK("busy.timeout_100ms", el >= 0.095 && el < 0.6,
+	      "a 100 ms timeout took %.3f s", el);
+	if (udp_send_to(PORT_BUSY, "busy-1") < 0) {
+		check_fail("busy.receives", "cannot send: %s", strerror(errno));
+	} else {
+		rc = ipr_recv_batch(hb, 0, g_rbuf, RCAP, g_pkts, 1, 2000);
+		CHECK("busy.receives", rc == 1, "recv while polling: %d", rc);
+		if (rc == 1)
+			CHECK("busy.drop", ipr_drop(hb, &g_pkts[0].addr) == 0,
+			      "drop the packet: %s", strerror(errno));
+	}
+	rc = ipr_set_param(hb, IPR_PARAM_BUSY_POLL, 0);
+	int rc2 = ipr_get_param(hb, IPR_PARAM_BUSY_POLL, &v);
+	CHECK("busy.off", rc == 0 && rc2 == 0 && v == 0,
+	      "busy poll off: set %d get %d value %llu", rc, rc2,
+	      (unsigned long long)v);
+	ipr_close(hb);
+}
 
 static int h_recv_null_pkt(void) { size_t l; return ipr_recv(H, NULL, 100, &l, &g_addr); }
 static int h_recv_null_addr(void) { size_t l; return ipr_recv(H, g_rbuf, RCAP, &l, NULL); }
@@ -1243,6 +1296,7 @@ int main(void)
 	}
 	run_fn_cases(handle_cases, sizeof(handle_cases) / sizeof(handle_cases[0]));
 	run_param_cases();
+	run_busy_poll();
 	run_inject_cases();
 	run_fake_cases();
 	run_steps();
