@@ -15,6 +15,7 @@
 
 struct worker {
 	pthread_t tid;
+	int cpu;                /* pinned there, or -1 */
 	ipr_handle *h;
 	unsigned queue;
 	unsigned batch;
@@ -34,6 +35,15 @@ static void on_signal(int sig)
 static void *work(void *arg)
 {
 	struct worker *w = arg;
+	if (w->cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		w->err = pthread_setaffinity_np(pthread_self(), sizeof(set),
+						&set);
+		if (w->err)
+			return NULL;
+	}
 	size_t cap = (size_t)w->batch * IPR_BATCH_SLOT;
 	void *buf = malloc(cap);
 	struct ipr_packet *pkts = calloc(w->batch, sizeof(*pkts));
@@ -100,6 +110,9 @@ static void usage(FILE *f)
 "  -t, --threads N    queues, one thread each (1-%d, default: one per\n"
 "                     CPU, at most %d; here %ld)\n"
 "  -b, --batch N      packets per receive/send call (1-%d, default 64)\n"
+"  -C, --cpus LIST    pin thread i to the i-th CPU of LIST (\"0,2-3\";\n"
+"                     round robin); keep them off the CPUs that carry the\n"
+"                     traffic's senders or the NIC's interrupts\n"
 "  -B, --busy-poll US  poll for US microseconds before sleeping (0-%d,\n"
 "                     default 0): lower latency, a busier CPU\n"
 "  -s, --snaplen N    copy only the first N bytes of each packet to this\n"
@@ -147,6 +160,7 @@ int cmd_passthru(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "snaplen", required_argument, NULL, 's' },
 		{ "busy-poll", required_argument, NULL, 'B' },
+		{ "cpus", required_argument, NULL, 'C' },
 		{ "queue-len", required_argument, NULL, 'l' },
 		{ "priority", required_argument, NULL, 'p' },
 		{ "rewrite", no_argument, NULL, 'r' },
@@ -158,6 +172,7 @@ int cmd_passthru(int argc, char **argv)
 		{ 0 },
 	};
 	long threads = default_threads(), batch = 64, snaplen = 0, busy = 0;
+	int cpus[IPR_QUEUES_MAX], ncpus = 0;
 	long qlen = IPR_QUEUE_LENGTH_DEFAULT, prio = 0;
 	bool rewrite = false, quiet = false;
 	const char *user = NULL;
@@ -165,7 +180,7 @@ int cmd_passthru(int argc, char **argv)
 	enum ipr_layer layer = IPR_LAYER_NETWORK;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:b:B:s:l:p:rcfqu:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:b:B:C:s:l:p:rcfqu:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (!tool_parse_long("passthru", "--threads", optarg, 1,
@@ -177,6 +192,15 @@ int cmd_passthru(int argc, char **argv)
 					     IPR_BATCH_MAX, &batch))
 				return EXIT_USAGE;
 			break;
+		case 'C': {
+			long n = sysconf(_SC_NPROCESSORS_CONF);
+			ncpus = tool_parse_cpus("passthru", "--cpus", optarg,
+						n > 0 ? n : 1, cpus,
+						IPR_QUEUES_MAX);
+			if (ncpus < 0)
+				return EXIT_USAGE;
+			break;
+		}
 		case 'B':
 			if (!tool_parse_long("passthru", "--busy-poll", optarg,
 					     0, IPR_BUSY_POLL_MAX, &busy))
@@ -249,6 +273,7 @@ int cmd_passthru(int argc, char **argv)
 		w[i].queue = (unsigned)i;
 		w[i].batch = (unsigned)batch;
 		w[i].rewrite = rewrite;
+		w[i].cpu = ncpus ? cpus[i % ncpus] : -1;
 		if (pthread_create(&w[i].tid, NULL, work, &w[i]))
 			break;
 		started++;
@@ -260,9 +285,12 @@ int cmd_passthru(int argc, char **argv)
 		char bp[32] = "";
 		if (busy)
 			snprintf(bp, sizeof(bp), ", busy-poll %ld us", busy);
+		char cp[24] = "";
+		if (ncpus)
+			snprintf(cp, sizeof(cp), ", pinned");
 		fprintf(stderr, "passthru: running, filter '%s', %ld thread(s), "
-			"batch %ld%s%s%s\n", filter, threads, batch, snap, bp,
-			rewrite ? ", rewrite" : "");
+			"batch %ld%s%s%s%s\n", filter, threads, batch, snap, bp,
+			cp, rewrite ? ", rewrite" : "");
 	}
 
 	double t0 = now_s(), tl = t0;

@@ -31,6 +31,10 @@ extern bool tool_user_raw;
 
 /* Parse an integer option value in [lo, hi]; on error print one line that
  * quotes it and return false. */
+/* "0,2-3" into cpus[] (at most @max, each < @ncpu); the count, or -1
+ * after an error message that quotes @s. */
+int tool_parse_cpus(const char *cmd, const char *opt, const char *s,
+		    long ncpu, int *cpus, int max);
 bool tool_parse_long(const char *cmd, const char *opt, const char *s,
 		     long lo, long hi, long *out);
 /* Print why ipr_open failed, with a caret under a filter error. */

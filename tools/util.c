@@ -17,6 +17,51 @@
 #include <unistd.h>
 #include "tool.h"
 
+/* A CPU list as taskset takes it: "0,2-3".  Fills cpus[] in the order
+ * given (ranges ascending), at most @max; each must be below @ncpu. */
+int tool_parse_cpus(const char *cmd, const char *opt, const char *s,
+		    long ncpu, int *cpus, int max)
+{
+	int n = 0;
+	const char *p = s ? s : "";
+	for (;;) {
+		char *end;
+		errno = 0;
+		long a = strtol(p, &end, 10), b = a;
+		if (end == p || errno || a < 0)
+			goto bad;
+		if (*end == '-') {
+			const char *q = end + 1;
+			b = strtol(q, &end, 10);
+			if (end == q || errno || b < a)
+				goto bad;
+		}
+		if (b >= ncpu) {
+			fprintf(stderr, "ipredir %s: %s '%s': CPU %ld does not "
+				"exist (this machine has %ld)\n", cmd, opt, s, b,
+				ncpu);
+			return -1;
+		}
+		for (long c = a; c <= b; c++) {
+			if (n == max) {
+				fprintf(stderr, "ipredir %s: %s '%s': more than "
+					"%d CPUs\n", cmd, opt, s, max);
+				return -1;
+			}
+			cpus[n++] = (int)c;
+		}
+		if (*end == '\0')
+			return n;
+		if (*end != ',')
+			goto bad;
+		p = end + 1;
+	}
+bad:
+	fprintf(stderr, "ipredir %s: %s wants a CPU list such as '0,2-3', not "
+		"'%s'\n", cmd, opt, s ? s : "");
+	return -1;
+}
+
 bool tool_parse_long(const char *cmd, const char *opt, const char *s,
 		     long lo, long hi, long *out)
 {
