@@ -22,6 +22,9 @@ static void usage(FILE *f)
 "                       type: tcpdump -r and Wireshark read it); '-' is\n"
 "                       stdout, the lines then go to stderr\n"
 "  -c, --count N        stop after N packets\n"
+"  -s, --snaplen N      copy only the first N bytes of each packet (%d-%d;\n"
+"                       default: all); the lines and the pcap file keep\n"
+"                       the real length\n"
 "  -x, --hex            dump each packet in hex under its line\n"
 "  -q, --quiet          no per-packet lines (with -w: just capture)\n"
 "  -i, --interface NAME only packets of this interface\n"
@@ -33,7 +36,8 @@ static void usage(FILE *f)
 "packet's flags (loopback, gso, frag, truncated).\n"
 "SIGINT or SIGTERM (or the count) end it with a summary on stderr.\n"
 "Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n",
-		IPR_PRIORITY_MIN, IPR_PRIORITY_MAX);
+		IPR_SNAPLEN_MIN, IPR_MTU_MAX, IPR_PRIORITY_MIN,
+		IPR_PRIORITY_MAX);
 }
 
 struct capture {
@@ -41,10 +45,10 @@ struct capture {
 	pcap_dumper_t *dump;
 };
 
-static int capture_open(struct capture *c, const char *file)
+static int capture_open(struct capture *c, const char *file, int snaplen)
 {
 	/* DLT_RAW: the packet starts with its IPv4 or IPv6 header. */
-	c->dead = pcap_open_dead(DLT_RAW, IPR_MTU_MAX);
+	c->dead = pcap_open_dead(DLT_RAW, snaplen);
 	if (!c->dead)
 		return -1;
 	c->dump = pcap_dump_open(c->dead, file);
@@ -83,6 +87,7 @@ int cmd_monitor(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "write", required_argument, NULL, 'w' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "snaplen", required_argument, NULL, 's' },
 		{ "hex", no_argument, NULL, 'x' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -92,19 +97,25 @@ int cmd_monitor(int argc, char **argv)
 		{ 0 },
 	};
 	const char *file = NULL, *ifname = NULL, *text;
-	long count = 0, prio = 0;
+	long count = 0, prio = 0, snaplen = 0;
 	bool hex = false, quiet = false;
 	enum ipr_layer layer = IPR_LAYER_NETWORK;
 	int c, rc = EXIT_OK;
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":w:c:xqi:p:fh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":w:c:s:xqi:p:fh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w': file = optarg; break;
 		case 'c':
 			if (!tool_parse_long("monitor", "--count", optarg, 1,
 					     LONG_MAX, &count))
+				return EXIT_USAGE;
+			break;
+		case 's':
+			if (!tool_parse_long("monitor", "--snaplen", optarg,
+					     IPR_SNAPLEN_MIN, IPR_MTU_MAX,
+					     &snaplen))
 				return EXIT_USAGE;
 			break;
 		case 'x': hex = true; break;
@@ -132,15 +143,18 @@ int cmd_monitor(int argc, char **argv)
 	struct capture cap = { 0 };
 	FILE *out = stdout;
 	if (file) {
-		if (capture_open(&cap, file) < 0) {
+		if (capture_open(&cap, file,
+				 snaplen ? (int)snaplen : IPR_MTU_MAX) < 0) {
 			free(filter);
 			return EXIT_FAIL;
 		}
 		if (!strcmp(file, "-"))
 			out = stderr;
 	}
+	struct ipr_open_opts o = { .sz = sizeof(o),
+				   .snaplen = (uint32_t)snaplen };
 	ipr_handle *h = tool_open("monitor", filter, layer, (int16_t)prio,
-				  IPR_FLAG_SNIFF, NULL, &rc);
+				  IPR_FLAG_SNIFF, &o, &rc);
 	void *buf = malloc((size_t)BATCH * IPR_BATCH_SLOT);
 	struct ipr_packet *pkts = calloc(BATCH, sizeof(*pkts));
 	if (!h || !buf || !pkts)

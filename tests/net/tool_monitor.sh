@@ -5,7 +5,8 @@
 # tcpdump -r reads; it exits by itself after the count; --hex dumps;
 # SIGTERM ends it with status 0 and a summary; a monitor stuck on a full
 # output pipe does not hold or slow the traffic; a bad filter is one error
-# line (then the caret) and status 2.
+# line (then the caret) and status 2; --snaplen cuts the copies but keeps
+# the real lengths.
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/net/toollib.bash
@@ -59,6 +60,37 @@ else
 	skip tcpdump-reads "no tcpdump (scripts/deps installs it)"
 fi
 
+# --snaplen 128: lines and pcap records keep the real length (328), the
+# records hold the first 128 bytes, and the file says snaplen 128.
+CAPS=$TMPD/snap.pcap
+if start_tool ms "$NS_A" '^monitor: listening' monitor -s 128 -w "$CAPS" -c 4 'udp.DstPort == 5903'; then
+	udp_xfer ms4 "$NS_A" "$NS_B" "$B4" 5903 4 300 -- --pps 200 >/dev/null
+	bg_wait ms 10
+	rc=$?
+	lines=$(grep -Ec "UDP $A4:[0-9]+ -> $B4:5903 len=328 .*truncated" "$TMPD/ms.out")
+	res=$("$PY" - "$CAPS" <<'PYEOF'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+snap, link = struct.unpack_from('<II', d, 16)
+recs, off = [], 24
+while off + 16 <= len(d):
+    _, _, incl, orig = struct.unpack_from('<IIII', d, off)
+    recs.append((incl, orig))
+    off += 16 + incl
+print('snaplen=%d link=%d records=%s' % (snap, link, ' '.join('%d/%d' % r for r in recs)))
+PYEOF
+)
+	if [ $rc -eq 0 ] && [ "$lines" -eq 4 ] &&
+		[ "$res" = "snaplen=128 link=101 records=128/328 128/328 128/328 128/328" ]; then
+		pass snaplen "4 lines len=328 truncated; $res"
+	else
+		fail snaplen "want status 0, 4 truncated lines of len=328 and 4 records 128/328; got status $rc, $lines lines, $res"
+		dump ms
+	fi
+else
+	fail snaplen "monitor -s 128 did not start"
+fi
+
 # --hex, and SIGTERM with a summary.
 if start_tool hx "$NS_A" '^monitor: listening' monitor --hex icmp; then
 	ip netns exec "$NS_A" ping -n -q -c 2 -i 0.2 -W 1 "$B4" >/dev/null 2>&1
@@ -91,5 +123,6 @@ bg_stop stuck TERM 5
 
 bad_input bad-filter "$NS_A" "^ipredir monitor: bad filter: .* at position" monitor 'tcp.DstPort =='
 bad_input bad-count "$NS_A" "^ipredir monitor: --count wants .* not 'many'$" monitor -c many
+bad_input bad-snaplen "$NS_A" "^ipredir monitor: --snaplen wants .* not '64'$" monitor -s 64
 bad_input bad-interface "$NS_A" "^ipredir monitor: no interface 'nosuch0'" monitor -i nosuch0 tcp
 finish
