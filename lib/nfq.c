@@ -22,13 +22,14 @@
 #endif
 
 #define COPY_RANGE 0xffff       /* the kernel clamps it to 65531 itself */
+#define TX_MAX_IOV 1020         /* below IOV_MAX */
+#define TX_MAX_BYTES (1u << 20) /* one verdict datagram */
 
+/* Bytes of each packet the kernel copies to us: the snaplen, or all. */
 static uint32_t copy_range(const struct ipr_handle *h)
 {
 	return h->snaplen ? h->snaplen : COPY_RANGE;
 }
-#define TX_MAX_IOV 1020         /* below IOV_MAX */
-#define TX_MAX_BYTES (1u << 20) /* one verdict datagram */
 
 uint64_t ipr_now_mono(void)
 {

@@ -113,7 +113,7 @@ static void usage(FILE *f)
 "  -C, --cpus LIST    pin thread i to the i-th CPU of LIST (\"0,2-3\";\n"
 "                     round robin); keep them off the CPUs that carry the\n"
 "                     traffic's senders or the NIC's interrupts\n"
-"  -B, --busy-poll US  poll for US microseconds before sleeping (0-%d,\n"
+"  -B, --busy-poll US poll US microseconds before sleeping (0-%d,\n"
 "                     default 0): lower latency, a busier CPU\n"
 "  -s, --snaplen N    copy only the first N bytes of each packet to this\n"
 "                     program (%d-%d; default: all); longer packets are\n"
@@ -132,8 +132,9 @@ static void usage(FILE *f)
 "Counters go to stderr once a second; SIGINT or SIGTERM print a summary\n"
 "and exit 0.  Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n",
 		IPR_QUEUES_MAX, THREADS_DEFAULT_MAX, default_threads(),
-		IPR_BATCH_MAX, IPR_BUSY_POLL_MAX, IPR_SNAPLEN_MIN, IPR_MTU_MAX, IPR_QUEUE_LENGTH_MIN,
-		IPR_QUEUE_LENGTH_MAX, IPR_QUEUE_LENGTH_DEFAULT,
+		IPR_BATCH_MAX, IPR_BUSY_POLL_MAX, IPR_SNAPLEN_MIN, IPR_MTU_MAX,
+		IPR_QUEUE_LENGTH_MIN, IPR_QUEUE_LENGTH_MAX,
+		IPR_QUEUE_LENGTH_DEFAULT,
 		IPR_PRIORITY_MIN, IPR_PRIORITY_MAX);
 }
 
