@@ -110,7 +110,7 @@ FUZZ_SECONDS ?= 30
 $(O)/fuzz/%: fuzz/%.c lib/*.c lib/*.h include/ipredir.h
 	@mkdir -p $(@D)
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-Iinclude -Ilib -Itests -o $@ $<
+		-Iinclude -Ilib -Itests $(MNL_CFLAGS) -o $@ $< $(MNL_LIBS)
 fuzz: $(FUZZ_BIN)
 	$(Q)for f in $(FUZZ_BIN); do \
 		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \

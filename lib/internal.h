@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
+#include <linux/netlink.h>
 #include "ipredir.h"
 #include "filter.h"
 
@@ -77,6 +78,8 @@ struct ipr_queue {
 	struct iovec *iov;
 	struct mmsghdr *mmsg;   /* for recvmmsg */
 	struct iovec *rxiov;
+	void *rx_base;          /* what mmsg/rxiov are set up for ... */
+	unsigned rx_slots;      /* ... and for how many slots */
 	int rcvtimeo_ms;        /* SO_RCVTIMEO now set; 0 = none */
 	uint32_t rx_off, rx_len; /* sniff: copies still unread in rxbuf */
 };
@@ -130,6 +133,29 @@ int ipr_nfq_drain(struct ipr_queue *q, bool accept);
 void ipr_nfq_close(struct ipr_queue *q);
 void ipr_nfq_wake(struct ipr_queue *q);
 uint64_t ipr_now_mono(void);
+
+/* A whole netlink message at @nlh, within the @len bytes left of a
+ * datagram.  libmnl's mnl_nlmsg_ok compares the length as a signed int, so
+ * a length of 2^31 or more passes it (found by fuzz/fuzz_nlmsg.c). */
+static inline bool ipr_nlmsg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (uint32_t)len;
+}
+
+/* nlparse.c: what a packet message of nfnetlink_queue or nfnetlink_log
+ * says.  @data points into the message; the caller has checked that the
+ * message fits the datagram (ipr_nlmsg_ok). */
+struct ipr_rxmeta {
+	uint32_t id, mark, indev, outdev, caplen, skbinfo, uid, gid;
+	uint8_t hook;
+	bool has_caplen, has_uid, has_gid, has_ts;
+	uint64_t ts;
+	const uint8_t *data;
+	uint32_t len;
+};
+void ipr_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
+void ipr_parse_log_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
 
 /* held.c */
 int ipr_held_init(struct ipr_held *hd, uint32_t cap);

@@ -10,6 +10,7 @@
 #include <linux/netfilter/nfnetlink_log.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -77,7 +78,7 @@ static int cfg_send(int fd, struct nlmsghdr *nlh)
 		}
 		const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
 		int len = (int)n;
-		for (; mnl_nlmsg_ok(r, len); r = mnl_nlmsg_next(r, &len)) {
+		for (; ipr_nlmsg_ok(r, len); r = mnl_nlmsg_next(r, &len)) {
 			if (r->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(r);
 				return e->error;
@@ -466,117 +467,6 @@ out:
 
 /* --- receive ------------------------------------------------------------ */
 
-struct rxmeta {
-	uint32_t id, mark, indev, outdev, caplen, skbinfo, uid, gid;
-	uint8_t hook;
-	bool has_caplen, has_uid, has_gid, has_ts;
-	uint64_t ts;
-	const uint8_t *data;
-	uint32_t len;
-};
-
-static void parse_queue_msg(const struct nlmsghdr *nlh, struct rxmeta *m)
-{
-	const struct nlattr *a;
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
-		const void *v = mnl_attr_get_payload(a);
-		uint16_t l = mnl_attr_get_payload_len(a);
-		switch (mnl_attr_get_type(a)) {
-		case NFQA_PACKET_HDR:
-			if (l >= sizeof(struct nfqnl_msg_packet_hdr)) {
-				const struct nfqnl_msg_packet_hdr *ph = v;
-				m->id = ntohl(ph->packet_id);
-				m->hook = ph->hook;
-			}
-			break;
-		case NFQA_MARK:
-			m->mark = ntohl(mnl_attr_get_u32(a));
-			break;
-		case NFQA_IFINDEX_INDEV:
-			m->indev = ntohl(mnl_attr_get_u32(a));
-			break;
-		case NFQA_IFINDEX_OUTDEV:
-			m->outdev = ntohl(mnl_attr_get_u32(a));
-			break;
-		case NFQA_CAP_LEN:
-			m->caplen = ntohl(mnl_attr_get_u32(a));
-			m->has_caplen = true;
-			break;
-		case NFQA_SKB_INFO:
-			m->skbinfo = ntohl(mnl_attr_get_u32(a));
-			break;
-		case NFQA_UID:
-			m->uid = ntohl(mnl_attr_get_u32(a));
-			m->has_uid = true;
-			break;
-		case NFQA_GID:
-			m->gid = ntohl(mnl_attr_get_u32(a));
-			m->has_gid = true;
-			break;
-		case NFQA_TIMESTAMP:
-			if (l >= sizeof(struct nfqnl_msg_packet_timestamp)) {
-				/* attributes are only 4-byte aligned */
-				struct nfqnl_msg_packet_timestamp ts;
-				memcpy(&ts, v, sizeof(ts));
-				m->ts = be64toh(ts.sec) * 1000000000ull +
-					be64toh(ts.usec) * 1000ull;
-				m->has_ts = true;
-			}
-			break;
-		case NFQA_PAYLOAD:
-			m->data = v;
-			m->len = l;
-			break;
-		}
-	}
-}
-
-static void parse_log_msg(const struct nlmsghdr *nlh, struct rxmeta *m)
-{
-	const struct nlattr *a;
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
-		const void *v = mnl_attr_get_payload(a);
-		uint16_t l = mnl_attr_get_payload_len(a);
-		switch (mnl_attr_get_type(a)) {
-		case NFULA_PACKET_HDR:
-			if (l >= sizeof(struct nfulnl_msg_packet_hdr))
-				m->hook = ((const struct nfulnl_msg_packet_hdr *)v)->hook;
-			break;
-		case NFULA_MARK:
-			m->mark = ntohl(mnl_attr_get_u32(a));
-			break;
-		case NFULA_IFINDEX_INDEV:
-			m->indev = ntohl(mnl_attr_get_u32(a));
-			break;
-		case NFULA_IFINDEX_OUTDEV:
-			m->outdev = ntohl(mnl_attr_get_u32(a));
-			break;
-		case NFULA_UID:
-			m->uid = ntohl(mnl_attr_get_u32(a));
-			m->has_uid = true;
-			break;
-		case NFULA_GID:
-			m->gid = ntohl(mnl_attr_get_u32(a));
-			m->has_gid = true;
-			break;
-		case NFULA_TIMESTAMP:
-			if (l >= sizeof(struct nfulnl_msg_packet_timestamp)) {
-				/* attributes are only 4-byte aligned */
-				struct nfulnl_msg_packet_timestamp ts;
-				memcpy(&ts, v, sizeof(ts));
-				m->ts = be64toh(ts.sec) * 1000000000ull +
-					be64toh(ts.usec) * 1000ull;
-				m->has_ts = true;
-			}
-			break;
-		case NFULA_PAYLOAD:
-			m->data = v;
-			m->len = l;
-			break;
-		}
-	}
-}
-
 /* The IP total length says how long the packet really was (nfnetlink_log
  * has no CAP_LEN). */
 static uint32_t ip_len(const uint8_t *d, uint32_t len)
@@ -588,7 +478,7 @@ static uint32_t ip_len(const uint8_t *d, uint32_t len)
 	return len;
 }
 
-static void fill_addr(struct ipr_queue *q, const struct rxmeta *m,
+static void fill_addr(struct ipr_queue *q, const struct ipr_rxmeta *m,
 		      struct ipr_addr *a, uint64_t realnow, bool sniff)
 {
 	struct ipr_handle *h = q->h;
@@ -650,7 +540,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 	int len = (int)n;
 	int got = 0;
-	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+	for (; ipr_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 			if (e->error)
@@ -663,12 +553,12 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 			continue;
 		const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
 		uint16_t qn = ntohs(nfg->res_id);
-		struct rxmeta m;
+		struct ipr_rxmeta m;
 		memset(&m, 0, sizeof(m));
 		if (sniff)
-			parse_log_msg(nlh, &m);
+			ipr_parse_log_msg(nlh, &m);
 		else
-			parse_queue_msg(nlh, &m);
+			ipr_parse_queue_msg(nlh, &m);
 		if (!m.data)
 			m.data = (const uint8_t *)nlh; /* never read: len 0 */
 		bool seg = !sniff && qn == q->seg_qnum;
@@ -734,18 +624,26 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 }
 
 /* One recvmmsg into the caller's buffer, a datagram per slot (sniff: one
- * datagram of many copies into the queue's own buffer). */
+ * datagram of many copies into the queue's own buffer).  The message
+ * headers depend only on the buffer, and the kernel writes none of the
+ * fields set here (only lengths and flags beside them), so they are set
+ * up again only when the buffer changes or more slots are wanted: callers
+ * pass the same buffer every time. */
 static int rx_batch(struct ipr_queue *q, void *buf, unsigned slots,
 		    bool sniff, int flags)
 {
-	for (unsigned i = 0; i < slots; i++) {
-		q->rxiov[i].iov_base = sniff ? q->rxbuf
-			: (uint8_t *)buf + (size_t)i * IPR_BATCH_SLOT;
-		q->rxiov[i].iov_len = IPR_BATCH_SLOT;
-		q->mmsg[i].msg_hdr = (struct msghdr){
-			.msg_iov = &q->rxiov[i], .msg_iovlen = 1,
-		};
-		q->mmsg[i].msg_len = 0;
+	void *base = sniff ? q->rxbuf : buf;
+	if (base != q->rx_base || slots > q->rx_slots) {
+		for (unsigned i = 0; i < slots; i++) {
+			q->rxiov[i].iov_base = sniff ? q->rxbuf
+				: (uint8_t *)buf + (size_t)i * IPR_BATCH_SLOT;
+			q->rxiov[i].iov_len = IPR_BATCH_SLOT;
+			q->mmsg[i].msg_hdr = (struct msghdr){
+				.msg_iov = &q->rxiov[i], .msg_iovlen = 1,
+			};
+		}
+		q->rx_base = base;
+		q->rx_slots = slots;
 	}
 	return recvmmsg(q->fd, q->mmsg, slots, flags, NULL);
 }
@@ -784,14 +682,14 @@ static unsigned sniff_take(struct ipr_queue *q, void *buf, size_t cap,
 		const struct nlmsghdr *nlh =
 			(const struct nlmsghdr *)(q->rxbuf + q->rx_off);
 		int left = (int)(q->rx_len - q->rx_off);
-		if (!mnl_nlmsg_ok(nlh, left)) {
+		if (!ipr_nlmsg_ok(nlh, left)) {
 			q->rx_off = q->rx_len;
 			break;
 		}
-		struct rxmeta m;
+		struct ipr_rxmeta m;
 		memset(&m, 0, sizeof(m));
 		if (nlh->nlmsg_type == want)
-			parse_log_msg(nlh, &m);
+			ipr_parse_log_msg(nlh, &m);
 		if (m.data && used + m.len > cap)
 			break; /* the caller's buffer is full: next call */
 		q->rx_off += MNL_ALIGN(nlh->nlmsg_len);
@@ -974,14 +872,14 @@ int ipr_nfq_drain(struct ipr_queue *q, bool accept)
 		}
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)q->rxbuf;
 		int len = (int)n;
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+		for (; ipr_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_type != ((NFNL_SUBSYS_QUEUE << 8) |
 						NFQNL_MSG_PACKET))
 				continue;
 			const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
-			struct rxmeta m;
+			struct ipr_rxmeta m;
 			memset(&m, 0, sizeof(m));
-			parse_queue_msg(nlh, &m);
+			ipr_parse_queue_msg(nlh, &m);
 			tx_add(&t, ntohs(nfg->res_id), v, m.id, NULL, 0);
 		}
 		tx_flush(&t);

@@ -575,7 +575,7 @@ static int nb_commit(int fd, struct nb *b)
 		}
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
 		int len = (int)n;
-		while (mnl_nlmsg_ok(nlh, len)) {
+		while (ipr_nlmsg_ok(nlh, len)) {
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 				/* Answers to an earlier batch are not ours. */
