@@ -46,14 +46,39 @@ static inline uint32_t attr_be32(const struct nlattr *a)
 	return ntohl(v);
 }
 
-void ipr_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m)
+/* What an attribute means, for either family: the two number theirs
+ * differently but carry the same things (the packet header differs). */
+enum role {
+	R_NONE, R_QHDR, R_LHDR, R_MARK, R_INDEV, R_OUTDEV, R_CAPLEN,
+	R_SKBINFO, R_UID, R_GID, R_TIMESTAMP, R_PAYLOAD,
+};
+#define ROLES 32 /* above both families' attribute numbers */
+
+static const uint8_t queue_role[ROLES] = {
+	[NFQA_PACKET_HDR] = R_QHDR, [NFQA_MARK] = R_MARK,
+	[NFQA_IFINDEX_INDEV] = R_INDEV, [NFQA_IFINDEX_OUTDEV] = R_OUTDEV,
+	[NFQA_CAP_LEN] = R_CAPLEN, [NFQA_SKB_INFO] = R_SKBINFO,
+	[NFQA_UID] = R_UID, [NFQA_GID] = R_GID,
+	[NFQA_TIMESTAMP] = R_TIMESTAMP, [NFQA_PAYLOAD] = R_PAYLOAD,
+};
+static const uint8_t log_role[ROLES] = {
+	[NFULA_PACKET_HDR] = R_LHDR, [NFULA_MARK] = R_MARK,
+	[NFULA_IFINDEX_INDEV] = R_INDEV, [NFULA_IFINDEX_OUTDEV] = R_OUTDEV,
+	[NFULA_UID] = R_UID, [NFULA_GID] = R_GID,
+	[NFULA_TIMESTAMP] = R_TIMESTAMP, [NFULA_PAYLOAD] = R_PAYLOAD,
+};
+_Static_assert(NFQA_MAX < ROLES && NFULA_MAX < ROLES, "role tables too small");
+
+static void parse(const struct nlmsghdr *nlh, struct ipr_rxmeta *m,
+		  const uint8_t *roles)
 {
 	for (const struct nlattr *a = attr_first(nlh); attr_ok(a, nlh);
 	     a = attr_next(a)) {
 		const void *v = (const uint8_t *)a + MNL_ATTR_HDRLEN;
 		uint16_t l = (uint16_t)(a->nla_len - MNL_ATTR_HDRLEN);
-		switch (a->nla_type & NLA_TYPE_MASK) {
-		case NFQA_PACKET_HDR:
+		uint16_t type = a->nla_type & NLA_TYPE_MASK;
+		switch (type < ROLES ? roles[type] : R_NONE) {
+		case R_QHDR:
 			if (l >= sizeof(struct nfqnl_msg_packet_hdr)) {
 				struct nfqnl_msg_packet_hdr ph;
 				memcpy(&ph, v, sizeof(ph));
@@ -61,31 +86,36 @@ void ipr_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m)
 				m->hook = ph.hook;
 			}
 			break;
-		case NFQA_MARK:
+		case R_LHDR:
+			if (l >= sizeof(struct nfulnl_msg_packet_hdr))
+				m->hook = ((const struct nfulnl_msg_packet_hdr *)v)->hook;
+			break;
+		case R_MARK:
 			m->mark = attr_be32(a);
 			break;
-		case NFQA_IFINDEX_INDEV:
+		case R_INDEV:
 			m->indev = attr_be32(a);
 			break;
-		case NFQA_IFINDEX_OUTDEV:
+		case R_OUTDEV:
 			m->outdev = attr_be32(a);
 			break;
-		case NFQA_CAP_LEN:
+		case R_CAPLEN:
 			m->caplen = attr_be32(a);
 			m->has_caplen = true;
 			break;
-		case NFQA_SKB_INFO:
+		case R_SKBINFO:
 			m->skbinfo = attr_be32(a);
 			break;
-		case NFQA_UID:
+		case R_UID:
 			m->uid = attr_be32(a);
 			m->has_uid = true;
 			break;
-		case NFQA_GID:
+		case R_GID:
 			m->gid = attr_be32(a);
 			m->has_gid = true;
 			break;
-		case NFQA_TIMESTAMP:
+		case R_TIMESTAMP:
+			/* the same layout in both families: be64 sec, usec */
 			if (l >= sizeof(struct nfqnl_msg_packet_timestamp)) {
 				/* attributes are only 4-byte aligned */
 				struct nfqnl_msg_packet_timestamp ts;
@@ -95,7 +125,7 @@ void ipr_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m)
 				m->has_ts = true;
 			}
 			break;
-		case NFQA_PAYLOAD:
+		case R_PAYLOAD:
 			m->data = v;
 			m->len = l;
 			break;
@@ -103,48 +133,12 @@ void ipr_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m)
 	}
 }
 
+void ipr_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m)
+{
+	parse(nlh, m, queue_role);
+}
+
 void ipr_parse_log_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m)
 {
-	for (const struct nlattr *a = attr_first(nlh); attr_ok(a, nlh);
-	     a = attr_next(a)) {
-		const void *v = (const uint8_t *)a + MNL_ATTR_HDRLEN;
-		uint16_t l = (uint16_t)(a->nla_len - MNL_ATTR_HDRLEN);
-		switch (a->nla_type & NLA_TYPE_MASK) {
-		case NFULA_PACKET_HDR:
-			if (l >= sizeof(struct nfulnl_msg_packet_hdr))
-				m->hook = ((const struct nfulnl_msg_packet_hdr *)v)->hook;
-			break;
-		case NFULA_MARK:
-			m->mark = attr_be32(a);
-			break;
-		case NFULA_IFINDEX_INDEV:
-			m->indev = attr_be32(a);
-			break;
-		case NFULA_IFINDEX_OUTDEV:
-			m->outdev = attr_be32(a);
-			break;
-		case NFULA_UID:
-			m->uid = attr_be32(a);
-			m->has_uid = true;
-			break;
-		case NFULA_GID:
-			m->gid = attr_be32(a);
-			m->has_gid = true;
-			break;
-		case NFULA_TIMESTAMP:
-			if (l >= sizeof(struct nfulnl_msg_packet_timestamp)) {
-				/* attributes are only 4-byte aligned */
-				struct nfulnl_msg_packet_timestamp ts;
-				memcpy(&ts, v, sizeof(ts));
-				m->ts = be64toh(ts.sec) * 1000000000ull +
-					be64toh(ts.usec) * 1000ull;
-				m->has_ts = true;
-			}
-			break;
-		case NFULA_PAYLOAD:
-			m->data = v;
-			m->len = l;
-			break;
-		}
-	}
+	parse(nlh, m, log_role);
 }
