@@ -389,9 +389,9 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		       pkts[n - 1].addr.packet_id, NULL, 0);
 		t.hdrs[t.nhdr - 1].nlh.nlmsg_type =
 			(NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT_BATCH;
+		/* batchable() checked every slot */
 		for (unsigned i = 0; i < n; i++)
-			ipr_held_del(&q->held, ipr_held_find(&q->held,
-							     &pkts[i].addr));
+			ipr_held_del(&q->held, pkts[i].addr._slot);
 		if (pass)
 			q->st.sent_packets += n;
 		else
@@ -635,8 +635,8 @@ static int rx_batch(struct ipr_queue *q, void *buf, unsigned slots,
 	void *base = sniff ? q->rxbuf : buf;
 	if (base != q->rx_base || slots > q->rx_slots) {
 		for (unsigned i = 0; i < slots; i++) {
-			q->rxiov[i].iov_base = sniff ? q->rxbuf
-				: (uint8_t *)buf + (size_t)i * IPR_BATCH_SLOT;
+			q->rxiov[i].iov_base = (uint8_t *)base +
+				(sniff ? 0 : (size_t)i * IPR_BATCH_SLOT);
 			q->rxiov[i].iov_len = IPR_BATCH_SLOT;
 			q->mmsg[i].msg_hdr = (struct msghdr){
 				.msg_iov = &q->rxiov[i], .msg_iovlen = 1,

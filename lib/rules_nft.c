@@ -152,17 +152,24 @@ static void ex_hton32(struct nlmsghdr *nlh)
 	ex_end(nlh, e);
 }
 
-static void ex_verdict(struct nlmsghdr *nlh, int code, const char *chain)
+/* A verdict (and the chain of a jump) as the data attribute @type. */
+static void put_verdict(struct nlmsghdr *nlh, uint16_t type, int code,
+			const char *chain)
 {
-	struct ex e = ex_begin(nlh, "immediate");
-	mnl_attr_put_u32(nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_VERDICT));
-	struct nlattr *d = mnl_attr_nest_start(nlh, NFTA_IMMEDIATE_DATA);
+	struct nlattr *d = mnl_attr_nest_start(nlh, type);
 	struct nlattr *v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
 	mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)code));
 	if (chain)
 		mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, chain);
 	mnl_attr_nest_end(nlh, v);
 	mnl_attr_nest_end(nlh, d);
+}
+
+static void ex_verdict(struct nlmsghdr *nlh, int code, const char *chain)
+{
+	struct ex e = ex_begin(nlh, "immediate");
+	mnl_attr_put_u32(nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_VERDICT));
+	put_verdict(nlh, NFTA_IMMEDIATE_DATA, code, chain);
 	ex_end(nlh, e);
 }
 
@@ -397,8 +404,7 @@ static void chain_add(struct nb *b, const char *table, const char *name,
 }
 
 /* The handle's terminal action, emitted at the end of a rule. */
-static void emit_action(struct nlmsghdr *nlh, const struct ipr_rules_spec *s,
-			const char *act_chain)
+static void emit_action(struct nlmsghdr *nlh, const struct ipr_rules_spec *s)
 {
 	switch (s->action) {
 	case IPR_ACT_DROP:
@@ -411,10 +417,16 @@ static void emit_action(struct nlmsghdr *nlh, const struct ipr_rules_spec *s,
 		ex_verdict(nlh, NF_ACCEPT, NULL);
 		break;
 	case IPR_ACT_QUEUE:
-		if (s->total > 1)
-			ex_verdict(nlh, NFT_JUMP, act_chain);
-		else
+		if (s->total > 1) {
+			/* Flows spread over the queues by a symmetric hash,
+			 * so both directions of a connection stay on one
+			 * queue and in order; the verdict map (build_fanout)
+			 * jumps to the queue's chain, one hash per packet. */
+			ex_symhash(nlh, s->total);
+			ex_lookup_vmap(nlh);
+		} else {
 			ex_queue(nlh, s->nums[0], s->bypass, s->native_queue);
+		}
 		break;
 	}
 }
@@ -424,16 +436,12 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 {
 	char name[40], target[40];
 	const char *base = hook_name[hook];
-	char act[40];
-	snprintf(act, sizeof(act), "%s_act", base);
 
 	chain_add(b, s->table, base, hook, -(int32_t)s->priority);
 	for (uint32_t c = 1; c < p->nchains; c++) {
 		snprintf(name, sizeof(name), "%s_%u", base, c);
 		chain_add(b, s->table, name, -1, 0);
 	}
-	if (s->action == IPR_ACT_QUEUE && s->total > 1)
-		chain_add(b, s->table, act, -1, 0);
 
 	struct nlattr *list = NULL;
 	struct nlmsghdr *nlh;
@@ -481,7 +489,7 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 			for (uint32_t t = 0; t < ru->ntests; t++)
 				ex_test(nlh, &p->tests[ru->first_test + t]);
 			if (ru->jump == IPR_KRULE_ACTION) {
-				emit_action(nlh, s, act);
+				emit_action(nlh, s);
 			} else {
 				snprintf(target, sizeof(target), "%s_%d", base,
 					 ru->jump);
@@ -489,19 +497,6 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 			}
 			rule_end(b, nlh, list);
 		}
-	}
-
-	/* Flows spread over the queues by a symmetric hash of the flow, so
-	 * both directions of a connection stay on one queue and in order.
-	 * The hash is computed once and a verdict map jumps to the queue's
-	 * chain: a rule per queue would hash again for every rule tried. */
-	if (s->action == IPR_ACT_QUEUE && s->total > 1) {
-		nlh = rule_begin(b, s->table, act, &list);
-		if (!nlh)
-			return;
-		ex_symhash(nlh, s->total);
-		ex_lookup_vmap(nlh);
-		rule_end(b, nlh, list);
 	}
 }
 
@@ -547,12 +542,7 @@ static void build_fanout(struct nb *b, const struct ipr_rules_spec *s)
 		struct nlattr *el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
 		/* the hash leaves a host-order u32 in the register */
 		put_data(nlh, NFTA_SET_ELEM_KEY, &k, 4);
-		struct nlattr *d = mnl_attr_nest_start(nlh, NFTA_SET_ELEM_DATA);
-		struct nlattr *v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
-		mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP));
-		mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, name);
-		mnl_attr_nest_end(nlh, v);
-		mnl_attr_nest_end(nlh, d);
+		put_verdict(nlh, NFTA_SET_ELEM_DATA, NFT_JUMP, name);
 		mnl_attr_nest_end(nlh, el);
 	}
 	mnl_attr_nest_end(nlh, elems);
