@@ -202,6 +202,17 @@ int ipr_recv_batch(ipr_handle *h, unsigned queue, void *buf, size_t cap,
  * copy, the kernel keeps its own), else replaced by @pkt[0..len).  If the
  * held packet came with IPR_ADDR_CSUM_PARTIAL, the TCP/UDP checksum of a
  * replacement is completed by the library.
+ * A replacement must be a whole IP packet whose length field (IPv4 total
+ * length, IPv6 payload length) matches @len, with the IP version, the IPv4
+ * header length, options and fragment fields (DF aside) and the IPv6
+ * next-header chain and extension headers of the packet as it came: the
+ * kernel's nfnetlink_queue refuses others since 2026 and drops the packet in
+ * silence, so the library refuses them on every kernel (EINVAL; the packet
+ * stays held).  Addresses, ports, TTL, TOS/traffic class, DF, the payload
+ * and its length may change.  To change the rest, drop the packet and
+ * inject the new one.  Such kernels also refuse replacements from a handle
+ * opened outside the initial user namespace (a rootless container): the
+ * packet is dropped, and only PASS and DROP are of use there.
  * If addr->packet_id is 0 the packet is injected: outbound if
  * IPR_ADDR_OUTBOUND is set (routed as if sent by this host), else inbound
  * (delivered to this host's stack; its destination must be local).

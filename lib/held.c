@@ -15,8 +15,9 @@ int ipr_held_init(struct ipr_held *hd, uint32_t cap)
 	hd->gen = calloc(cap, sizeof(*hd->gen));
 	hd->deadline = calloc(cap, sizeof(*hd->deadline));
 	hd->fl = calloc(cap, sizeof(*hd->fl));
+	hd->sig = calloc(cap, sizeof(*hd->sig));
 	if (!hd->next || !hd->prev || !hd->id || !hd->gen || !hd->deadline ||
-	    !hd->fl) {
+	    !hd->fl || !hd->sig) {
 		ipr_held_free(hd);
 		return -ENOMEM;
 	}
@@ -38,6 +39,7 @@ void ipr_held_free(struct ipr_held *hd)
 	free(hd->gen);
 	free(hd->deadline);
 	free(hd->fl);
+	free(hd->sig);
 	memset(hd, 0, sizeof(*hd));
 	hd->head = hd->tail = hd->free_head = IPR_NONE;
 }

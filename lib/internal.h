@@ -50,6 +50,7 @@ struct ipr_held {
 	uint32_t *gen;          /* bumped when a slot is freed */
 	uint64_t *deadline;     /* CLOCK_MONOTONIC ns */
 	uint8_t *fl;            /* IPR_HELD_* bits */
+	uint32_t *sig;          /* ipr_hdr_sig of the packet as it came */
 };
 #define IPR_NONE UINT32_MAX
 #define IPR_HELD_PARTIAL 0x1 /* arrived with CSUM_PARTIAL */
@@ -158,6 +159,16 @@ void ipr_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
 void ipr_parse_log_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
 
 /* held.c */
+/* packet.c: what a replacement may not change.  Kernels with the 2026
+ * nfnetlink_queue write checks drop, without a word, a written packet whose
+ * IP length field does not match its length, or whose IP version, header
+ * length, IPv4 options, fragment fields (DF aside) or IPv6 extension
+ * headers differ from the packet's as it came.  The library refuses such a
+ * replacement itself, on every kernel, so that it fails loudly and the
+ * packet stays held. */
+uint32_t ipr_hdr_sig(const uint8_t *p, uint32_t len);
+bool ipr_replace_ok(const uint8_t *p, uint32_t len, uint32_t orig_sig);
+
 int ipr_held_init(struct ipr_held *hd, uint32_t cap);
 void ipr_held_free(struct ipr_held *hd);
 uint32_t ipr_held_add(struct ipr_held *hd, uint32_t id, uint64_t deadline,

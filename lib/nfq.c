@@ -430,6 +430,10 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 				err = -EMSGSIZE;
 				goto out;
 			}
+			if (!ipr_replace_ok(p->data, p->len, q->held.sig[s])) {
+				err = -EINVAL;
+				goto out;
+			}
 			void *d = p->data;
 			if (q->held.fl[s] & IPR_HELD_PARTIAL) {
 				/* The checksum field holds only the pseudo-
@@ -611,6 +615,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 					q->st.dropped_timeout++;
 					s = ipr_held_add(&q->held, m.id, dl, fl);
 				}
+				q->held.sig[s] = ipr_hdr_sig(m.data, m.len);
 				p->addr.packet_id = m.id;
 				p->addr._slot = s;
 				p->addr._gen = q->held.gen[s];

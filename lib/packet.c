@@ -202,3 +202,80 @@ IPR_API int ipr_packet_parse(const void *pkt, size_t len,
 	}
 	return 0;
 }
+
+/* --- what a replacement may not change (internal.h) --------------------- */
+
+/* FNV-1a: the signature need only tell a changed header from the same one. */
+static uint32_t fnv(uint32_t h, const uint8_t *p, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/* The fixed parts of the headers: for IPv4 the version, the header length,
+ * the fragment fields but DF and the options; for IPv6 the first next-header
+ * value and every extension header, byte for byte, as the kernel compares
+ * them.  A chain cut short by the end of the data ends the walk; the length
+ * checks of ipr_replace_ok refuse such a packet anyway. */
+uint32_t ipr_hdr_sig(const uint8_t *p, uint32_t len)
+{
+	uint32_t h = 2166136261u;
+
+	if (len < 1)
+		return h;
+	if (p[0] >> 4 == 4) {
+		uint32_t ihl = (uint32_t)(p[0] & 0x0f) * 4;
+		uint8_t fixed[3];
+
+		if (len < sizeof(struct ipr_iphdr) || ihl > len)
+			return fnv(h, p, 1);
+		fixed[0] = p[0];
+		fixed[1] = p[6] & (uint8_t)~0x40; /* DF may change */
+		fixed[2] = p[7];
+		return fnv(fnv(h, fixed, 3), p + 20, ihl > 20 ? ihl - 20 : 0);
+	}
+	if (p[0] >> 4 != 6 || len < sizeof(struct ipr_ipv6hdr))
+		return fnv(h, p, 1);
+	uint8_t fixed[2] = { 6, p[6] }, nh = p[6];
+	uint32_t off = sizeof(struct ipr_ipv6hdr);
+	h = fnv(h, fixed, 2); /* the traffic class beside the version may change */
+	for (int i = 0; i < IPV6_EXT_MAX; i++) {
+		uint32_t hlen;
+
+		if (nh != PROTO_HOPOPTS && nh != PROTO_ROUTING &&
+		    nh != PROTO_DSTOPTS && nh != PROTO_AH &&
+		    nh != PROTO_FRAGMENT)
+			break;
+		if (len - off < 2)
+			break;
+		if (nh == PROTO_FRAGMENT)
+			hlen = 8;
+		else if (nh == PROTO_AH)
+			hlen = ((uint32_t)p[off + 1] + 2) * 4;
+		else
+			hlen = ((uint32_t)p[off + 1] + 1) * 8;
+		if (len - off < hlen)
+			break;
+		h = fnv(h, p + off, hlen);
+		nh = p[off];
+		off += hlen;
+	}
+	return h;
+}
+
+bool ipr_replace_ok(const uint8_t *p, uint32_t len, uint32_t orig_sig)
+{
+	if (len >= sizeof(struct ipr_iphdr) && p[0] >> 4 == 4) {
+		uint32_t ihl = (uint32_t)(p[0] & 0x0f) * 4;
+		if (ihl < sizeof(struct ipr_iphdr) || ihl > len ||
+		    rd16(p + 2) != len)
+			return false;
+	} else if (len >= sizeof(struct ipr_ipv6hdr) && p[0] >> 4 == 6) {
+		if (rd16(p + 4) != len - sizeof(struct ipr_ipv6hdr))
+			return false;
+	} else {
+		return false;
+	}
+	return ipr_hdr_sig(p, len) == orig_sig;
+}

@@ -49,6 +49,26 @@ else
 	fail start-snap "ipr_modify --snaplen 128 did not start"
 fi
 
+# --- replacements the kernel would refuse (its 2026 write checks drop them
+# silently): a length field that does not match, a changed MF bit or IPv6
+# next header.  The library says EINVAL and keeps the packet held; the one
+# then written, with DF or the traffic class changed (allowed), arrives.
+if start_prog bad "$NS_A" ipr_modify --bad 'udp.DstPort == 5404 and outbound'; then
+	udp_case refuse-xor4 rb4 "$NS_A" "$NS_B" "$B4" 5404 200 700 --xor 0x5a -- --pps 1000
+	udp_case refuse-xor6 rb6 "$NS_A" "$NS_B" "$B6" 5404 200 700 --xor 0x5a -- --pps 1000
+	bg_stop bad TERM 10
+	m=$(field bad modified) r=$(field bad refused) e=$(field bad errors)
+	if [ "${BG_DONE[bad]}" -eq 0 ] && [ "${m:-0}" -eq 400 ] && [ "${r:-0}" -eq 800 ] &&
+		[ "${e:-1}" -eq 0 ]; then
+		pass refuse-count "modified=400 refused=800 errors=0"
+	else
+		fail refuse-count "want status 0, modified=400 refused=800 errors=0; got status ${BG_DONE[bad]}: $(tail -n 1 "$TMPD/bad.out")"
+		dump bad
+	fi
+else
+	fail start-bad "ipr_modify --bad did not start"
+fi
+
 if start_prog tcp "$NS_A" ipr_modify --tcp 'tcp.DstPort == 5402 or tcp.SrcPort == 5402'; then
 	tcp_case rewrite-tcp4 t4 "$NS_A" "$NS_B" "$B4" 5402 $((8 << 20)) $((8 << 20))
 	tcp_case rewrite-tcp6 t6 "$NS_A" "$NS_B" "$B6" 5402 $((8 << 20)) $((8 << 20))

@@ -3,7 +3,12 @@
  * back whole and unchanged (the library completes partial checksums).
  * With --snaplen N only N bytes of each packet are copied: longer packets
  * arrive marked truncated with their real length, writing them back must
- * fail with EMSGSIZE, and they are passed on unchanged instead. */
+ * fail with EMSGSIZE, and they are passed on unchanged instead.
+ * With --bad each UDP packet is first written back with a header the kernel
+ * would refuse (a length field that does not match, a changed fragment field
+ * or next header), which must fail with EINVAL and leave it held; the packet
+ * that then goes has only fields that may change altered besides the XOR
+ * (DF, the IPv6 traffic class). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -24,7 +29,7 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ipr_modify [--tcp] [--snaplen N] [--seconds S] "
+	fprintf(stderr, "usage: ipr_modify [--tcp] [--bad] [--snaplen N] [--seconds S] "
 		"FILTER\n");
 	exit(2);
 }
@@ -35,9 +40,10 @@ int main(int argc, char **argv)
 		{ "tcp", no_argument, NULL, 't' },
 		{ "seconds", required_argument, NULL, 's' },
 		{ "snaplen", required_argument, NULL, 'n' },
+		{ "bad", no_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int tcp = 0, c;
+	int tcp = 0, bad = 0, c;
 	unsigned seconds = 60;
 	struct ipr_open_opts o = { .sz = sizeof(o) };
 
@@ -46,6 +52,7 @@ int main(int argc, char **argv)
 		case 't': tcp = 1; break;
 		case 's': seconds = (unsigned)atoi(optarg); break;
 		case 'n': o.snaplen = (uint32_t)atoi(optarg); break;
+		case 'b': bad = 1; break;
 		default: usage();
 		}
 	}
@@ -71,6 +78,7 @@ int main(int argc, char **argv)
 
 	unsigned long modified = 0, passed = 0, truncated = 0, errors = 0;
 	unsigned long snapped = 0; /* cut at the snaplen, refused, passed */
+	unsigned long refused = 0; /* --bad writes refused with EINVAL */
 	while (!stop) {
 		struct ipr_addr addr;
 		size_t len = 0;
@@ -119,6 +127,22 @@ int main(int argc, char **argv)
 			uint8_t *p = buf + (hd.payload - buf);
 			for (uint32_t i = 0; i < hd.payload_len; i++)
 				p[i] ^= 0x5a;
+			if (bad) {
+				bool v6 = hd.ipv6 != NULL;
+				uint8_t *lenp = buf + (v6 ? 4 : 2);
+				lenp[1]++; /* the length field no longer matches */
+				if (ipr_send(h, buf, len, &addr) == -EINVAL)
+					refused++;
+				lenp[1]--;
+				buf[6] ^= v6 ? 0xff : 0x20; /* next header / MF */
+				if (ipr_send(h, buf, len, &addr) == -EINVAL)
+					refused++;
+				buf[6] ^= v6 ? 0xff : 0x20;
+				if (v6)
+					buf[1] ^= 0x30; /* traffic class */
+				else
+					buf[6] ^= 0x40; /* DF */
+			}
 			if (ipr_checksums_calc(buf, len, 0)) {
 				errors++;
 				continue;
@@ -133,9 +157,9 @@ int main(int argc, char **argv)
 			modified++;
 		}
 	}
-	printf("%s=%lu passed=%lu truncated=%lu snapped=%lu errors=%lu\n",
-	       tcp ? "rewritten" : "modified", modified, passed, truncated,
-	       snapped, errors);
+	printf("%s=%lu passed=%lu truncated=%lu snapped=%lu refused=%lu "
+	       "errors=%lu\n", tcp ? "rewritten" : "modified", modified, passed,
+	       truncated, snapped, refused, errors);
 	fflush(stdout);
 	ipr_close(h);
 	return errors ? 1 : 0;
