@@ -9,7 +9,6 @@
 #include <time.h>
 #include "tool.h"
 
-#define BATCH 64
 
 static void usage(FILE *f)
 {
@@ -77,15 +76,12 @@ int cmd_drop(int argc, char **argv)
 		return EXIT_USAGE;
 
 	ipr_handle *counter = NULL, *h = NULL;
-	void *buf = NULL;
-	struct ipr_packet *pkts = NULL;
+	struct tool_batch b = { 0 };
 	/* The counter first, so no packet is dropped uncounted. */
 	if (counting) {
 		counter = tool_open("drop", filter, layer, (int16_t)(prio + 1),
 				    IPR_FLAG_SNIFF, NULL, &rc);
-		buf = malloc((size_t)BATCH * IPR_BATCH_SLOT);
-		pkts = calloc(BATCH, sizeof(*pkts));
-		if (!counter || !buf || !pkts) {
+		if (!counter || tool_batch_init(&b) < 0) {
 			if (counter)
 				rc = EXIT_FAIL;
 			goto out;
@@ -109,11 +105,7 @@ int cmd_drop(int argc, char **argv)
 			nanosleep(&ts, NULL);
 			continue;
 		}
-		int n = ipr_recv_batch(counter, 0, buf,
-				       (size_t)BATCH * IPR_BATCH_SLOT, pkts,
-				       BATCH, 1000);
-		if (n == -EINTR)
-			continue;
+		int n = tool_batch_recv(counter, &b, 1000);
 		if (n < 0) {
 			fprintf(stderr, "ipredir drop: counter: %s\n",
 				ipr_strerror(n));
@@ -122,11 +114,11 @@ int cmd_drop(int argc, char **argv)
 		}
 		for (int i = 0; i < n; i++) {
 			pk++;
-			by += pkts[i].addr.orig_len;
+			by += b.pkts[i].addr.orig_len;
 			if (verbose) {
 				tool_packet_line(line, sizeof(line),
-						 pkts[i].data, pkts[i].len,
-						 &pkts[i].addr);
+						 b.pkts[i].data, b.pkts[i].len,
+						 &b.pkts[i].addr);
 				printf("%s\n", line);
 			}
 		}
@@ -149,8 +141,7 @@ out:
 		ipr_close(h);
 	if (counter)
 		ipr_close(counter);
-	free(buf);
-	free(pkts);
+	tool_batch_free(&b);
 	free(filter);
 	return rc;
 }

@@ -14,7 +14,6 @@
 #include <unistd.h>
 #include "tool.h"
 
-#define BATCH 64
 #define MS 1000000ull
 #define SEC 1000000000ull
 /* Timing: a blocking receive ends at most this long before a release; the
@@ -389,13 +388,10 @@ static int run(ipr_handle *h, const struct conf *cf, struct counts *n)
 {
 	struct heap hp = { 0 };
 	uint64_t link_free = 0;
-	void *buf = malloc((size_t)BATCH * IPR_BATCH_SLOT);
-	struct ipr_packet *pkts = calloc(BATCH, sizeof(*pkts));
-	int err = 0;
-	if (!buf || !pkts) {
-		err = -ENOMEM;
+	struct tool_batch b = { 0 };
+	int err = tool_batch_init(&b);
+	if (err)
 		goto out;
-	}
 	while (!tool_stop) {
 		uint64_t now = tool_now_ns();
 		release(h, &hp, n, now);
@@ -410,10 +406,7 @@ static int run(ipr_handle *h, const struct conf *cf, struct counts *n)
 			timeout = left > COARSE_MARGIN + MS ?
 				  (int)((left - COARSE_MARGIN) / MS) : 0;
 		}
-		int k = ipr_recv_batch(h, 0, buf, (size_t)BATCH * IPR_BATCH_SLOT,
-				       pkts, BATCH, timeout);
-		if (k == -EINTR)
-			continue;
+		int k = tool_batch_recv(h, &b, timeout);
 		if (k < 0) {
 			err = k;
 			break;
@@ -426,8 +419,8 @@ static int run(ipr_handle *h, const struct conf *cf, struct counts *n)
 		}
 		uint64_t mono = tool_now_ns(), real = real_ns();
 		for (int i = 0; i < k; i++) {
-			int r = hold(h, cf, &hp, n, &link_free, &pkts[i],
-				     arrival_of(&pkts[i].addr, mono, real));
+			int r = hold(h, cf, &hp, n, &link_free, &b.pkts[i],
+				     arrival_of(&b.pkts[i].addr, mono, real));
 			if (r == -ENOMEM) {
 				err = r;
 				goto out;
@@ -442,8 +435,7 @@ out:
 	for (size_t i = 0; i < hp.n; i++)
 		free(hp.v[i].data);
 	free(hp.v);
-	free(buf);
-	free(pkts);
+	tool_batch_free(&b);
 	return err;
 }
 

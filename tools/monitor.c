@@ -10,7 +10,6 @@
 #include <string.h>
 #include "tool.h"
 
-#define BATCH 64
 
 static void usage(FILE *f)
 {
@@ -155,9 +154,9 @@ int cmd_monitor(int argc, char **argv)
 				   .snaplen = (uint32_t)snaplen };
 	ipr_handle *h = tool_open("monitor", filter, layer, (int16_t)prio,
 				  IPR_FLAG_SNIFF, &o, &rc);
-	void *buf = malloc((size_t)BATCH * IPR_BATCH_SLOT);
-	struct ipr_packet *pkts = calloc(BATCH, sizeof(*pkts));
-	if (!h || !buf || !pkts)
+	struct tool_batch b = { 0 };
+	bool ready = h && tool_batch_init(&b) == 0;
+	if (!ready)
 		goto out;
 	tool_signals();
 	setvbuf(out, NULL, _IOLBF, 0);
@@ -167,10 +166,7 @@ int cmd_monitor(int argc, char **argv)
 	unsigned long long seen = 0, bytes = 0, truncated = 0;
 	char line[512];
 	while (!tool_stop && (!count || seen < (unsigned long long)count)) {
-		int n = ipr_recv_batch(h, 0, buf, (size_t)BATCH * IPR_BATCH_SLOT,
-				       pkts, BATCH, 500);
-		if (n == -EINTR)
-			continue;
+		int n = tool_batch_recv(h, &b, 500);
 		if (n < 0) {
 			if (n != -ESHUTDOWN) {
 				fprintf(stderr, "ipredir monitor: receive: %s\n",
@@ -180,7 +176,7 @@ int cmd_monitor(int argc, char **argv)
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			const struct ipr_packet *p = &pkts[i];
+			const struct ipr_packet *p = &b.pkts[i];
 			if (count && seen >= (unsigned long long)count)
 				break;
 			seen++;
@@ -210,10 +206,9 @@ out:
 	capture_close(&cap);
 	if (h)
 		ipr_close(h);
-	free(buf);
-	free(pkts);
+	tool_batch_free(&b);
 	free(filter);
-	if (!h || !buf || !pkts)
+	if (!ready)
 		return rc == EXIT_OK ? EXIT_FAIL : rc;
 	return rc;
 }

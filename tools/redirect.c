@@ -11,7 +11,6 @@
 #include <string.h>
 #include "tool.h"
 
-#define BATCH 64
 #define BUCKETS 4096
 #define SEC 1000000000ull
 #define CLOSING_TIMEOUT (10 * SEC) /* after a FIN or a reset */
@@ -332,9 +331,8 @@ int cmd_redirect(int argc, char **argv)
 
 	ipr_handle *h = tool_open("redirect", filter, IPR_LAYER_NETWORK,
 				  (int16_t)prio, 0, NULL, &rc);
-	void *buf = malloc((size_t)BATCH * IPR_BATCH_SLOT);
-	struct ipr_packet *pkts = calloc(BATCH, sizeof(*pkts));
-	if (!h || !buf || !pkts) {
+	struct tool_batch b = { 0 };
+	if (!h || tool_batch_init(&b) < 0) {
 		if (h)
 			rc = EXIT_FAIL;
 		goto out;
@@ -345,10 +343,7 @@ int cmd_redirect(int argc, char **argv)
 		ep.ipv6 ? "[" : "", ta, ep.ipv6 ? "]" : "", ep.port);
 	uint64_t last_sweep = tool_now_ns();
 	while (!tool_stop) {
-		int k = ipr_recv_batch(h, 0, buf, (size_t)BATCH * IPR_BATCH_SLOT,
-				       pkts, BATCH, 1000);
-		if (k == -EINTR)
-			continue;
+		int k = tool_batch_recv(h, &b, 1000);
 		if (k < 0) {
 			fprintf(stderr, "ipredir redirect: receive: %s\n",
 				ipr_strerror(k));
@@ -357,7 +352,7 @@ int cmd_redirect(int argc, char **argv)
 		}
 		uint64_t now = tool_now_ns();
 		for (int i = 0; i < k; i++) {
-			struct ipr_packet *p = &pkts[i];
+			struct ipr_packet *p = &b.pkts[i];
 			bool changed = handle(&x, p, now);
 			if (changed && (p->addr.flags & IPR_ADDR_TRUNCATED)) {
 				/* only part of it reached us: it cannot be
@@ -372,7 +367,7 @@ int cmd_redirect(int argc, char **argv)
 			}
 		}
 		for (int i = 0; i < k;) {
-			int r = ipr_send_batch(h, pkts + i, (unsigned)(k - i));
+			int r = ipr_send_batch(h, b.pkts + i, (unsigned)(k - i));
 			i += r > 0 ? r : 0;
 			if (i < k) {
 				x.n.failed++;
@@ -392,8 +387,7 @@ out:
 	if (h)
 		ipr_close(h);
 	expire(&x.t, UINT64_MAX, &x.n);
-	free(buf);
-	free(pkts);
+	tool_batch_free(&b);
 	free(filter);
 	free(user);
 	return rc;

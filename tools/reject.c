@@ -10,7 +10,6 @@
 #include <string.h>
 #include "tool.h"
 
-#define BATCH 64
 #define TTL 64
 /* How much of the offending packet an ICMP error quotes: RFC 1812's 576
  * bytes in all for IPv4, RFC 4443's minimum MTU for IPv6. */
@@ -225,10 +224,9 @@ int cmd_reject(int argc, char **argv)
 
 	ipr_handle *h = tool_open("reject", filter, layer, (int16_t)prio, 0,
 				  NULL, &rc);
-	void *buf = malloc((size_t)BATCH * IPR_BATCH_SLOT);
-	struct ipr_packet *pkts = calloc(BATCH, sizeof(*pkts));
+	struct tool_batch b = { 0 };
 	struct counts n = { 0 };
-	if (!h || !buf || !pkts) {
+	if (!h || tool_batch_init(&b) < 0) {
 		if (h)
 			rc = EXIT_FAIL;
 		goto out;
@@ -237,10 +235,7 @@ int cmd_reject(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	fprintf(stderr, "reject: rejecting, filter '%s'\n", filter);
 	while (!tool_stop) {
-		int k = ipr_recv_batch(h, 0, buf, (size_t)BATCH * IPR_BATCH_SLOT,
-				       pkts, BATCH, 1000);
-		if (k == -EINTR)
-			continue;
+		int k = tool_batch_recv(h, &b, 1000);
 		if (k < 0) {
 			fprintf(stderr, "ipredir reject: receive: %s\n",
 				ipr_strerror(k));
@@ -248,7 +243,7 @@ int cmd_reject(int argc, char **argv)
 			break;
 		}
 		for (int i = 0; i < k; i++) {
-			int r = reject_one(h, &pkts[i], &n, verbose);
+			int r = reject_one(h, &b.pkts[i], &n, verbose);
 			if (r < 0) {
 				fprintf(stderr, "ipredir reject: drop: %s\n",
 					ipr_strerror(r));
@@ -262,8 +257,7 @@ int cmd_reject(int argc, char **argv)
 out:
 	if (h)
 		ipr_close(h);
-	free(buf);
-	free(pkts);
+	tool_batch_free(&b);
 	free(filter);
 	return rc;
 }

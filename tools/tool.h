@@ -29,12 +29,12 @@ extern bool tool_user_raw;
 #define EXIT_FAIL    1 /* runtime failure: kernel refused, lost handle */
 #define EXIT_USAGE   2 /* the user's mistake: bad option, value or filter */
 
-/* Parse an integer option value in [lo, hi]; on error print one line that
- * quotes it and return false. */
 /* "0,2-3" into cpus[] (at most @max, each < @ncpu); the count, or -1
  * after an error message that quotes @s. */
 int tool_parse_cpus(const char *cmd, const char *opt, const char *s,
 		    long ncpu, int *cpus, int max);
+/* Parse an integer option value in [lo, hi]; on error print one line that
+ * quotes it and return false. */
 bool tool_parse_long(const char *cmd, const char *opt, const char *s,
 		     long lo, long hi, long *out);
 /* Print why ipr_open failed, with a caret under a filter error. */
@@ -79,6 +79,20 @@ char *tool_filter(const char *cmd, const char *filter, const char *ifname,
 ipr_handle *tool_open(const char *cmd, const char *filter,
 		      enum ipr_layer layer, int16_t prio, uint64_t flags,
 		      const struct ipr_open_opts *opts, int *rc);
+
+/* The receive batch of a single-threaded subcommand: TOOL_BATCH packets
+ * read into one buffer by one ipr_recv_batch. */
+#define TOOL_BATCH 64
+struct tool_batch {
+	void *buf;
+	struct ipr_packet *pkts;
+};
+int tool_batch_init(struct tool_batch *b); /* 0 or -ENOMEM */
+void tool_batch_free(struct tool_batch *b);
+/* The next batch of queue 0: the number of packets, 0 on a timeout or a
+ * signal (check tool_stop), or a negative errno (-ESHUTDOWN once shut down
+ * and empty). */
+int tool_batch_recv(ipr_handle *h, struct tool_batch *b, int timeout_ms);
 
 uint64_t tool_now_ns(void); /* CLOCK_MONOTONIC */
 /* "12:00:00.123456 out if=3 TCP 198.18.0.1:40000 -> 198.18.0.2:80 len=60

@@ -255,6 +255,31 @@ ipr_handle *tool_open(const char *cmd, const char *filter,
 	return h;
 }
 
+int tool_batch_init(struct tool_batch *b)
+{
+	b->buf = malloc((size_t)TOOL_BATCH * IPR_BATCH_SLOT);
+	b->pkts = calloc(TOOL_BATCH, sizeof(*b->pkts));
+	if (b->buf && b->pkts)
+		return 0;
+	tool_batch_free(b);
+	return -ENOMEM;
+}
+
+void tool_batch_free(struct tool_batch *b)
+{
+	free(b->buf);
+	free(b->pkts);
+	b->buf = NULL;
+	b->pkts = NULL;
+}
+
+int tool_batch_recv(ipr_handle *h, struct tool_batch *b, int timeout_ms)
+{
+	int n = ipr_recv_batch(h, 0, b->buf, (size_t)TOOL_BATCH * IPR_BATCH_SLOT,
+			       b->pkts, TOOL_BATCH, timeout_ms);
+	return n == -EINTR ? 0 : n;
+}
+
 uint64_t tool_now_ns(void)
 {
 	struct timespec ts;
