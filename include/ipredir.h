@@ -265,9 +265,17 @@ struct ipr_stats {
 	uint64_t segmented;                 /* too large: re-queued to be cut
 					       into segments by the kernel */
 	uint64_t errors;                    /* verdicts the kernel refused */
+	uint64_t kernel_bypassed;           /* fail-open: passed on by the
+					       kernel without reaching the
+					       program (its queue or socket
+					       buffer was full); 0 with
+					       IPR_FLAG_FAIL_CLOSED */
 };
 /* Totals over all queues; the kernel counters come from
- * /proc/net/netfilter/nfnetlink_queue of the handle's namespace. */
+ * /proc/net/netfilter/nfnetlink_queue of the handle's namespace, and
+ * kernel_bypassed from a counter in the handle's table besides (it counts
+ * from the open, and packets being queued at the instant of the call may
+ * be missing from it). */
 int ipr_stats_get(ipr_handle *h, struct ipr_stats *st);
 
 /* ---------------------------------------------------------------------- */

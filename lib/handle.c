@@ -442,6 +442,15 @@ IPR_API int ipr_stats_get(ipr_handle *h, struct ipr_stats *st)
 		return ipr_err(EINVAL);
 	memset(st, 0, sizeof(*st));
 	st->injected_packets = atomic_load(&h->injected);
+	/* Read the rules' count first: packets counted since then in the
+	 * queues can only make the difference smaller, never invent a
+	 * bypass. */
+	bool failopen = !(h->flags & (IPR_FLAG_SNIFF | IPR_FLAG_DROP |
+				      IPR_FLAG_SEND_ONLY |
+				      IPR_FLAG_FAIL_CLOSED));
+	uint64_t taken = 0, reached = 0, gaps = 0;
+	if (failopen && ipr_rules_queued(h->table, &taken) < 0)
+		failopen = false;
 	for (unsigned i = 0; i < h->nqueues; i++) {
 		const struct ipr_queue *q = &h->q[i];
 		st->recv_packets += q->st.recv_packets;
@@ -453,14 +462,25 @@ IPR_API int ipr_stats_get(ipr_handle *h, struct ipr_stats *st)
 		st->errors += q->st.errors;
 		if (h->flags & IPR_FLAG_SNIFF)
 			continue;
+		gaps += q->st.id_gaps;
 		uint16_t nums[2] = { q->qnum, q->seg_qnum };
 		for (int k = 0; k < 2; k++) {
-			uint64_t qd = 0, ud = 0;
-			if (!ipr_proc_queue_counters(nums[k], &qd, &ud)) {
-				st->kernel_queue_dropped += qd;
-				st->kernel_user_dropped += ud;
+			struct ipr_proc_queue c = { 0 };
+			if (!ipr_proc_queue_counters(nums[k], &c)) {
+				st->kernel_queue_dropped += c.queue_dropped;
+				st->kernel_user_dropped += c.user_dropped;
+				/* The companion queue gets its packets from us,
+				 * not from the rules. */
+				if (k == 0)
+					reached += c.id_sequence;
 			}
 		}
 	}
+	/* Taken by the rules but given no id: passed by a full queue (or with
+	 * no program bound); given an id but never in our socket: passed by
+	 * a full socket buffer. */
+	if (failopen)
+		st->kernel_bypassed = (taken > reached ? taken - reached : 0) +
+				      gaps;
 	return 0;
 }

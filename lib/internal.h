@@ -60,6 +60,7 @@ struct ipr_held {
 struct ipr_qstats {
 	uint64_t recv_packets, recv_bytes, sent_packets, dropped_verdict;
 	uint64_t dropped_timeout, segmented, errors;
+	uint64_t id_gaps;       /* ids that never reached the socket */
 };
 
 struct ipr_queue {
@@ -72,6 +73,7 @@ struct ipr_queue {
 				   packets re-queued there into segments */
 	struct ipr_held held;
 	struct ipr_qstats st;
+	uint32_t last_id;       /* of the last packet of the main queue */
 	uint8_t *rxbuf;         /* whole datagrams: drain, sniff copies */
 	uint8_t *onebuf;        /* for ipr_recv (single): one whole message */
 	uint8_t *scratch;       /* a copy to complete checksums in */
@@ -121,6 +123,8 @@ struct ipr_rules_spec {
 int ipr_rules_install(const ipr_filter *f, const struct ipr_rules_spec *s);
 /* Empty the table (no new packets queued; queued ones kept). */
 int ipr_rules_disable(int fd, const char *table);
+/* Packets the rules of a queueing handle took for its queues so far. */
+int ipr_rules_queued(const char *table, uint64_t *packets);
 
 /* nfq.c */
 int ipr_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
@@ -184,8 +188,13 @@ int ipr_inject(struct ipr_handle *h, const void *pkt, size_t len,
 void ipr_inject_close(struct ipr_handle *h);
 
 /* proc.c: kernel counters of a queue from /proc/net/netfilter. */
-int ipr_proc_queue_counters(uint16_t qnum, uint64_t *queue_dropped,
-			    uint64_t *user_dropped);
+struct ipr_proc_queue {
+	uint64_t queue_dropped; /* queue full, dropped (fail-closed) */
+	uint64_t user_dropped;  /* socket full, dropped (fail-closed) */
+	uint64_t id_sequence;   /* packets given an id: queued, or handed to
+				   a socket that was full */
+};
+int ipr_proc_queue_counters(uint16_t qnum, struct ipr_proc_queue *c);
 /* Is queue number @n (or log group, @log) free in this namespace? */
 bool ipr_proc_queue_free(uint16_t n, bool log);
 

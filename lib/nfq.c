@@ -566,6 +566,14 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 		if (!m.data)
 			m.data = (const uint8_t *)nlh; /* never read: len 0 */
 		bool seg = !sniff && qn == q->seg_qnum;
+		if (!sniff && !seg) {
+			/* Ids run 1, 2, ... in the order the kernel hands the
+			 * packets over: a gap is packets it gave an id but
+			 * could not put in our socket buffer (passed on
+			 * fail-open, dropped fail-closed). */
+			q->st.id_gaps += (uint32_t)(m.id - q->last_id - 1u);
+			q->last_id = m.id;
+		}
 
 		if (!sniff && m.has_caplen && m.caplen > m.len && !seg &&
 		    !h->snaplen) {

@@ -28,8 +28,7 @@ bool ipr_proc_queue_free(uint16_t n, bool log)
 	return free_;
 }
 
-int ipr_proc_queue_counters(uint16_t qnum, uint64_t *queue_dropped,
-			    uint64_t *user_dropped)
+int ipr_proc_queue_counters(uint16_t qnum, struct ipr_proc_queue *c)
 {
 	FILE *f = open_list(false);
 	if (!f)
@@ -38,11 +37,13 @@ int ipr_proc_queue_counters(uint16_t qnum, uint64_t *queue_dropped,
 	int ret = -ENOENT;
 	while (fgets(line, sizeof(line), f)) {
 		unsigned num, portid, total, mode, range;
-		unsigned long long qd, ud;
-		if (sscanf(line, "%u %u %u %u %u %llu %llu", &num, &portid, &total,
-			   &mode, &range, &qd, &ud) == 7 && num == qnum) {
-			*queue_dropped = qd;
-			*user_dropped = ud;
+		unsigned long long qd, ud, ids;
+		if (sscanf(line, "%u %u %u %u %u %llu %llu %llu", &num, &portid,
+			   &total, &mode, &range, &qd, &ud, &ids) == 8 &&
+		    num == qnum) {
+			c->queue_dropped = qd;
+			c->user_dropped = ud;
+			c->id_sequence = ids;
 			ret = 0;
 			break;
 		}

@@ -3,6 +3,7 @@
  * (owner flag: it dies with the socket that made it), a base chain per hook,
  * and the filter's kernel program as rules, sent in one atomic batch. */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -202,6 +203,11 @@ static void ex_log(struct nlmsghdr *nlh, uint16_t group)
 }
 
 #define FAN_MAP "fan"
+/* The named counter every packet taken for the queues goes through: against
+ * the packets the queues got, it tells how many the kernel let by without
+ * the program (ipr_stats_get).  An object, not a rule's counter, so that it
+ * outlives ipr_rules_disable. */
+#define QUEUED_CTR "queued"
 #define FAN_MAP_ID 1
 #define KEY_TYPE_INTEGER 4 /* nftables' integer type: for listings only */
 
@@ -211,6 +217,14 @@ static void ex_symhash(struct nlmsghdr *nlh, uint32_t mod)
 	mnl_attr_put_u32(nlh, NFTA_HASH_DREG, htonl(NFT_REG_1));
 	mnl_attr_put_u32(nlh, NFTA_HASH_MODULUS, htonl(mod));
 	mnl_attr_put_u32(nlh, NFTA_HASH_TYPE, htonl(NFT_HASH_SYM));
+	ex_end(nlh, e);
+}
+
+static void ex_count_queued(struct nlmsghdr *nlh)
+{
+	struct ex e = ex_begin(nlh, "objref");
+	mnl_attr_put_u32(nlh, NFTA_OBJREF_IMM_TYPE, htonl(NFT_OBJECT_COUNTER));
+	mnl_attr_put_strz(nlh, NFTA_OBJREF_IMM_NAME, QUEUED_CTR);
 	ex_end(nlh, e);
 }
 
@@ -417,6 +431,7 @@ static void emit_action(struct nlmsghdr *nlh, const struct ipr_rules_spec *s)
 		ex_verdict(nlh, NF_ACCEPT, NULL);
 		break;
 	case IPR_ACT_QUEUE:
+		ex_count_queued(nlh);
 		if (s->total > 1) {
 			/* Flows spread over the queues by a symmetric hash,
 			 * so both directions of a connection stay on one
@@ -606,6 +621,20 @@ static int install_once(int fd, const ipr_filter *f,
 	}
 	nb_end(&b, nlh, true);
 
+	if (s->action == IPR_ACT_QUEUE) {
+		nlh = nft_msg(&b, NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL);
+		if (nlh) {
+			mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, s->table);
+			mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, QUEUED_CTR);
+			mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE,
+					 htonl(NFT_OBJECT_COUNTER));
+			struct nlattr *d = mnl_attr_nest_start(nlh, NFTA_OBJ_DATA);
+			mnl_attr_put_u64(nlh, NFTA_COUNTER_PACKETS, htobe64(0));
+			mnl_attr_put_u64(nlh, NFTA_COUNTER_BYTES, htobe64(0));
+			mnl_attr_nest_end(nlh, d);
+		}
+		nb_end(&b, nlh, true);
+	}
 	if (s->action == IPR_ACT_QUEUE && s->total > 1)
 		build_fanout(&b, s);
 	for (int hk = 0; hk < IPR_HOOK_COUNT; hk++) {
@@ -713,5 +742,65 @@ int ipr_rules_disable(int fd, const char *table)
 	nb_end(&b, nlh, false);
 	int err = b.err ? b.err : nb_commit(fd, &b);
 	free(b.buf);
+	return err;
+}
+
+/* The packets the handle's rules have taken for its queues so far (the
+ * QUEUED_CTR object), read on a socket of its own: the handle's socket may
+ * be in use by another thread (ipr_shutdown). */
+int ipr_rules_queued(const char *table, uint64_t *packets)
+{
+	int fd = nft_socket();
+	if (fd < 0)
+		return fd;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETOBJ;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = (uint32_t)time(NULL);
+	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = NFPROTO_INET;
+	nfg->version = NFNETLINK_V0;
+	mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, QUEUED_CTR);
+	mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+	int err = -EPROTO;
+	if (send(fd, nlh, nlh->nlmsg_len, 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	ssize_t got = recv(fd, buf, sizeof(buf), 0);
+	if (got < 0) {
+		err = -errno;
+		goto out;
+	}
+	int n = (int)got;
+	for (nlh = (struct nlmsghdr *)buf; ipr_nlmsg_ok(nlh, n);
+	     nlh = mnl_nlmsg_next(nlh, &n)) {
+		if (nlh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)))
+				err = e->error ? e->error : -EPROTO;
+			break;
+		}
+		if (nlh->nlmsg_type !=
+		    ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ))
+			continue;
+		const struct nlattr *a, *d;
+		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+			if (mnl_attr_get_type(a) != NFTA_OBJ_DATA)
+				continue;
+			mnl_attr_for_each_nested(d, a) {
+				if (mnl_attr_get_type(d) == NFTA_COUNTER_PACKETS &&
+				    mnl_attr_get_payload_len(d) == 8) {
+					*packets = be64toh(mnl_attr_get_u64(d));
+					err = 0;
+				}
+			}
+		}
+		break;
+	}
+out:
+	close(fd);
 	return err;
 }

@@ -313,14 +313,16 @@ int cmd_passthru(int argc, char **argv)
 		double t = now_s(), dt = t - tl;
 		ipr_stats_get(h, &st);
 		fprintf(stderr, "passthru: %llu pkts %.1f MB | %.1f kpps %.3f "
-			"Gbit/s | drops kernel=%llu timeout=%llu | seg=%llu\n",
+			"Gbit/s | drops kernel=%llu timeout=%llu | seg=%llu | "
+			"bypassed=%llu\n",
 			(unsigned long long)pk, (double)by / 1e6,
 			(double)(pk - lp) / dt / 1e3,
 			(double)(by - lb) * 8 / dt / 1e9,
 			(unsigned long long)st.kernel_queue_dropped +
 				(unsigned long long)st.kernel_user_dropped,
 			(unsigned long long)st.dropped_timeout,
-			(unsigned long long)st.segmented);
+			(unsigned long long)st.segmented,
+			(unsigned long long)st.kernel_bypassed);
 		lp = pk;
 		lb = by;
 		tl = t;
@@ -346,12 +348,13 @@ int cmd_passthru(int argc, char **argv)
 	double el = now_s() - t0;
 	fprintf(stderr, "passthru: total packets=%llu bytes=%llu seconds=%.1f "
 		"avg_kpps=%.1f kernel_drops=%llu timeout_drops=%llu "
-		"segmented=%llu\n", (unsigned long long)pk,
+		"segmented=%llu bypassed=%llu\n", (unsigned long long)pk,
 		(unsigned long long)by, el, el > 0 ? (double)pk / el / 1e3 : 0.0,
 		(unsigned long long)st.kernel_queue_dropped +
 			(unsigned long long)st.kernel_user_dropped,
 		(unsigned long long)st.dropped_timeout,
-		(unsigned long long)st.segmented);
+		(unsigned long long)st.segmented,
+		(unsigned long long)st.kernel_bypassed);
 	ipr_close(h);
 	free(w);
 	return rc;

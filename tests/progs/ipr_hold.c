@@ -2,7 +2,10 @@
  * and queue-time tests: it never reads (--no-read), or reads and leaves the
  * first N packets unanswered (--hold N; --no-answer holds all of them).
  * With --batch the rest of each batch is answered with one ipr_send_batch,
- * which must not pass the held ones with it. */
+ * which must not pass the held ones with it.  --sleep MS waits that long
+ * before the first read, and --queue-size BYTES sets the socket buffer: the
+ * packets that do not fit in it meanwhile are passed by the kernel
+ * (fail-open) and must show in kernel_bypassed. */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -44,7 +47,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: ipr_hold [--no-read | --no-answer | --hold N] "
 		"[--batch] [--fail-closed] [--queue-len N] [--queue-time MS] "
-		"[--seconds S] FILTER\n");
+		"[--queue-size BYTES] [--sleep MS] [--seconds S] FILTER\n");
 	exit(2);
 }
 
@@ -59,10 +62,13 @@ int main(int argc, char **argv)
 		{ "queue-len", required_argument, NULL, 'l' },
 		{ "queue-time", required_argument, NULL, 't' },
 		{ "seconds", required_argument, NULL, 's' },
+		{ "queue-size", required_argument, NULL, 'z' },
+		{ "sleep", required_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ipr_open_opts opts = { .sz = sizeof(opts) };
 	int no_read = 0, batch = 0, c;
+	long sleep_ms = 0;
 	long hold = -1; /* -1: hold every packet */
 	uint64_t flags = 0;
 	double seconds = 30;
@@ -77,6 +83,8 @@ int main(int argc, char **argv)
 		case 'l': opts.queue_length = (uint32_t)atol(optarg); break;
 		case 't': opts.queue_time = (uint32_t)atol(optarg); break;
 		case 's': seconds = atof(optarg); break;
+		case 'z': opts.queue_size = (uint32_t)atol(optarg); break;
+		case 'w': sleep_ms = atol(optarg); break;
 		default: usage();
 		}
 	}
@@ -110,6 +118,8 @@ int main(int argc, char **argv)
 		void *buf = malloc(cap);
 		if (!buf)
 			return 1;
+		if (sleep_ms)
+			usleep((useconds_t)sleep_ms * 1000);
 		/* Short timeouts: we stop on time, and the library gets to run
 		 * its queue-time expiry even when nothing comes. */
 		while (!stop && now_s() < end) {
@@ -153,13 +163,14 @@ int main(int argc, char **argv)
 	int rc = ipr_stats_get(h, &st);
 	printf("stats rc=%d recv_packets=%llu sent_packets=%llu "
 	       "dropped_timeout=%llu kernel_queue_dropped=%llu "
-	       "kernel_user_dropped=%llu held=%lu passed=%lu errors=%lu\n",
+	       "kernel_user_dropped=%llu kernel_bypassed=%llu held=%lu "
+	       "passed=%lu errors=%lu\n",
 	       rc, (unsigned long long)st.recv_packets,
 	       (unsigned long long)st.sent_packets,
 	       (unsigned long long)st.dropped_timeout,
 	       (unsigned long long)st.kernel_queue_dropped,
-	       (unsigned long long)st.kernel_user_dropped, held, passed,
-	       errors);
+	       (unsigned long long)st.kernel_user_dropped,
+	       (unsigned long long)st.kernel_bypassed, held, passed, errors);
 	fflush(stdout);
 	ipr_close(h);
 	return rc == 0 && errors == 0 ? 0 : 1;
