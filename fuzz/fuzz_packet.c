@@ -1,6 +1,7 @@
-/* fuzz_packet.c - libFuzzer harness for the packet parser and the checksum
- * writer: any input must parse without reading past it, and checksumming
- * a copy must stay inside the copy and agree with the parse.
+/* fuzz_packet.c - libFuzzer harness for the packet parser, the checksum
+ * writer and the replacement check: any input must parse without reading
+ * past it, checksumming a copy must stay inside the copy and agree with the
+ * parse, and a packet the replacement check accepts must parse.
  *   clang -fsanitize=fuzzer,address -Iinclude -Ilib fuzz/fuzz_packet.c */
 #include <errno.h>
 #include <stdint.h>
@@ -34,6 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		return 0;
 	memcpy(copy, data, size);
+	/* The replacement check reads no byte past the packet, and what it
+	 * accepts against the packet's own signature parses. */
+	uint32_t sig = ipr_hdr_sig(copy, (uint32_t)size);
+	if (ipr_replace_ok(copy, (uint32_t)size, sig) && rc != 0)
+		abort();
 	rc2 = ipr_checksums_calc(copy, size, 0);
 	if (rc && !rc2)
 		abort(); /* refused by the parser, yet checksummed */
