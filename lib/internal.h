@@ -162,7 +162,6 @@ struct ipr_rxmeta {
 void ipr_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
 void ipr_parse_log_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
 
-/* held.c */
 /* packet.c: what a replacement may not change.  Kernels with the 2026
  * nfnetlink_queue write checks drop, without a word, a written packet whose
  * IP length field does not match its length, or whose IP version, header
@@ -173,6 +172,7 @@ void ipr_parse_log_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
 uint32_t ipr_hdr_sig(const uint8_t *p, uint32_t len);
 bool ipr_replace_ok(const uint8_t *p, uint32_t len, uint32_t orig_sig);
 
+/* held.c */
 int ipr_held_init(struct ipr_held *hd, uint32_t cap);
 void ipr_held_free(struct ipr_held *hd);
 uint32_t ipr_held_add(struct ipr_held *hd, uint32_t id, uint64_t deadline,
