@@ -8,6 +8,10 @@
            machine, taken out of the cpu-1g figure and reported per
            measurement
   ours     the same for the processes in our namespaces
+  prog     {tid: {ticks, cpu, mig, sw, invol}} of each thread of the program
+           under test ($IPRB_PROG_PID): CPU time, the CPU it ran on last,
+           and the scheduler's migration and switch counts
+           (/proc/PID/task/TID/sched), to tell one placement from another
 
 Standard library only, and few imports: it runs twice per measurement.
 """
@@ -45,8 +49,40 @@ def main(path):
         cpu = f.readline().split()
     with open(path, "w", encoding="utf-8") as f:
         json.dump({"cpu": [int(x) for x in cpu[1:]], "foreign": procs,
-                   "ours": mine}, f)
+                   "ours": mine,
+                   "prog": threads(os.environ.get("IPRB_PROG_PID", ""))}, f)
     return 0
+
+
+SCHED_KEYS = {"se.nr_migrations": "mig", "nr_switches": "sw",
+              "nr_involuntary_switches": "invol"}
+
+
+def threads(pid):
+    out = {}
+    if not pid.isdigit():
+        return out
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for t in tids:
+        base = f"/proc/{pid}/task/{t}"
+        try:
+            with open(base + "/stat", encoding="utf-8", errors="replace") as f:
+                st = f.read()
+            rest = st[st.rfind(")") + 2:].split()
+            # field n of stat is rest[n - 3]: utime 14, stime 15, processor 39
+            e = {"ticks": int(rest[11]) + int(rest[12]), "cpu": int(rest[36])}
+            with open(base + "/sched", encoding="utf-8") as f:
+                for line in f:
+                    k, _, v = line.partition(":")
+                    if k.strip() in SCHED_KEYS:
+                        e[SCHED_KEYS[k.strip()]] = int(float(v))
+        except (OSError, ValueError, IndexError):
+            continue
+        out[t] = e
+    return out
 
 
 if __name__ == "__main__":

@@ -135,6 +135,34 @@ def cpu_window(p0, p1):
             100.0 * (busy - foreign) / total, 100.0 * procs / total)
 
 
+def prog_threads(p0, p1):
+    """The program's threads between two cpusnap files, busiest first:
+    cpu_pct (of one CPU), migrations and context switches in the window,
+    and the CPU each was on at the end.  Threads that did nothing are left
+    out."""
+    a, b = load_json(p0), load_json(p1)
+    if not a or not b or not b.get("prog"):
+        return None
+    total = sum(y - x for x, y in zip(a["cpu"], b["cpu"]))
+    one_cpu = total / (os.cpu_count() or 1)
+    out = []
+    for tid, e1 in b["prog"].items():
+        e0 = a.get("prog", {}).get(tid)
+        if not e0:
+            continue
+        t = {"tid": int(tid), "last_cpu": e1.get("cpu")}
+        t["cpu_pct"] = round(100.0 * (e1["ticks"] - e0["ticks"]) / one_cpu, 1) \
+            if one_cpu > 0 else None
+        for k, name in (("mig", "migrations"), ("sw", "switches"),
+                        ("invol", "involuntary")):
+            if k in e0 and k in e1:
+                t[name] = e1[k] - e0[k]
+        if t["cpu_pct"] or t.get("switches"):
+            out.append(t)
+    out.sort(key=lambda t: -(t["cpu_pct"] or 0))
+    return out
+
+
 def kv_line(text, prefix):
     """key=value pairs of the last line that starts with prefix."""
     found = None
@@ -300,6 +328,9 @@ def ingest(d):
         js = last_json(p("prog.out"))
         if js:
             prog.update(js)
+        th = prog_threads(p("cpu0"), p("cpu1"))
+        if th is not None:
+            prog["threads"] = th
         if prog["exit"] not in (None, "0"):
             errors.append(f"program exit status {prog['exit']}: " +
                           read(p("prog.err")).strip()[-200:])
