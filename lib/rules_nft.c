@@ -203,13 +203,13 @@ static void ex_log(struct nlmsghdr *nlh, uint16_t group)
 }
 
 #define FAN_MAP "fan"
+#define FAN_MAP_ID 1
+#define KEY_TYPE_INTEGER 4 /* nftables' integer type: for listings only */
 /* The named counter every packet taken for the queues goes through: against
  * the packets the queues got, it tells how many the kernel let by without
  * the program (ipr_stats_get).  An object, not a rule's counter, so that it
  * outlives ipr_rules_disable. */
 #define QUEUED_CTR "queued"
-#define FAN_MAP_ID 1
-#define KEY_TYPE_INTEGER 4 /* nftables' integer type: for listings only */
 
 static void ex_symhash(struct nlmsghdr *nlh, uint32_t mod)
 {
