@@ -12,19 +12,29 @@ topo_pair
 # field NAME KEY: KEY=N from the last line NAME printed.
 field() { sed -nE "s/.*(^| )$2=([0-9]+).*/\2/p" "$TMPD/$1.out" | tail -n 1; }
 
+# counts CASE NAME KEY=N...: NAME exited 0 and its last line says exactly so.
+counts() {
+	local c=$1 n=$2 kv ok=1
+	shift 2
+	[ "${BG_DONE[$n]}" -eq 0 ] || ok=0
+	for kv in "$@"; do
+		[ "$(field "$n" "${kv%%=*}")" = "${kv#*=}" ] || ok=0
+	done
+	if [ "$ok" -eq 1 ]; then
+		pass "$c" "$*"
+	else
+		fail "$c" "want status 0, $*; got status ${BG_DONE[$n]}: $(tail -n 1 "$TMPD/$n.out")"
+		dump "$n"
+	fi
+}
+
 if start_prog mod "$NS_A" ipr_modify 'udp.DstPort == 5401 and outbound'; then
 	# The receiver XORs back and checks every byte against what was sent.
 	udp_case xor4 x4 "$NS_A" "$NS_B" "$B4" 5401 500 1200 --xor 0x5a -- --pps 1000
 	udp_case xor6 x6 "$NS_A" "$NS_B" "$B6" 5401 500 1200 --xor 0x5a -- --pps 1000
 	udp_case inbound-untouched in4 "$NS_B" "$NS_A" "$A4" 5401 200 1200 -- --pps 1000
 	bg_stop mod TERM 10
-	m=$(field mod modified) e=$(field mod errors)
-	if [ "${BG_DONE[mod]}" -eq 0 ] && [ "${m:-0}" -eq 1000 ] && [ "${e:-1}" -eq 0 ]; then
-		pass modified-count "modified=1000 errors=0"
-	else
-		fail modified-count "want status 0, modified=1000 errors=0; got status ${BG_DONE[mod]}: $(tail -n 1 "$TMPD/mod.out")"
-		dump mod
-	fi
+	counts modified-count mod modified=1000 errors=0
 else
 	fail start "ipr_modify did not start"
 fi
@@ -37,14 +47,7 @@ if start_prog snap "$NS_A" ipr_modify --snaplen 128 'udp.DstPort == 5403 and out
 	udp_case snap-long-intact sl4 "$NS_A" "$NS_B" "$B4" 5403 200 1200 -- --pps 1000
 	udp_case snap-long-intact6 sl6 "$NS_A" "$NS_B" "$B6" 5403 200 1200 -- --pps 1000
 	bg_stop snap TERM 10
-	m=$(field snap modified) s=$(field snap snapped) e=$(field snap errors)
-	if [ "${BG_DONE[snap]}" -eq 0 ] && [ "${m:-0}" -eq 200 ] && [ "${s:-0}" -eq 400 ] &&
-		[ "${e:-1}" -eq 0 ]; then
-		pass snap-count "modified=200 snapped=400 errors=0"
-	else
-		fail snap-count "want status 0, modified=200 snapped=400 errors=0; got status ${BG_DONE[snap]}: $(tail -n 1 "$TMPD/snap.out")"
-		dump snap
-	fi
+	counts snap-count snap modified=200 snapped=400 errors=0
 else
 	fail start-snap "ipr_modify --snaplen 128 did not start"
 fi
@@ -57,14 +60,7 @@ if start_prog bad "$NS_A" ipr_modify --bad 'udp.DstPort == 5404 and outbound'; t
 	udp_case refuse-xor4 rb4 "$NS_A" "$NS_B" "$B4" 5404 200 700 --xor 0x5a -- --pps 1000
 	udp_case refuse-xor6 rb6 "$NS_A" "$NS_B" "$B6" 5404 200 700 --xor 0x5a -- --pps 1000
 	bg_stop bad TERM 10
-	m=$(field bad modified) r=$(field bad refused) e=$(field bad errors)
-	if [ "${BG_DONE[bad]}" -eq 0 ] && [ "${m:-0}" -eq 400 ] && [ "${r:-0}" -eq 800 ] &&
-		[ "${e:-1}" -eq 0 ]; then
-		pass refuse-count "modified=400 refused=800 errors=0"
-	else
-		fail refuse-count "want status 0, modified=400 refused=800 errors=0; got status ${BG_DONE[bad]}: $(tail -n 1 "$TMPD/bad.out")"
-		dump bad
-	fi
+	counts refuse-count bad modified=400 refused=800 errors=0
 else
 	fail start-bad "ipr_modify --bad did not start"
 fi

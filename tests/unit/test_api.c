@@ -115,13 +115,6 @@ static const struct open_case open_cases[] = {
 	  OPTS(.snaplen = IPR_MTU_MAX + 1) },
 	{ "open.snaplen_uint32_max", "true", 0, 0, 0,
 	  OPTS(.snaplen = UINT32_MAX) },
-	{ "open.snaplen_below_min", "true", 0, 0, 0,
-	  OPTS(.snaplen = IPR_SNAPLEN_MIN - 1) },
-	{ "open.snaplen_1", "true", 0, 0, 0, OPTS(.snaplen = 1) },
-	{ "open.snaplen_above_mtu", "true", 0, 0, 0,
-	  OPTS(.snaplen = IPR_MTU_MAX + 1) },
-	{ "open.snaplen_uint32_max", "true", 0, 0, 0,
-	  OPTS(.snaplen = UINT32_MAX) },
 	{ "open.busy_poll_above_max", "true", 0, 0, 0,
 	  OPTS(.busy_poll = IPR_BUSY_POLL_MAX + 1) },
 	/* A bad option must win over a flag that installs no rules. */
