@@ -435,6 +435,15 @@ int ipr_ipv6_format(const uint8_t addr[16], char *buf, size_t size);
 /* Static text for a negative errno returned by this library. */
 const char *ipr_strerror(int err);
 
+/* More about this thread's last failed call, where the library or the
+ * kernel knows more than the errno: the kernel's own text (netlink
+ * extended ack), or for a filter too large for the kernel's limits which
+ * limit and where.  @pos (may be NULL) gets the byte offset into the filter
+ * text that the detail is about, or -1.  Returns "" when there is nothing
+ * to add.  The text is the thread's own and stays until its next failure
+ * that has a detail. */
+const char *ipr_last_error(int *pos);
+
 #ifdef __cplusplus
 }
 #endif

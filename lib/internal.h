@@ -126,6 +126,26 @@ int ipr_rules_disable(int fd, const char *table);
 /* Packets the rules of a queueing handle took for its queues so far. */
 int ipr_rules_queued(const char *table, uint64_t *packets);
 
+/* nlreq.c: one netlink request and all its answers.  Answers are those
+ * from the kernel with a sequence number in [seq_first, seq_end); @acks of
+ * them are acks or errors (one per message sent with NLM_F_ACK), the others
+ * go to @cb.  Returns 0 or the first error; the kernel's text for it, if
+ * any, is kept for ipr_last_error(). */
+struct ipr_nlreq {
+	uint32_t seq_first, seq_end;
+	uint32_t acks;
+	int (*cb)(const struct nlmsghdr *nlh, void *data);
+	void *data;
+};
+int ipr_nl_request(int fd, const void *msg, size_t len,
+		   const struct ipr_nlreq *r);
+/* Capped acks and extended-ack text on a netlink socket. */
+void ipr_nl_sockopts(int fd);
+/* The thread's last-error detail (ipr_last_error): set, clear. */
+void ipr_detail_set(int pos, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ipr_detail_clear(void);
+
 /* nfq.c */
 int ipr_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
 		 uint16_t range_start);

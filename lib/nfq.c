@@ -63,28 +63,14 @@ static struct nlmsghdr *cfg_hdr(char *buf, bool log, uint16_t num)
 }
 
 /* Send one config message and wait for its ack.  Used only before the
- * rules exist, when no packet can be waiting on the socket yet. */
+ * rules exist; a packet message (sequence 0) would be passed over. */
 static int cfg_send(int fd, struct nlmsghdr *nlh)
 {
-	if (send(fd, nlh, nlh->nlmsg_len, 0) < 0)
-		return -errno;
-	char buf[8192];
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
-		int len = (int)n;
-		for (; ipr_nlmsg_ok(r, len); r = mnl_nlmsg_next(r, &len)) {
-			if (r->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = mnl_nlmsg_get_payload(r);
-				return e->error;
-			}
-		}
-	}
+	struct ipr_nlreq r = {
+		.seq_first = nlh->nlmsg_seq, .seq_end = nlh->nlmsg_seq + 1,
+		.acks = 1,
+	};
+	return ipr_nl_request(fd, nlh, nlh->nlmsg_len, &r);
 }
 
 static int bind_queue(int fd, uint16_t num, bool gso, bool fail_open,

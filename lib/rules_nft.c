@@ -21,24 +21,41 @@
 /* 0 unknown, 1 native nft queue works, -1 only xt NFQUEUE (nft_compat). */
 static atomic_int native_state;
 
+/* No message of ours is larger: a rule's expressions, a chain or a slice
+ * of a set's elements.  The attribute nests that hold them carry a 16-bit
+ * length, so a larger message could not be said anyway.  Every put checks
+ * against it (the filter compiler keeps rules well below; set elements are
+ * cut into several messages), and one that does not fit fails the batch
+ * with E2BIG instead of writing past the buffer. */
+#define NB_MSG_MAX 65000
+
 struct nb {                     /* a growing netlink batch */
 	char *buf;
-	size_t len, cap;
+	size_t len, cap;        /* len: end of the finished messages */
+	struct nlmsghdr *nlh;   /* the message being built, or NULL */
 	uint32_t seq, first_seq, nmsg;
 	int err;
 };
 
-static struct nlmsghdr *nb_msg(struct nb *b, uint16_t type, uint16_t flags,
-			       uint8_t family, uint16_t res_id)
+static void nb_fail(struct nb *b, int err)
 {
+	if (!b->err)
+		b->err = err;
+	b->nlh = NULL;
+}
+
+static bool nb_msg(struct nb *b, uint16_t type, uint16_t flags,
+		   uint8_t family, uint16_t res_id)
+{
+	b->nlh = NULL;
 	if (b->err)
-		return NULL;
-	if (b->cap - b->len < 65536) {
+		return false;
+	while (b->cap - b->len < NB_MSG_MAX + MNL_NLMSG_HDRLEN) {
 		size_t ncap = b->cap * 2;
 		char *n = realloc(b->buf, ncap);
 		if (!n) {
-			b->err = -ENOMEM;
-			return NULL;
+			nb_fail(b, -ENOMEM);
+			return false;
 		}
 		b->buf = n;
 		b->cap = ncap;
@@ -51,20 +68,78 @@ static struct nlmsghdr *nb_msg(struct nb *b, uint16_t type, uint16_t flags,
 	nfg->nfgen_family = family;
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = htons(res_id);
-	return nlh;
+	b->nlh = nlh;
+	return true;
 }
 
-static void nb_end(struct nb *b, struct nlmsghdr *nlh, bool counted)
+static void nb_end(struct nb *b, bool counted)
 {
-	if (!nlh)
+	if (!b->nlh)
 		return;
-	/* A message never grows past the 64 KiB reserved for it. */
-	b->len += MNL_ALIGN(nlh->nlmsg_len);
+	b->len += MNL_ALIGN(b->nlh->nlmsg_len);
+	b->nlh = NULL;
 	if (counted)
 		b->nmsg++;
 }
 
-static struct nlmsghdr *nft_msg(struct nb *b, uint16_t type, uint16_t flags)
+static void nb_over(struct nb *b)
+{
+	if (!b->err)
+		ipr_detail_set(-1, "a netlink message would exceed %d bytes",
+			       NB_MSG_MAX);
+	nb_fail(b, -E2BIG);
+}
+
+static void nb_put(struct nb *b, uint16_t type, size_t len, const void *v)
+{
+	if (b->nlh && !mnl_attr_put_check(b->nlh, NB_MSG_MAX, type, len, v))
+		nb_over(b);
+}
+
+static void nb_put_u8(struct nb *b, uint16_t type, uint8_t v)
+{
+	nb_put(b, type, sizeof(v), &v);
+}
+
+static void nb_put_u16(struct nb *b, uint16_t type, uint16_t v)
+{
+	nb_put(b, type, sizeof(v), &v);
+}
+
+static void nb_put_u32(struct nb *b, uint16_t type, uint32_t v)
+{
+	nb_put(b, type, sizeof(v), &v);
+}
+
+static void nb_put_u64(struct nb *b, uint16_t type, uint64_t v)
+{
+	nb_put(b, type, sizeof(v), &v);
+}
+
+static void nb_put_strz(struct nb *b, uint16_t type, const char *s)
+{
+	nb_put(b, type, strlen(s) + 1, s);
+}
+
+static struct nlattr *nb_nest(struct nb *b, uint16_t type)
+{
+	struct nlattr *n;
+
+	if (!b->nlh)
+		return NULL;
+	n = mnl_attr_nest_start_check(b->nlh, NB_MSG_MAX, type);
+	if (!n)
+		nb_over(b);
+	return n;
+}
+
+static void nb_nest_end(struct nb *b, struct nlattr *n)
+{
+	if (b->nlh && n)
+		mnl_attr_nest_end(b->nlh, n);
+}
+
+static bool nft_msg(struct nb *b, uint16_t type, uint16_t flags)
 {
 	return nb_msg(b, (NFNL_SUBSYS_NFTABLES << 8) | type, flags | NLM_F_ACK,
 		      NFPROTO_INET, 0);
@@ -76,130 +151,130 @@ struct ex {
 	struct nlattr *elem, *data;
 };
 
-static struct ex ex_begin(struct nlmsghdr *nlh, const char *name)
+static struct ex ex_begin(struct nb *b, const char *name)
 {
 	struct ex e;
-	e.elem = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
-	mnl_attr_put_strz(nlh, NFTA_EXPR_NAME, name);
-	e.data = mnl_attr_nest_start(nlh, NFTA_EXPR_DATA);
+	e.elem = nb_nest(b, NFTA_LIST_ELEM);
+	nb_put_strz(b, NFTA_EXPR_NAME, name);
+	e.data = nb_nest(b, NFTA_EXPR_DATA);
 	return e;
 }
 
-static void ex_end(struct nlmsghdr *nlh, struct ex e)
+static void ex_end(struct nb *b, struct ex e)
 {
-	mnl_attr_nest_end(nlh, e.data);
-	mnl_attr_nest_end(nlh, e.elem);
+	nb_nest_end(b, e.data);
+	nb_nest_end(b, e.elem);
 }
 
-static void put_data(struct nlmsghdr *nlh, uint16_t type, const void *v,
+static void put_data(struct nb *b, uint16_t type, const void *v,
 		     size_t len)
 {
-	struct nlattr *n = mnl_attr_nest_start(nlh, type);
-	mnl_attr_put(nlh, NFTA_DATA_VALUE, len, v);
-	mnl_attr_nest_end(nlh, n);
+	struct nlattr *n = nb_nest(b, type);
+	nb_put(b, NFTA_DATA_VALUE, len, v);
+	nb_nest_end(b, n);
 }
 
-static void ex_meta(struct nlmsghdr *nlh, uint32_t key)
+static void ex_meta(struct nb *b, uint32_t key)
 {
-	struct ex e = ex_begin(nlh, "meta");
-	mnl_attr_put_u32(nlh, NFTA_META_KEY, htonl(key));
-	mnl_attr_put_u32(nlh, NFTA_META_DREG, htonl(NFT_REG_1));
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "meta");
+	nb_put_u32(b, NFTA_META_KEY, htonl(key));
+	nb_put_u32(b, NFTA_META_DREG, htonl(NFT_REG_1));
+	ex_end(b, e);
 }
 
-static void ex_payload(struct nlmsghdr *nlh, uint32_t base, uint32_t off,
+static void ex_payload(struct nb *b, uint32_t base, uint32_t off,
 		       uint32_t len)
 {
-	struct ex e = ex_begin(nlh, "payload");
-	mnl_attr_put_u32(nlh, NFTA_PAYLOAD_DREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(nlh, NFTA_PAYLOAD_BASE, htonl(base));
-	mnl_attr_put_u32(nlh, NFTA_PAYLOAD_OFFSET, htonl(off));
-	mnl_attr_put_u32(nlh, NFTA_PAYLOAD_LEN, htonl(len));
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "payload");
+	nb_put_u32(b, NFTA_PAYLOAD_DREG, htonl(NFT_REG_1));
+	nb_put_u32(b, NFTA_PAYLOAD_BASE, htonl(base));
+	nb_put_u32(b, NFTA_PAYLOAD_OFFSET, htonl(off));
+	nb_put_u32(b, NFTA_PAYLOAD_LEN, htonl(len));
+	ex_end(b, e);
 }
 
-static void ex_cmp(struct nlmsghdr *nlh, uint32_t op, const void *v,
+static void ex_cmp(struct nb *b, uint32_t op, const void *v,
 		   size_t len)
 {
-	struct ex e = ex_begin(nlh, "cmp");
-	mnl_attr_put_u32(nlh, NFTA_CMP_SREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(nlh, NFTA_CMP_OP, htonl(op));
-	put_data(nlh, NFTA_CMP_DATA, v, len);
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "cmp");
+	nb_put_u32(b, NFTA_CMP_SREG, htonl(NFT_REG_1));
+	nb_put_u32(b, NFTA_CMP_OP, htonl(op));
+	put_data(b, NFTA_CMP_DATA, v, len);
+	ex_end(b, e);
 }
 
-static void ex_and(struct nlmsghdr *nlh, uint32_t mask_host)
+static void ex_and(struct nb *b, uint32_t mask_host)
 {
 	uint32_t zero = 0;
-	struct ex e = ex_begin(nlh, "bitwise");
-	mnl_attr_put_u32(nlh, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(nlh, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(nlh, NFTA_BITWISE_LEN, htonl(4));
-	put_data(nlh, NFTA_BITWISE_MASK, &mask_host, 4);
-	put_data(nlh, NFTA_BITWISE_XOR, &zero, 4);
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "bitwise");
+	nb_put_u32(b, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
+	nb_put_u32(b, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
+	nb_put_u32(b, NFTA_BITWISE_LEN, htonl(4));
+	put_data(b, NFTA_BITWISE_MASK, &mask_host, 4);
+	put_data(b, NFTA_BITWISE_XOR, &zero, 4);
+	ex_end(b, e);
 }
 
 /* Host-order u32 in the register to network order, so that cmp (a memcmp)
  * orders it as a number. */
-static void ex_hton32(struct nlmsghdr *nlh)
+static void ex_hton32(struct nb *b)
 {
-	struct ex e = ex_begin(nlh, "byteorder");
-	mnl_attr_put_u32(nlh, NFTA_BYTEORDER_SREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(nlh, NFTA_BYTEORDER_DREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(nlh, NFTA_BYTEORDER_OP, htonl(NFT_BYTEORDER_HTON));
-	mnl_attr_put_u32(nlh, NFTA_BYTEORDER_LEN, htonl(4));
-	mnl_attr_put_u32(nlh, NFTA_BYTEORDER_SIZE, htonl(4));
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "byteorder");
+	nb_put_u32(b, NFTA_BYTEORDER_SREG, htonl(NFT_REG_1));
+	nb_put_u32(b, NFTA_BYTEORDER_DREG, htonl(NFT_REG_1));
+	nb_put_u32(b, NFTA_BYTEORDER_OP, htonl(NFT_BYTEORDER_HTON));
+	nb_put_u32(b, NFTA_BYTEORDER_LEN, htonl(4));
+	nb_put_u32(b, NFTA_BYTEORDER_SIZE, htonl(4));
+	ex_end(b, e);
 }
 
 /* A verdict (and the chain of a jump) as the data attribute @type. */
-static void put_verdict(struct nlmsghdr *nlh, uint16_t type, int code,
+static void put_verdict(struct nb *b, uint16_t type, int code,
 			const char *chain)
 {
-	struct nlattr *d = mnl_attr_nest_start(nlh, type);
-	struct nlattr *v = mnl_attr_nest_start(nlh, NFTA_DATA_VERDICT);
-	mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)code));
+	struct nlattr *d = nb_nest(b, type);
+	struct nlattr *v = nb_nest(b, NFTA_DATA_VERDICT);
+	nb_put_u32(b, NFTA_VERDICT_CODE, htonl((uint32_t)code));
 	if (chain)
-		mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, chain);
-	mnl_attr_nest_end(nlh, v);
-	mnl_attr_nest_end(nlh, d);
+		nb_put_strz(b, NFTA_VERDICT_CHAIN, chain);
+	nb_nest_end(b, v);
+	nb_nest_end(b, d);
 }
 
-static void ex_verdict(struct nlmsghdr *nlh, int code, const char *chain)
+static void ex_verdict(struct nb *b, int code, const char *chain)
 {
-	struct ex e = ex_begin(nlh, "immediate");
-	mnl_attr_put_u32(nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_VERDICT));
-	put_verdict(nlh, NFTA_IMMEDIATE_DATA, code, chain);
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "immediate");
+	nb_put_u32(b, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_VERDICT));
+	put_verdict(b, NFTA_IMMEDIATE_DATA, code, chain);
+	ex_end(b, e);
 }
 
-static void ex_queue(struct nlmsghdr *nlh, uint16_t num, bool bypass,
+static void ex_queue(struct nb *b, uint16_t num, bool bypass,
 		     bool native)
 {
 	if (native) {
-		struct ex e = ex_begin(nlh, "queue");
-		mnl_attr_put_u16(nlh, NFTA_QUEUE_NUM, htons(num));
-		mnl_attr_put_u16(nlh, NFTA_QUEUE_TOTAL, htons(1));
-		mnl_attr_put_u16(nlh, NFTA_QUEUE_FLAGS,
+		struct ex e = ex_begin(b, "queue");
+		nb_put_u16(b, NFTA_QUEUE_NUM, htons(num));
+		nb_put_u16(b, NFTA_QUEUE_TOTAL, htons(1));
+		nb_put_u16(b, NFTA_QUEUE_FLAGS,
 				 htons(bypass ? NFT_QUEUE_FLAG_BYPASS : 0));
-		ex_end(nlh, e);
+		ex_end(b, e);
 		return;
 	}
 	/* xt_NFQ_info_v3, host order, padded to 8 as XT_ALIGN wants. */
 	uint16_t info[4] = { num, 1, bypass ? 0x01 : 0, 0 };
-	struct ex e = ex_begin(nlh, "target");
-	mnl_attr_put_strz(nlh, NFTA_TARGET_NAME, "NFQUEUE");
-	mnl_attr_put_u32(nlh, NFTA_TARGET_REV, htonl(3));
-	mnl_attr_put(nlh, NFTA_TARGET_INFO, sizeof(info), info);
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "target");
+	nb_put_strz(b, NFTA_TARGET_NAME, "NFQUEUE");
+	nb_put_u32(b, NFTA_TARGET_REV, htonl(3));
+	nb_put(b, NFTA_TARGET_INFO, sizeof(info), info);
+	ex_end(b, e);
 }
 
-static void ex_log(struct nlmsghdr *nlh, uint16_t group)
+static void ex_log(struct nb *b, uint16_t group)
 {
-	struct ex e = ex_begin(nlh, "log");
-	mnl_attr_put_u16(nlh, NFTA_LOG_GROUP, htons(group));
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "log");
+	nb_put_u16(b, NFTA_LOG_GROUP, htons(group));
+	ex_end(b, e);
 }
 
 #define FAN_MAP "fan"
@@ -211,161 +286,161 @@ static void ex_log(struct nlmsghdr *nlh, uint16_t group)
  * outlives ipr_rules_disable. */
 #define QUEUED_CTR "queued"
 
-static void ex_symhash(struct nlmsghdr *nlh, uint32_t mod)
+static void ex_symhash(struct nb *b, uint32_t mod)
 {
-	struct ex e = ex_begin(nlh, "hash");
-	mnl_attr_put_u32(nlh, NFTA_HASH_DREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(nlh, NFTA_HASH_MODULUS, htonl(mod));
-	mnl_attr_put_u32(nlh, NFTA_HASH_TYPE, htonl(NFT_HASH_SYM));
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "hash");
+	nb_put_u32(b, NFTA_HASH_DREG, htonl(NFT_REG_1));
+	nb_put_u32(b, NFTA_HASH_MODULUS, htonl(mod));
+	nb_put_u32(b, NFTA_HASH_TYPE, htonl(NFT_HASH_SYM));
+	ex_end(b, e);
 }
 
-static void ex_count_queued(struct nlmsghdr *nlh)
+static void ex_count_queued(struct nb *b)
 {
-	struct ex e = ex_begin(nlh, "objref");
-	mnl_attr_put_u32(nlh, NFTA_OBJREF_IMM_TYPE, htonl(NFT_OBJECT_COUNTER));
-	mnl_attr_put_strz(nlh, NFTA_OBJREF_IMM_NAME, QUEUED_CTR);
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "objref");
+	nb_put_u32(b, NFTA_OBJREF_IMM_TYPE, htonl(NFT_OBJECT_COUNTER));
+	nb_put_strz(b, NFTA_OBJREF_IMM_NAME, QUEUED_CTR);
+	ex_end(b, e);
 }
 
 /* verdict = map[reg1]: the fan-out map, named and referenced by its id
  * (it is created in the same batch). */
-static void ex_lookup_vmap(struct nlmsghdr *nlh)
+static void ex_lookup_vmap(struct nb *b)
 {
-	struct ex e = ex_begin(nlh, "lookup");
-	mnl_attr_put_strz(nlh, NFTA_LOOKUP_SET, FAN_MAP);
-	mnl_attr_put_u32(nlh, NFTA_LOOKUP_SET_ID, htonl(FAN_MAP_ID));
-	mnl_attr_put_u32(nlh, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(nlh, NFTA_LOOKUP_DREG, htonl(NFT_REG_VERDICT));
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "lookup");
+	nb_put_strz(b, NFTA_LOOKUP_SET, FAN_MAP);
+	nb_put_u32(b, NFTA_LOOKUP_SET_ID, htonl(FAN_MAP_ID));
+	nb_put_u32(b, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
+	nb_put_u32(b, NFTA_LOOKUP_DREG, htonl(NFT_REG_VERDICT));
+	ex_end(b, e);
 }
 
 /* reg1 &= mask over @len bytes (mask in the register's byte order). */
-static void ex_bitwise(struct nlmsghdr *nlh, const void *mask, uint32_t len)
+static void ex_bitwise(struct nb *b, const void *mask, uint32_t len)
 {
 	static const uint8_t zero[16];
-	struct ex e = ex_begin(nlh, "bitwise");
-	mnl_attr_put_u32(nlh, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(nlh, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
-	mnl_attr_put_u32(nlh, NFTA_BITWISE_LEN, htonl(len));
-	put_data(nlh, NFTA_BITWISE_MASK, mask, len);
-	put_data(nlh, NFTA_BITWISE_XOR, zero, len);
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "bitwise");
+	nb_put_u32(b, NFTA_BITWISE_SREG, htonl(NFT_REG_1));
+	nb_put_u32(b, NFTA_BITWISE_DREG, htonl(NFT_REG_1));
+	nb_put_u32(b, NFTA_BITWISE_LEN, htonl(len));
+	put_data(b, NFTA_BITWISE_MASK, mask, len);
+	put_data(b, NFTA_BITWISE_XOR, zero, len);
+	ex_end(b, e);
 }
 
-static void ex_ct(struct nlmsghdr *nlh, uint32_t key)
+static void ex_ct(struct nb *b, uint32_t key)
 {
-	struct ex e = ex_begin(nlh, "ct");
-	mnl_attr_put_u32(nlh, NFTA_CT_KEY, htonl(key));
-	mnl_attr_put_u32(nlh, NFTA_CT_DREG, htonl(NFT_REG_1));
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "ct");
+	nb_put_u32(b, NFTA_CT_KEY, htonl(key));
+	nb_put_u32(b, NFTA_CT_DREG, htonl(NFT_REG_1));
+	ex_end(b, e);
 }
 
 /* reg1 = 1 if the IPv6 packet has extension header @type, else 0. */
-static void ex_exthdr_present(struct nlmsghdr *nlh, uint8_t type)
+static void ex_exthdr_present(struct nb *b, uint8_t type)
 {
-	struct ex e = ex_begin(nlh, "exthdr");
-	mnl_attr_put_u32(nlh, NFTA_EXTHDR_DREG, htonl(NFT_REG_1));
-	mnl_attr_put_u8(nlh, NFTA_EXTHDR_TYPE, type);
-	mnl_attr_put_u32(nlh, NFTA_EXTHDR_OFFSET, htonl(0));
-	mnl_attr_put_u32(nlh, NFTA_EXTHDR_LEN, htonl(1));
-	mnl_attr_put_u32(nlh, NFTA_EXTHDR_FLAGS, htonl(NFT_EXTHDR_F_PRESENT));
-	mnl_attr_put_u32(nlh, NFTA_EXTHDR_OP, htonl(NFT_EXTHDR_OP_IPV6));
-	ex_end(nlh, e);
+	struct ex e = ex_begin(b, "exthdr");
+	nb_put_u32(b, NFTA_EXTHDR_DREG, htonl(NFT_REG_1));
+	nb_put_u8(b, NFTA_EXTHDR_TYPE, type);
+	nb_put_u32(b, NFTA_EXTHDR_OFFSET, htonl(0));
+	nb_put_u32(b, NFTA_EXTHDR_LEN, htonl(1));
+	nb_put_u32(b, NFTA_EXTHDR_FLAGS, htonl(NFT_EXTHDR_F_PRESENT));
+	nb_put_u32(b, NFTA_EXTHDR_OP, htonl(NFT_EXTHDR_OP_IPV6));
+	ex_end(b, e);
 }
 
 /* A 32-bit value the kernel keeps in host order (meta mark, skuid, ct
  * state, ...), already in reg1: mask, then compare.  Equality compares in
  * host order; an ordering turns the register to network order first, so
  * that cmp (a memcmp) orders it as a number. */
-static void ex_cmp_host32(struct nlmsghdr *nlh, const struct ipr_ktest *t)
+static void ex_cmp_host32(struct nb *b, const struct ipr_ktest *t)
 {
 	uint32_t v, m;
 	memcpy(&v, t->value, 4);
 	if (t->flags & IPR_KTF_MASK) {
 		memcpy(&m, t->mask, 4);
-		ex_and(nlh, ntohl(m));
+		ex_and(b, ntohl(m));
 	}
 	if (t->op == IPR_KOP_EQ || t->op == IPR_KOP_NEQ) {
 		v = ntohl(v);
-		ex_cmp(nlh, t->op, &v, 4);
+		ex_cmp(b, t->op, &v, 4);
 	} else {
-		ex_hton32(nlh);
-		ex_cmp(nlh, t->op, t->value, 4);
+		ex_hton32(b);
+		ex_cmp(b, t->op, t->value, 4);
 	}
 }
 
-static void ex_cmp_bytes(struct nlmsghdr *nlh, const struct ipr_ktest *t)
+static void ex_cmp_bytes(struct nb *b, const struct ipr_ktest *t)
 {
 	if (t->flags & IPR_KTF_MASK)
-		ex_bitwise(nlh, t->mask, t->len);
-	ex_cmp(nlh, t->op, t->value, t->len);
+		ex_bitwise(b, t->mask, t->len);
+	ex_cmp(b, t->op, t->value, t->len);
 }
 
-static void ex_test(struct nlmsghdr *nlh, const struct ipr_ktest *t)
+static void ex_test(struct nb *b, const struct ipr_ktest *t)
 {
 	uint16_t v16;
 	switch (t->kind) {
 	case IPR_KT_NFPROTO:
-		ex_meta(nlh, NFT_META_NFPROTO);
-		ex_cmp(nlh, t->op, t->value, 1);
+		ex_meta(b, NFT_META_NFPROTO);
+		ex_cmp(b, t->op, t->value, 1);
 		return;
 	case IPR_KT_L4PROTO:
-		ex_meta(nlh, NFT_META_L4PROTO);
-		ex_cmp(nlh, t->op, t->value, 1);
+		ex_meta(b, NFT_META_L4PROTO);
+		ex_cmp(b, t->op, t->value, 1);
 		return;
 	case IPR_KT_IIF:
 	case IPR_KT_OIF:
-		ex_meta(nlh, t->kind == IPR_KT_IIF ? NFT_META_IIF : NFT_META_OIF);
-		ex_cmp_host32(nlh, t);
+		ex_meta(b, t->kind == IPR_KT_IIF ? NFT_META_IIF : NFT_META_OIF);
+		ex_cmp_host32(b, t);
 		return;
 	case IPR_KT_MARK:
-		ex_meta(nlh, NFT_META_MARK);
-		ex_cmp_host32(nlh, t);
+		ex_meta(b, NFT_META_MARK);
+		ex_cmp_host32(b, t);
 		return;
 	case IPR_KT_LEN:
-		ex_meta(nlh, NFT_META_LEN);
-		ex_cmp_host32(nlh, t);
+		ex_meta(b, NFT_META_LEN);
+		ex_cmp_host32(b, t);
 		return;
 	case IPR_KT_SKUID:
 	case IPR_KT_SKGID:
-		ex_meta(nlh, t->kind == IPR_KT_SKUID ? NFT_META_SKUID
+		ex_meta(b, t->kind == IPR_KT_SKUID ? NFT_META_SKUID
 						     : NFT_META_SKGID);
-		ex_cmp_host32(nlh, t);
+		ex_cmp_host32(b, t);
 		return;
 	case IPR_KT_CTSTATE:
-		ex_ct(nlh, NFT_CT_STATE);
-		ex_cmp_host32(nlh, t);
+		ex_ct(b, NFT_CT_STATE);
+		ex_cmp_host32(b, t);
 		return;
 	case IPR_KT_IIFNAME:
 	case IPR_KT_OIFNAME:
 		/* the register holds the whole zero-padded name; fewer bytes
 		 * compare a prefix */
-		ex_meta(nlh, t->kind == IPR_KT_IIFNAME ? NFT_META_IIFNAME
+		ex_meta(b, t->kind == IPR_KT_IIFNAME ? NFT_META_IIFNAME
 						       : NFT_META_OIFNAME);
-		ex_cmp(nlh, t->op, t->value, t->len);
+		ex_cmp(b, t->op, t->value, t->len);
 		return;
 	case IPR_KT_OIFTYPE:
-		ex_meta(nlh, NFT_META_OIFTYPE);
+		ex_meta(b, NFT_META_OIFTYPE);
 		v16 = (uint16_t)(t->value[0] << 8 | t->value[1]); /* host */
-		ex_cmp(nlh, t->op, &v16, 2);
+		ex_cmp(b, t->op, &v16, 2);
 		return;
 	case IPR_KT_FRAG6:
-		ex_exthdr_present(nlh, 44 /* NEXTHDR_FRAGMENT */);
-		ex_cmp(nlh, t->op, t->value, 1);
+		ex_exthdr_present(b, 44 /* NEXTHDR_FRAGMENT */);
+		ex_cmp(b, t->op, t->value, 1);
 		return;
 	case IPR_KT_NET:
-		ex_payload(nlh, NFT_PAYLOAD_NETWORK_HEADER, t->offset, t->len);
-		ex_cmp_bytes(nlh, t);
+		ex_payload(b, NFT_PAYLOAD_NETWORK_HEADER, t->offset, t->len);
+		ex_cmp_bytes(b, t);
 		return;
 	case IPR_KT_TRANSPORT:
-		ex_payload(nlh, NFT_PAYLOAD_TRANSPORT_HEADER, t->offset,
+		ex_payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, t->offset,
 			   t->len);
-		ex_cmp_bytes(nlh, t);
+		ex_cmp_bytes(b, t);
 		return;
 	case IPR_KT_INNER:
-		ex_payload(nlh, NFT_PAYLOAD_INNER_HEADER, t->offset, t->len);
-		ex_cmp_bytes(nlh, t);
+		ex_payload(b, NFT_PAYLOAD_INNER_HEADER, t->offset, t->len);
+		ex_cmp_bytes(b, t);
 		return;
 	}
 }
@@ -377,70 +452,66 @@ static const uint32_t hook_num[IPR_HOOK_COUNT] = {
 	NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT, NF_INET_FORWARD,
 };
 
-static struct nlmsghdr *rule_begin(struct nb *b, const char *table,
-				   const char *chain, struct nlattr **list)
+/* Start a rule in @chain; its expressions go into the list it returns
+ * (NULL once the batch has failed). */
+static struct nlattr *rule_begin(struct nb *b, const char *table,
+				 const char *chain)
 {
-	struct nlmsghdr *nlh = nft_msg(b, NFT_MSG_NEWRULE,
-				       NLM_F_CREATE | NLM_F_APPEND);
-	if (!nlh)
+	if (!nft_msg(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND))
 		return NULL;
-	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
-	mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, chain);
-	*list = mnl_attr_nest_start(nlh, NFTA_RULE_EXPRESSIONS);
-	return nlh;
+	nb_put_strz(b, NFTA_RULE_TABLE, table);
+	nb_put_strz(b, NFTA_RULE_CHAIN, chain);
+	return nb_nest(b, NFTA_RULE_EXPRESSIONS);
 }
 
-static void rule_end(struct nb *b, struct nlmsghdr *nlh, struct nlattr *list)
+static void rule_end(struct nb *b, struct nlattr *list)
 {
-	if (!nlh)
-		return;
-	mnl_attr_nest_end(nlh, list);
-	nb_end(b, nlh, true);
+	nb_nest_end(b, list);
+	nb_end(b, true);
 }
 
 static void chain_add(struct nb *b, const char *table, const char *name,
 		      int hook, int32_t prio)
 {
-	struct nlmsghdr *nlh = nft_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
-	if (!nlh)
+	if (!nft_msg(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE))
 		return;
-	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table);
-	mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, name);
+	nb_put_strz(b, NFTA_CHAIN_TABLE, table);
+	nb_put_strz(b, NFTA_CHAIN_NAME, name);
 	if (hook >= 0) {
-		struct nlattr *n = mnl_attr_nest_start(nlh, NFTA_CHAIN_HOOK);
-		mnl_attr_put_u32(nlh, NFTA_HOOK_HOOKNUM, htonl(hook_num[hook]));
-		mnl_attr_put_u32(nlh, NFTA_HOOK_PRIORITY, htonl((uint32_t)prio));
-		mnl_attr_nest_end(nlh, n);
-		mnl_attr_put_strz(nlh, NFTA_CHAIN_TYPE, "filter");
-		mnl_attr_put_u32(nlh, NFTA_CHAIN_POLICY, htonl(NF_ACCEPT));
+		struct nlattr *n = nb_nest(b, NFTA_CHAIN_HOOK);
+		nb_put_u32(b, NFTA_HOOK_HOOKNUM, htonl(hook_num[hook]));
+		nb_put_u32(b, NFTA_HOOK_PRIORITY, htonl((uint32_t)prio));
+		nb_nest_end(b, n);
+		nb_put_strz(b, NFTA_CHAIN_TYPE, "filter");
+		nb_put_u32(b, NFTA_CHAIN_POLICY, htonl(NF_ACCEPT));
 	}
-	nb_end(b, nlh, true);
+	nb_end(b, true);
 }
 
 /* The handle's terminal action, emitted at the end of a rule. */
-static void emit_action(struct nlmsghdr *nlh, const struct ipr_rules_spec *s)
+static void emit_action(struct nb *b, const struct ipr_rules_spec *s)
 {
 	switch (s->action) {
 	case IPR_ACT_DROP:
-		ex_verdict(nlh, NF_DROP, NULL);
+		ex_verdict(b, NF_DROP, NULL);
 		break;
 	case IPR_ACT_LOG:
 		/* log is not terminal: accept here so that an OR of several
 		 * rules cannot log one packet twice. */
-		ex_log(nlh, s->nums[0]);
-		ex_verdict(nlh, NF_ACCEPT, NULL);
+		ex_log(b, s->nums[0]);
+		ex_verdict(b, NF_ACCEPT, NULL);
 		break;
 	case IPR_ACT_QUEUE:
-		ex_count_queued(nlh);
+		ex_count_queued(b);
 		if (s->total > 1) {
 			/* Flows spread over the queues by a symmetric hash,
 			 * so both directions of a connection stay on one
 			 * queue and in order; the verdict map (build_fanout)
 			 * jumps to the queue's chain, one hash per packet. */
-			ex_symhash(nlh, s->total);
-			ex_lookup_vmap(nlh);
+			ex_symhash(b, s->total);
+			ex_lookup_vmap(b);
 		} else {
-			ex_queue(nlh, s->nums[0], s->bypass, s->native_queue);
+			ex_queue(b, s->nums[0], s->bypass, s->native_queue);
 		}
 		break;
 	}
@@ -451,6 +522,7 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 {
 	char name[40], target[40];
 	const char *base = hook_name[hook];
+	struct nlattr *list;
 
 	chain_add(b, s->table, base, hook, -(int32_t)s->priority);
 	for (uint32_t c = 1; c < p->nchains; c++) {
@@ -458,36 +530,33 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 		chain_add(b, s->table, name, -1, 0);
 	}
 
-	struct nlattr *list = NULL;
-	struct nlmsghdr *nlh;
-
 	/* Packets we injected ourselves, or a handle of the same or higher
 	 * priority did, go by: that is what keeps injection loop-free. */
-	nlh = rule_begin(b, s->table, base, &list);
-	if (nlh) {
+	list = rule_begin(b, s->table, base);
+	if (list) {
 		uint32_t magic = IPR_MARK_MAGIC;
 		uint32_t enc = htonl(ipr_prio_enc(s->priority));
-		ex_meta(nlh, NFT_META_MARK);
-		ex_and(nlh, IPR_MARK_MASK);
-		ex_cmp(nlh, NFT_CMP_EQ, &magic, 4);
-		ex_meta(nlh, NFT_META_MARK);
-		ex_and(nlh, ~IPR_MARK_MASK);
-		ex_hton32(nlh);
-		ex_cmp(nlh, NFT_CMP_GTE, &enc, 4);
-		ex_verdict(nlh, NFT_RETURN, NULL);
+		ex_meta(b, NFT_META_MARK);
+		ex_and(b, IPR_MARK_MASK);
+		ex_cmp(b, NFT_CMP_EQ, &magic, 4);
+		ex_meta(b, NFT_META_MARK);
+		ex_and(b, ~IPR_MARK_MASK);
+		ex_hton32(b);
+		ex_cmp(b, NFT_CMP_GTE, &enc, 4);
+		ex_verdict(b, NFT_RETURN, NULL);
 	}
-	rule_end(b, nlh, list);
+	rule_end(b, list);
 
 	/* Loopback traffic is taken once, on the way out (as WinDivert). */
 	if (hook == IPR_HOOK_IN) {
 		uint16_t lo = 772; /* ARPHRD_LOOPBACK */
-		nlh = rule_begin(b, s->table, base, &list);
-		if (nlh) {
-			ex_meta(nlh, NFT_META_IIFTYPE);
-			ex_cmp(nlh, NFT_CMP_EQ, &lo, 2);
-			ex_verdict(nlh, NFT_RETURN, NULL);
+		list = rule_begin(b, s->table, base);
+		if (list) {
+			ex_meta(b, NFT_META_IIFTYPE);
+			ex_cmp(b, NFT_CMP_EQ, &lo, 2);
+			ex_verdict(b, NFT_RETURN, NULL);
 		}
-		rule_end(b, nlh, list);
+		rule_end(b, list);
 	}
 
 	for (uint32_t c = 0; c < p->nchains; c++) {
@@ -498,19 +567,19 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 		const struct ipr_kchain *ch = &p->chains[c];
 		for (uint32_t r = 0; r < ch->nrules; r++) {
 			const struct ipr_krule *ru = &p->rules[ch->first_rule + r];
-			nlh = rule_begin(b, s->table, name, &list);
-			if (!nlh)
+			list = rule_begin(b, s->table, name);
+			if (!list)
 				return;
 			for (uint32_t t = 0; t < ru->ntests; t++)
-				ex_test(nlh, &p->tests[ru->first_test + t]);
+				ex_test(b, &p->tests[ru->first_test + t]);
 			if (ru->jump == IPR_KRULE_ACTION) {
-				emit_action(nlh, s);
+				emit_action(b, s);
 			} else {
 				snprintf(target, sizeof(target), "%s_%d", base,
 					 ru->jump);
-				ex_verdict(nlh, NFT_JUMP, target);
+				ex_verdict(b, NFT_JUMP, target);
 			}
-			rule_end(b, nlh, list);
+			rule_end(b, list);
 		}
 	}
 }
@@ -520,120 +589,111 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 static void build_fanout(struct nb *b, const struct ipr_rules_spec *s)
 {
 	char name[16];
-	struct nlattr *list = NULL;
+	struct nlattr *list;
 	for (uint32_t k = 0; k < s->total; k++) {
 		snprintf(name, sizeof(name), "q%u", k);
 		chain_add(b, s->table, name, -1, 0);
-		struct nlmsghdr *nlh = rule_begin(b, s->table, name, &list);
-		if (!nlh)
+		list = rule_begin(b, s->table, name);
+		if (!list)
 			return;
-		ex_queue(nlh, s->nums[k], s->bypass, s->native_queue);
-		rule_end(b, nlh, list);
+		ex_queue(b, s->nums[k], s->bypass, s->native_queue);
+		rule_end(b, list);
 	}
 
-	struct nlmsghdr *nlh = nft_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE);
-	if (!nlh)
+	if (!nft_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE))
 		return;
-	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, s->table);
-	mnl_attr_put_strz(nlh, NFTA_SET_NAME, FAN_MAP);
-	mnl_attr_put_u32(nlh, NFTA_SET_ID, htonl(FAN_MAP_ID));
-	mnl_attr_put_u32(nlh, NFTA_SET_FLAGS, htonl(NFT_SET_MAP |
-						     NFT_SET_CONSTANT));
-	mnl_attr_put_u32(nlh, NFTA_SET_KEY_TYPE, htonl(KEY_TYPE_INTEGER));
-	mnl_attr_put_u32(nlh, NFTA_SET_KEY_LEN, htonl(4));
-	mnl_attr_put_u32(nlh, NFTA_SET_DATA_TYPE, htonl(NFT_DATA_VERDICT));
-	nb_end(b, nlh, true);
+	nb_put_strz(b, NFTA_SET_TABLE, s->table);
+	nb_put_strz(b, NFTA_SET_NAME, FAN_MAP);
+	nb_put_u32(b, NFTA_SET_ID, htonl(FAN_MAP_ID));
+	nb_put_u32(b, NFTA_SET_FLAGS, htonl(NFT_SET_MAP | NFT_SET_CONSTANT));
+	nb_put_u32(b, NFTA_SET_KEY_TYPE, htonl(KEY_TYPE_INTEGER));
+	nb_put_u32(b, NFTA_SET_KEY_LEN, htonl(4));
+	nb_put_u32(b, NFTA_SET_DATA_TYPE, htonl(NFT_DATA_VERDICT));
+	nb_end(b, true);
 
-	nlh = nft_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-	if (!nlh)
+	if (!nft_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE))
 		return;
-	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, s->table);
-	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, FAN_MAP);
-	mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(FAN_MAP_ID));
-	struct nlattr *elems = mnl_attr_nest_start(nlh,
-						   NFTA_SET_ELEM_LIST_ELEMENTS);
+	nb_put_strz(b, NFTA_SET_ELEM_LIST_TABLE, s->table);
+	nb_put_strz(b, NFTA_SET_ELEM_LIST_SET, FAN_MAP);
+	nb_put_u32(b, NFTA_SET_ELEM_LIST_SET_ID, htonl(FAN_MAP_ID));
+	struct nlattr *elems = nb_nest(b, NFTA_SET_ELEM_LIST_ELEMENTS);
 	for (uint32_t k = 0; k < s->total; k++) {
 		snprintf(name, sizeof(name), "q%u", k);
-		struct nlattr *el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+		struct nlattr *el = nb_nest(b, NFTA_LIST_ELEM);
 		/* the hash leaves a host-order u32 in the register */
-		put_data(nlh, NFTA_SET_ELEM_KEY, &k, 4);
-		put_verdict(nlh, NFTA_SET_ELEM_DATA, NFT_JUMP, name);
-		mnl_attr_nest_end(nlh, el);
+		put_data(b, NFTA_SET_ELEM_KEY, &k, 4);
+		put_verdict(b, NFTA_SET_ELEM_DATA, NFT_JUMP, name);
+		nb_nest_end(b, el);
 	}
-	mnl_attr_nest_end(nlh, elems);
-	nb_end(b, nlh, true);
+	nb_nest_end(b, elems);
+	nb_end(b, true);
 }
 
-/* Send the batch and wait for every ack; returns 0 or the first error. */
+/* Messages with sequence numbers of their own: answers to an earlier
+ * request on the same socket are told apart by them. */
+static int nb_init(struct nb *b, size_t cap)
+{
+	static atomic_uint seq_base;
+	uint32_t seq = atomic_fetch_add(&seq_base, 1u << 20) +
+		       (uint32_t)time(NULL) * 2654435761u;
+
+	memset(b, 0, sizeof(*b));
+	b->seq = b->first_seq = seq;
+	b->cap = cap;
+	b->buf = malloc(b->cap);
+	return b->buf ? 0 : -ENOMEM;
+}
+
+/* A batch: begin, the caller's messages, end (nb_commit). */
+static int nb_open(struct nb *b, size_t cap)
+{
+	int err = nb_init(b, cap);
+
+	if (!err && nb_msg(b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES))
+		nb_end(b, false);
+	return err ? err : b->err;
+}
+
+/* End the batch, send it and read every answer; returns 0 or the first
+ * error (the kernel then has applied none of it). */
 static int nb_commit(int fd, struct nb *b)
 {
-	if (send(fd, b->buf, b->len, 0) < 0)
-		return -errno;
-	char rbuf[MNL_SOCKET_BUFFER_SIZE * 2];
-	uint32_t acked = 0;
-	while (acked < b->nmsg) {
-		ssize_t n = recv(fd, rbuf, sizeof(rbuf), 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		}
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
-		int len = (int)n;
-		while (ipr_nlmsg_ok(nlh, len)) {
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-				/* Answers to an earlier batch are not ours. */
-				if (e->msg.nlmsg_seq < b->first_seq ||
-				    e->msg.nlmsg_seq >= b->seq)
-					goto next;
-				if (e->error)
-					return e->error;
-				acked++;
-			}
-next:
-			nlh = mnl_nlmsg_next(nlh, &len);
-		}
-	}
-	return 0;
+	if (nb_msg(b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES))
+		nb_end(b, false);
+	if (b->err)
+		return b->err;
+	struct ipr_nlreq r = {
+		.seq_first = b->first_seq, .seq_end = b->seq, .acks = b->nmsg,
+	};
+	return ipr_nl_request(fd, b->buf, b->len, &r);
 }
 
 static int install_once(int fd, const ipr_filter *f,
 			const struct ipr_rules_spec *s)
 {
-	static atomic_uint seq_base;
-	uint32_t seq = atomic_fetch_add(&seq_base, 1u << 20) + (uint32_t)time(NULL);
-	struct nb b = { .cap = 1 << 18, .seq = seq, .first_seq = seq };
-	b.buf = malloc(b.cap);
-	if (!b.buf)
-		return -ENOMEM;
+	struct nb b;
 	struct ipr_kprog progs[IPR_HOOK_COUNT];
 	memset(progs, 0, sizeof(progs));
-	int err = 0;
+	int err = nb_open(&b, 1 << 18);
+	if (err)
+		goto out;
 
-	struct nlmsghdr *nlh = nb_msg(&b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
-				      NFNL_SUBSYS_NFTABLES);
-	nb_end(&b, nlh, false);
-	nlh = nft_msg(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
-	if (nlh) {
-		mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, s->table);
-		mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS, htonl(NFT_TABLE_F_OWNER));
+	if (nft_msg(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL)) {
+		nb_put_strz(&b, NFTA_TABLE_NAME, s->table);
+		nb_put_u32(&b, NFTA_TABLE_FLAGS, htonl(NFT_TABLE_F_OWNER));
+		nb_end(&b, true);
 	}
-	nb_end(&b, nlh, true);
 
-	if (s->action == IPR_ACT_QUEUE) {
-		nlh = nft_msg(&b, NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL);
-		if (nlh) {
-			mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, s->table);
-			mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, QUEUED_CTR);
-			mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE,
-					 htonl(NFT_OBJECT_COUNTER));
-			struct nlattr *d = mnl_attr_nest_start(nlh, NFTA_OBJ_DATA);
-			mnl_attr_put_u64(nlh, NFTA_COUNTER_PACKETS, htobe64(0));
-			mnl_attr_put_u64(nlh, NFTA_COUNTER_BYTES, htobe64(0));
-			mnl_attr_nest_end(nlh, d);
-		}
-		nb_end(&b, nlh, true);
+	if (s->action == IPR_ACT_QUEUE &&
+	    nft_msg(&b, NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL)) {
+		nb_put_strz(&b, NFTA_OBJ_TABLE, s->table);
+		nb_put_strz(&b, NFTA_OBJ_NAME, QUEUED_CTR);
+		nb_put_u32(&b, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+		struct nlattr *d = nb_nest(&b, NFTA_OBJ_DATA);
+		nb_put_u64(&b, NFTA_COUNTER_PACKETS, htobe64(0));
+		nb_put_u64(&b, NFTA_COUNTER_BYTES, htobe64(0));
+		nb_nest_end(&b, d);
+		nb_end(&b, true);
 	}
 	if (s->action == IPR_ACT_QUEUE && s->total > 1)
 		build_fanout(&b, s);
@@ -646,12 +706,6 @@ static int install_once(int fd, const ipr_filter *f,
 			goto out;
 		if (progs[hk].nchains)
 			build_hook(&b, s, hk, &progs[hk]);
-	}
-	nlh = nb_msg(&b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
-	nb_end(&b, nlh, false);
-	if (b.err) {
-		err = b.err;
-		goto out;
 	}
 	err = nb_commit(fd, &b);
 out:
@@ -672,9 +726,14 @@ static int nft_socket(void)
 		close(fd);
 		return e;
 	}
+	/* A batch of a large filter is megabytes, and each of its messages
+	 * is acked: room for both, so that no ack is lost. */
 	int big = 8 << 20;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	ipr_nl_sockopts(fd);
 	struct timeval tv = { .tv_sec = 5 };
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
@@ -705,6 +764,7 @@ int ipr_rules_install(const ipr_filter *f, const struct ipr_rules_spec *s)
 		fd = nft_socket();
 		if (fd < 0)
 			return fd;
+		ipr_detail_clear();
 	}
 	spec.native_queue = false;
 	err = install_once(fd, f, &spec);
@@ -723,26 +783,37 @@ done:
  * can still be read and answered. */
 int ipr_rules_disable(int fd, const char *table)
 {
-	static atomic_uint seq_base;
-	uint32_t seq = atomic_fetch_add(&seq_base, 1u << 20) + 0x40000000u +
-		       (uint32_t)time(NULL);
-	struct nb b = { .cap = 1 << 17, .seq = seq, .first_seq = seq };
-	b.buf = malloc(b.cap);
-	if (!b.buf)
-		return -ENOMEM;
-	struct nlmsghdr *nlh = nb_msg(&b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
-				      NFNL_SUBSYS_NFTABLES);
-	nb_end(&b, nlh, false);
+	struct nb b;
+	int err = nb_open(&b, 1 << 17);
+
 	/* No chain named: every rule of the table. */
-	nlh = nft_msg(&b, NFT_MSG_DELRULE, 0);
-	if (nlh)
-		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
-	nb_end(&b, nlh, true);
-	nlh = nb_msg(&b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
-	nb_end(&b, nlh, false);
-	int err = b.err ? b.err : nb_commit(fd, &b);
+	if (!err && nft_msg(&b, NFT_MSG_DELRULE, 0)) {
+		nb_put_strz(&b, NFTA_RULE_TABLE, table);
+		nb_end(&b, true);
+	}
+	if (!err)
+		err = nb_commit(fd, &b);
 	free(b.buf);
 	return err;
+}
+
+static int queued_cb(const struct nlmsghdr *nlh, void *data)
+{
+	uint64_t *packets = data;
+	const struct nlattr *a, *d;
+
+	if (nlh->nlmsg_type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ))
+		return 0;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_OBJ_DATA)
+			continue;
+		mnl_attr_for_each_nested(d, a) {
+			if (mnl_attr_get_type(d) == NFTA_COUNTER_PACKETS &&
+			    mnl_attr_get_payload_len(d) == 8)
+				*packets = be64toh(mnl_attr_get_u64(d));
+		}
+	}
+	return 0;
 }
 
 /* The packets the handle's rules have taken for its queues so far (the
@@ -753,54 +824,31 @@ int ipr_rules_queued(const char *table, uint64_t *packets)
 	int fd = nft_socket();
 	if (fd < 0)
 		return fd;
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETOBJ;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = (uint32_t)time(NULL);
-	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = NFPROTO_INET;
-	nfg->version = NFNETLINK_V0;
-	mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, table);
-	mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, QUEUED_CTR);
-	mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
-	int err = -EPROTO;
-	if (send(fd, nlh, nlh->nlmsg_len, 0) < 0) {
-		err = -errno;
-		goto out;
+	struct nb b;
+	int err = nb_init(&b, 1 << 17);
+	uint64_t got = UINT64_MAX;
+
+	/* A plain request, not a batch: the object, then an ack. */
+	if (!err && nft_msg(&b, NFT_MSG_GETOBJ, 0)) {
+		nb_put_strz(&b, NFTA_OBJ_TABLE, table);
+		nb_put_strz(&b, NFTA_OBJ_NAME, QUEUED_CTR);
+		nb_put_u32(&b, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+		nb_end(&b, true);
 	}
-	ssize_t got = recv(fd, buf, sizeof(buf), 0);
-	if (got < 0) {
-		err = -errno;
-		goto out;
+	if (!err && !b.err) {
+		struct ipr_nlreq r = {
+			.seq_first = b.first_seq, .seq_end = b.seq,
+			.acks = b.nmsg, .cb = queued_cb, .data = &got,
+		};
+		err = ipr_nl_request(fd, b.buf, b.len, &r);
+	} else if (!err) {
+		err = b.err;
 	}
-	int n = (int)got;
-	for (nlh = (struct nlmsghdr *)buf; ipr_nlmsg_ok(nlh, n);
-	     nlh = mnl_nlmsg_next(nlh, &n)) {
-		if (nlh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-			if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*e)))
-				err = e->error ? e->error : -EPROTO;
-			break;
-		}
-		if (nlh->nlmsg_type !=
-		    ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWOBJ))
-			continue;
-		const struct nlattr *a, *d;
-		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
-			if (mnl_attr_get_type(a) != NFTA_OBJ_DATA)
-				continue;
-			mnl_attr_for_each_nested(d, a) {
-				if (mnl_attr_get_type(d) == NFTA_COUNTER_PACKETS &&
-				    mnl_attr_get_payload_len(d) == 8) {
-					*packets = be64toh(mnl_attr_get_u64(d));
-					err = 0;
-				}
-			}
-		}
-		break;
-	}
-out:
+	if (!err && got == UINT64_MAX)
+		err = -EPROTO;
+	if (!err)
+		*packets = got;
+	free(b.buf);
 	close(fd);
 	return err;
 }

@@ -36,7 +36,14 @@ IPR_API const char *ipr_strerror(int err)
 	case EBUSY:
 		return "resource busy (queue number already bound)";
 	case E2BIG:
-		return "too many items (queues, rules or packets in a batch)";
+		return "too many items (queues, packets in a batch, or a "
+		       "filter beyond the kernel's rule limits)";
+	case EFBIG:
+		return "too large for the kernel (a rule's expressions)";
+	case EMLINK:
+		return "too many nested chains for the kernel";
+	case EPROTO:
+		return "protocol error (unexpected netlink answer)";
 	case ENOENT:
 		return "no such object (packet already answered, or rule gone)";
 	case EAGAIN:

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nlreq.c - the one way the library asks the kernel something over
+ * netlink: send a request (one message or an nfnetlink batch), then read
+ * every answer that belongs to it, checked by sequence number and sender,
+ * with the kernel's own error text (extended ack) kept for the caller.
+ * Also the thread's last-error detail that ipr_last_error() returns. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include "internal.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NLM_F_CAPPED
+#define NLM_F_CAPPED 0x100
+#endif
+#ifndef NLM_F_ACK_TLVS
+#define NLM_F_ACK_TLVS 0x200
+#endif
+#ifndef NLMSGERR_ATTR_MSG
+#define NLMSGERR_ATTR_MSG 1
+#endif
+
+/* ------------------------------------------------- last-error detail --- */
+
+static _Thread_local char last_text[256];
+static _Thread_local int last_pos = -1;
+
+void ipr_detail_clear(void)
+{
+	last_text[0] = '\0';
+	last_pos = -1;
+}
+
+void ipr_detail_set(int pos, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_text, sizeof(last_text), fmt, ap);
+	va_end(ap);
+	last_pos = pos;
+}
+
+IPR_API const char *ipr_last_error(int *pos)
+{
+	if (pos)
+		*pos = last_pos;
+	return last_text;
+}
+
+/* ----------------------------------------------------------- requests --- */
+
+void ipr_nl_sockopts(int fd)
+{
+	int one = 1;
+
+	/* An error ack then holds only the header of the failed message,
+	 * not the whole rule (which may be far larger than any buffer), and
+	 * the kernel's text when it has one.  Both are hints: kernels
+	 * without them (before 4.3 / 4.12) still answer. */
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	(void)setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+}
+
+/* The kernel's text in an error ack, if it sent one. */
+static void ext_ack_text(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t off;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	off = sizeof(*e);
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	off = MNL_ALIGN(off);
+	if (MNL_NLMSG_HDRLEN + off >= nlh->nlmsg_len)
+		return;
+	const char *p = (const char *)e + off;
+	int rest = (int)(nlh->nlmsg_len - MNL_NLMSG_HDRLEN - off);
+	const struct nlattr *a = (const struct nlattr *)p;
+
+	for (; mnl_attr_ok(a, rest); a = mnl_attr_next(a)) {
+		rest = (int)(nlh->nlmsg_len -
+			     ((const char *)a - (const char *)nlh));
+		if (mnl_attr_get_type(a) != NLMSGERR_ATTR_MSG)
+			continue;
+		size_t n = mnl_attr_get_payload_len(a);
+		const char *s = mnl_attr_get_payload(a);
+		if (n && memchr(s, '\0', n))
+			ipr_detail_set(-1, "kernel: %s", s);
+		return;
+	}
+}
+
+int ipr_nl_request(int fd, const void *msg, size_t len,
+		   const struct ipr_nlreq *r)
+{
+	/* Acks are small with NETLINK_CAP_ACK; data answers of ours (one
+	 * object) too.  A datagram that does not fit is reported, never
+	 * read in part and taken as whole. */
+	char buf[32768] __attribute__((aligned(8)));
+	uint32_t acked = 0;
+	int first_err = 0;
+
+	if (send(fd, msg, len, 0) < 0)
+		return -errno;
+	while (acked < r->acks) {
+		struct iovec iov = { buf, sizeof(buf) };
+		struct sockaddr_nl sa;
+		struct msghdr mh = {
+			.msg_name = &sa, .msg_namelen = sizeof(sa),
+			.msg_iov = &iov, .msg_iovlen = 1,
+		};
+		/* The kernel answers a whole batch before send() returns:
+		 * once it has failed, what is not queued now never comes. */
+		ssize_t n = recvmsg(fd, &mh, first_err ? MSG_DONTWAIT : 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (first_err)
+				return first_err;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return -ETIMEDOUT;
+			if (errno == ENOBUFS)
+				ipr_detail_set(-1, "netlink answers were lost "
+					       "(socket buffer full)");
+			return -errno;
+		}
+		if (sa.nl_pid != 0)
+			continue; /* not from the kernel */
+		if (mh.msg_flags & MSG_TRUNC) {
+			ipr_detail_set(-1, "a netlink answer of %zd bytes did "
+				       "not fit the %zu-byte buffer", n,
+				       sizeof(buf));
+			return -EMSGSIZE;
+		}
+		int left = (int)n;
+		for (const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		     ipr_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			if (nlh->nlmsg_seq < r->seq_first ||
+			    nlh->nlmsg_seq >= r->seq_end)
+				continue; /* an earlier request's, or a packet */
+			if (nlh->nlmsg_type != NLMSG_ERROR) {
+				if (r->cb && !first_err) {
+					int e = r->cb(nlh, r->data);
+					if (e < 0)
+						first_err = e;
+				}
+				continue;
+			}
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nlmsgerr)))
+				return -EPROTO;
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			acked++;
+			if (e->error && !first_err) {
+				first_err = e->error;
+				ext_ack_text(nlh);
+			}
+			/* After an error in a batch the kernel rolls back
+			 * and still acks (or errors) every message: keep
+			 * reading so none is left for the next request. */
+		}
+	}
+	return first_err;
+}
