@@ -13,11 +13,14 @@
 #include "../lib/filter_explain.c"
 #include "../lib/packet.c"
 #include "../lib/addr.c"
+#include "../lib/nlreq.c"
+#include "../lib/rules_nft.c"
 
 /* The unit test brings the packets and the kernel program interpreter. */
 #define main test_filter_main
 #include "../tests/unit/test_filter.c"
 #undef main
+#include "nlcheck.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -49,6 +52,30 @@ static void explain_ok(const ipr_filter *f)
 	if (n < 0 || ((size_t)n < sizeof(expl) && strlen(expl) != (size_t)n) ||
 	    ipr_filter_explain(f, NULL, 0) != n)
 		abort();
+}
+
+/* The batch the kernel would get: built, and within its limits, or the
+ * filter refused as too large (E2BIG), never anything in between. */
+static void encode_ok(const ipr_filter *f)
+{
+	struct ipr_rules_spec s = {
+		.table = "ipredir_1_1", .layer = IPR_LAYER_NETWORK,
+		.action = IPR_ACT_QUEUE, .nums = { 7, 8 }, .total = 2,
+		.bypass = true, .native_queue = true,
+	};
+	struct nlc_stats st;
+	char why[256];
+	void *buf;
+	size_t len;
+	int err = ipr_rules_encode(f, &s, &buf, &len);
+
+	if (err == -E2BIG || err == -ENOMEM)
+		return;
+	if (err || nlc_check(buf, len, &st, why, sizeof(why))) {
+		fprintf(stderr, "encode: %d %s\n", err, err ? "" : why);
+		abort();
+	}
+	free(buf);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -107,6 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ipr_filter_free(g);
 	explain_ok(f);
+	encode_ok(f);
 
 	/* Every hook's program builds or is too big; uid and gid make a
 	 * filter that the forward layer refuses. */

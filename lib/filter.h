@@ -46,6 +46,8 @@ enum ipr_ktest_kind {
 enum ipr_kop {
 	IPR_KOP_EQ, IPR_KOP_NEQ, IPR_KOP_LT, IPR_KOP_LTE, IPR_KOP_GT,
 	IPR_KOP_GTE,
+	IPR_KOP_IN,    /* the loaded value is one of set's values */
+	IPR_KOP_NOTIN, /* ... is none of them (the load must still work) */
 };
 
 /* One comparison: load (kind, offset, len) and compare it with value.
@@ -60,6 +62,9 @@ struct ipr_ktest {
 	uint8_t flags;    /* IPR_KTF_* */
 	uint8_t mask[16]; /* IPR_KTF_MASK: ANDed to the loaded value (same
 			     byte order as value) before the comparison */
+	uint32_t set;     /* IN / NOTIN: index into ipr_kprog.sets (value
+			     unused) */
+	uint32_t pos;     /* where the filter text's term starts */
 };
 #define IPR_KTF_MASK 0x01
 
@@ -82,6 +87,15 @@ struct ipr_kchain {
 	uint32_t nrules;
 };
 
+/* The values of a set test: n values of len bytes each (the test's len),
+ * sorted as memcmp orders them, no two the same, at ipr_kprog.setvals +
+ * first.  A lookup in the kernel costs the same for 3 values and 10,000. */
+struct ipr_kset {
+	uint32_t first; /* byte offset into setvals */
+	uint32_t n;
+	uint8_t len;
+};
+
 /* The program for one hook.  Chain 0 is the entry (the base chain).
  * nchains == 0 means the filter can never match on this hook, so no chain
  * is installed there at all. */
@@ -90,14 +104,38 @@ struct ipr_kprog {
 	struct ipr_krule *rules;
 	struct ipr_kchain *chains;
 	uint32_t ntests, nrules, nchains;
+	struct ipr_kset *sets;
+	uint8_t *setvals;
+	uint32_t nsets, nsetvals;
+	uint32_t depth;      /* longest path of jumps from chain 0 */
 };
 
-#define IPR_KPROG_MAX_TESTS  4096
+#define IPR_KPROG_MAX_TESTS  65536
 #define IPR_KPROG_MAX_CHAINS 256
+/* Tests on one field that become a set: from this many values on. */
+#define IPR_KSET_MIN 3
+
+/*
+ * The kernel's limits on what one rule and one table may hold, and the
+ * program's shares of them.  nf_tables refuses a rule of 128 or more
+ * expressions (EINVAL) or of 4096 or more bytes of expression data
+ * (EFBIG), and a chain reached through 16 or more jumps (EMLINK).  A rule
+ * whose tests would not fit is split: its first tests jump to a chain that
+ * holds the next ones, and so on.  Room is left for what the encoder adds
+ * (the action: counter, flow hash, verdict map; the fan-out's queue chain
+ * and a heartbeat check, two levels).  ipr_ktest_cost() is the encoder's
+ * count (rules_nft.c's ex_test) and an upper bound of the kernel's bytes
+ * on 64-bit machines.
+ */
+#define IPR_RULE_MAX_EXPRS   112
+#define IPR_RULE_MAX_BYTES   3400
+#define IPR_KPROG_MAX_DEPTH  13
+unsigned ipr_ktest_cost(const struct ipr_ktest *t, unsigned *bytes);
 
 /* Build the kernel program of @f for @hook.  On success the caller frees
- * it with ipr_kprog_free.  Returns 0, or -E2BIG (too many tests or chains),
- * -ENOMEM.  Fields are folded per hook first (inbound is true on IN and
+ * it with ipr_kprog_free.  Returns 0, or -E2BIG (too many tests or chains,
+ * or chains nested deeper than the kernel allows: ipr_last_error() then
+ * says which and where), -ENOMEM.  Fields are folded per hook first (inbound is true on IN and
  * false on OUT/FWD, and so on), so a filter such as "inbound" yields no
  * chain on OUT. */
 int ipr_kprog_build(const ipr_filter *f, enum ipr_hook hook,

@@ -9,7 +9,8 @@
 #include "ipredir.h"
 #include "filter.h"
 
-#define IPR_FILTER_MAX_LEN   16384 /* bytes of filter text */
+#define IPR_FILTER_MAX_LEN   (1 << 20) /* bytes of filter text: room for
+					     block lists of 10,000s */
 #define IPR_FILTER_MAX_DEPTH 128   /* nested parentheses / not / ternary */
 
 /* How a field gets its value; one evaluator per kind in user space and one

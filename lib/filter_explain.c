@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "filter_ast.h"
+#include "internal.h"
 
 struct xw {
 	char *buf;
@@ -187,10 +188,20 @@ static void put_payload(struct xw *w, const struct ipr_ktest *tt,
 	}
 }
 
+static void put_set_test(struct xw *w, const struct ipr_ktest *t,
+			 uint8_t nfproto, uint8_t l4proto,
+			 const struct ipr_kprog *p);
+
 static void put_ktest(struct xw *w, const struct ipr_ktest *t,
-		      uint8_t nfproto, uint8_t l4proto)
+		      uint8_t nfproto, uint8_t l4proto,
+		      const struct ipr_kprog *p)
 {
 	const char *s, *op = t->op < 6 ? kop_text[t->op] : "? ";
+
+	if (t->op == IPR_KOP_IN || t->op == IPR_KOP_NOTIN) {
+		put_set_test(w, t, nfproto, l4proto, p);
+		return;
+	}
 	uint64_t v = be_num(t->value, t->len);
 
 	switch (t->kind) {
@@ -265,8 +276,55 @@ int ipr_ktest_format(const struct ipr_ktest *t, uint8_t nfproto,
 		return -EINVAL;
 	if (size)
 		buf[0] = '\0';
-	put_ktest(&w, t, nfproto, l4proto);
+	put_ktest(&w, t, nfproto, l4proto, NULL);
 	return w.len > INT_MAX ? -EOVERFLOW : (int)w.len;
+}
+
+/* Values of a set shown, the rest counted. */
+#define SET_SHOWN 6
+
+/* "tcp dport { 22, 80, 443 }", "ip daddr != { ... }": each value as its
+ * own test would print it, after the part every value's text shares. */
+static void put_set_test(struct xw *w, const struct ipr_ktest *t,
+			 uint8_t nfproto, uint8_t l4proto,
+			 const struct ipr_kprog *p)
+{
+	const struct ipr_kset *st = p && t->set < p->nsets ? &p->sets[t->set]
+							  : NULL;
+	struct ipr_ktest e = *t;
+	char a[192], c[192];
+	size_t pre = 0, lhs;
+
+	if (!st || !st->n || st->len != t->len) {
+		wf(w, "%s set %u", t->op == IPR_KOP_IN ? "in" : "not in",
+		   t->set);
+		return;
+	}
+	e.op = IPR_KOP_EQ;
+	memcpy(e.value, p->setvals + st->first, st->len);
+	ipr_ktest_format(&e, nfproto, l4proto, a, sizeof(a));
+	if (st->n > 1) {
+		memcpy(e.value, p->setvals + st->first + st->len, st->len);
+		ipr_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
+		while (a[pre] && a[pre] == c[pre])
+			pre++;
+	} else {
+		pre = strlen(a);
+	}
+	while (pre && a[pre - 1] != ' ')
+		pre--;
+	lhs = pre;
+	if (lhs >= 3 && !strncmp(a + lhs - 3, "== ", 3))
+		lhs -= 3;
+	wf(w, "%.*s%s{ ", (int)lhs, a, t->op == IPR_KOP_NOTIN ? "!= " : "");
+	for (uint32_t i = 0; i < st->n && i < SET_SHOWN; i++) {
+		memcpy(e.value, p->setvals + st->first + i * st->len, st->len);
+		ipr_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
+		wf(w, "%s%s", i ? ", " : "", strlen(c) > pre ? c + pre : c);
+	}
+	if (st->n > SET_SHOWN)
+		wf(w, ", ... %u values in all", st->n);
+	wf(w, " }");
 }
 
 static const char *const hook_names[IPR_HOOK_COUNT] = { "in", "out", "fwd" };
@@ -356,7 +414,7 @@ static void put_prog(struct xw *w, unsigned hook, const struct ipr_kprog *p)
 				const struct ipr_ktest *t =
 					&p->tests[ru->first_test + k];
 
-				put_ktest(w, t, nf, l4);
+				put_ktest(w, t, nf, l4, p);
 				wf(w, " ");
 				if (t->op == IPR_KOP_EQ && t->kind == IPR_KT_NFPROTO)
 					nf = t->value[0];
@@ -409,20 +467,34 @@ int ipr_filter_explain(const ipr_filter *f, char *buf, size_t size)
 		wf(&w, "hook %s (%s):", hook_names[h], hook_desc[h]);
 		err = ipr_kprog_build(f, (enum ipr_hook)h, &p);
 		if (err) {
-			wf(&w, " cannot be built: %s\n", err == -E2BIG ?
-			   "too many tests or chains for the kernel program"
-			   : strerror(-err));
+			const char *why = ipr_last_error(NULL);
+
+			wf(&w, " cannot be built: %s\n", err != -E2BIG ?
+			   strerror(-err) : *why ? why :
+			   "too many tests or chains for the kernel program");
 			continue;
 		}
 		if (!p.nchains) {
 			wf(&w, " nothing can match, no chain\n");
 			continue;
 		}
-		wf(&w, " %u chain%s, %u rule%s, %u test%s%s\n", p.nchains,
+		wf(&w, " %u chain%s, %u rule%s, %u test%s", p.nchains,
 		   p.nchains == 1 ? "" : "s", p.nrules,
 		   p.nrules == 1 ? "" : "s", p.ntests,
-		   p.ntests == 1 ? "" : "s",
-		   f->user_hook[h] ? "; user space checks again" : "");
+		   p.ntests == 1 ? "" : "s");
+		if (p.nsets) {
+			uint32_t nv = 0;
+
+			for (uint32_t k = 0; k < p.nsets; k++)
+				nv += p.sets[k].n;
+			wf(&w, ", %u set%s of %u values", p.nsets,
+			   p.nsets == 1 ? "" : "s", nv);
+		}
+		if (p.depth)
+			wf(&w, ", jumps nest %u deep (the kernel's limit "
+			   "leaves %u here)", p.depth, IPR_KPROG_MAX_DEPTH);
+		wf(&w, "%s\n", f->user_hook[h] ? "; user space checks again"
+					       : "");
 		put_prog(&w, h, &p);
 		ipr_kprog_free(&p);
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "filter_ast.h"
+#include "internal.h"
 
 /*
  * The intermediate tree: n-ary AND / OR over single kernel tests, with
@@ -23,7 +24,7 @@ enum { KX_TEST, KX_AND, KX_OR };
 
 /* Far beyond what fits in IPR_KPROG_MAX_TESTS anyway. */
 #define KX_MAX_NODES (4 * IPR_KPROG_MAX_TESTS)
-#define KX_MAX_STEPS (1u << 20)
+#define KX_MAX_STEPS (1u << 22)
 /* Copy a rule's common tests into each alternative of an "or" rather than
  * jump to a chain of its own while the copies stay this small. */
 #define DISTRIBUTE_MAX 16
@@ -57,6 +58,12 @@ struct kb {
 	/* simplify: the tests known to hold where we are */
 	int32_t *ctx;
 	uint32_t ctop, ccap;
+	uint32_t pos;           /* text position of the term being built */
+	/* setify: the sets made so far */
+	struct ipr_kset *sets;
+	uint32_t nsets, setcap;
+	uint8_t *setvals;
+	uint32_t nsetvals, valcap;
 };
 
 static bool grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
@@ -103,6 +110,7 @@ static int32_t kx_put(struct kb *b, const struct ipr_ktest *t)
 	if (i < 0)
 		return i;
 	b->x[i].t = *t;
+	b->x[i].t.pos = b->pos;
 	return i;
 }
 
@@ -196,6 +204,8 @@ static uint8_t kop_not(uint8_t op)
 	case IPR_KOP_LT: return IPR_KOP_GTE;
 	case IPR_KOP_GTE: return IPR_KOP_LT;
 	case IPR_KOP_GT: return IPR_KOP_LTE;
+	case IPR_KOP_IN: return IPR_KOP_NOTIN;
+	case IPR_KOP_NOTIN: return IPR_KOP_IN;
 	default: return IPR_KOP_GT;
 	}
 }
@@ -478,6 +488,7 @@ static int32_t leaf(struct kb *b, const struct ipr_fnode *nd, bool neg)
 
 	if (nd->user)
 		return K_TRUE; /* the kernel lets it by, user space decides */
+	b->pos = nd->pos;
 	switch (fd->kind) {
 	case IPR_FK_CONST:
 		return konst((fd->arg != 0) != neg);
@@ -612,6 +623,21 @@ static bool same_load(const struct ipr_ktest *a, const struct ipr_ktest *c)
 	       (!(a->flags & IPR_KTF_MASK) || !memcmp(a->mask, c->mask, a->len));
 }
 
+static bool is_set_op(uint8_t op)
+{
+	return op == IPR_KOP_IN || op == IPR_KOP_NOTIN;
+}
+
+/* Same value, or for set tests the same set. */
+static bool same_value(const struct ipr_ktest *a, const struct ipr_ktest *c)
+{
+	bool sa = is_set_op(a->op), sc = is_set_op(c->op);
+
+	if (sa || sc)
+		return sa && sc && a->set == c->set;
+	return !memcmp(a->value, c->value, a->len);
+}
+
 /*
  * What the tests known to hold say about test @t: 1 it holds too, 0 it
  * cannot, -1 nothing.  A known test on the same load means the load works
@@ -625,6 +651,12 @@ static int known_verdict(const struct kb *b, const struct ipr_ktest *t)
 
 		if (!same_load(t, u))
 			continue;
+		if (is_set_op(t->op) || is_set_op(u->op)) {
+			/* only the same set decides */
+			if (!same_value(t, u))
+				continue;
+			return t->op == u->op;
+		}
 		eqv = !memcmp(t->value, u->value, t->len);
 		if (u->op == IPR_KOP_EQ)
 			return kop_cmp(t->op, memcmp(u->value, t->value, t->len));
@@ -694,6 +726,320 @@ static int32_t simplify(struct kb *b, int32_t e)
 	return j_end(b, &j);
 }
 
+/* --- sets ------------------------------------------------------------- */
+
+static bool same_test(const struct ipr_ktest *a, const struct ipr_ktest *c)
+{
+	return same_load(a, c) && a->op == c->op && same_value(a, c);
+}
+
+static uint64_t h_bytes(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *q = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ q[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t h_load(uint64_t h, const struct ipr_ktest *t)
+{
+	h = h_bytes(h, &t->kind, 1);
+	h = h_bytes(h, &t->len, 1);
+	h = h_bytes(h, &t->offset, sizeof(t->offset));
+	h = h_bytes(h, &t->flags, 1);
+	if (t->flags & IPR_KTF_MASK)
+		h = h_bytes(h, t->mask, t->len);
+	return h;
+}
+
+static int cmp_bytes(const void *x, const void *y, void *len)
+{
+	return memcmp(x, y, *(const uint8_t *)len);
+}
+
+/* A set of the values of tests @m[0..n) (one load): sorted, each once.
+ * Returns its index, or -1 after kb_fail. */
+static int32_t set_make(struct kb *b, const int32_t *m, uint32_t n)
+{
+	uint8_t len = b->x[m[0]].t.len;
+	uint32_t first = b->nsetvals, kept = 0;
+
+	if (b->nsetvals + (uint64_t)n * len > UINT32_MAX / 2)
+		return kb_fail(b, -E2BIG);
+	if (!grow((void **)&b->setvals, &b->valcap, b->nsetvals + n * len, 1) ||
+	    !grow((void **)&b->sets, &b->setcap, b->nsets + 1, sizeof(*b->sets)))
+		return kb_fail(b, -ENOMEM);
+	for (uint32_t k = 0; k < n; k++)
+		memcpy(b->setvals + first + k * len, b->x[m[k]].t.value, len);
+	qsort_r(b->setvals + first, n, len, cmp_bytes, &len);
+	for (uint32_t k = 0; k < n; k++) {
+		uint8_t *v = b->setvals + first + k * len;
+
+		if (kept && !memcmp(v, b->setvals + first + (kept - 1) * len, len))
+			continue;
+		memmove(b->setvals + first + kept * len, v, len);
+		kept++;
+	}
+	b->nsetvals = first + kept * len;
+	b->sets[b->nsets] = (struct ipr_kset){ first, kept, len };
+	return (int32_t)b->nsets++;
+}
+
+/* The set test that stands for tests @m[0..n). */
+static int32_t set_test_of(struct kb *b, const int32_t *m, uint32_t n,
+			   uint8_t op)
+{
+	int32_t set = set_make(b, m, n), i;
+	struct ipr_ktest t;
+
+	if (set < 0)
+		return K_ERR;
+	t = b->x[m[0]].t;
+	memset(t.value, 0, sizeof(t.value));
+	t.op = op;
+	t.set = (uint32_t)set;
+	i = kx_new(b, KX_TEST);
+	if (i >= 0)
+		b->x[i].t = t;
+	return i;
+}
+
+/*
+ * The shapes of a kid that a set can absorb, with the test that holds the
+ * value (the candidate) and the kid's other tests in order (its "rest"):
+ *   under an OR:  load == v            or  AND(rest..., load == v)
+ *   under an AND: load != v            or  OR(rest..., AND(rest..., load != v))
+ * The second AND shape is what "not field == v" becomes: the packets
+ * without the field, or those with it and another value.  Kids of one
+ * shape whose rests agree are, by distributivity, the same kid with the
+ * candidates joined: "or" of equalities, "and" of inequalities.
+ */
+#define KID_MAX_TESTS 16
+struct kidshape {
+	int32_t cand;                  /* the candidate test node */
+	int32_t inner;                 /* AND-shape 2: the inner AND node */
+	uint8_t tag;                   /* 1 bare, 2 AND, 3 OR(.., AND) */
+	uint8_t nouter;                /* OR shape: tests before the AND */
+	uint32_t n;
+	int32_t t[KID_MAX_TESTS];      /* every test of the kid, in order */
+};
+
+static bool all_tests(const struct kb *b, int32_t e, struct kidshape *ks,
+		      int32_t skip_last_nontest)
+{
+	for (int32_t c = b->x[e].child; c != K_ERR; c = b->x[c].next) {
+		if (b->x[c].type != KX_TEST) {
+			if (c != skip_last_nontest)
+				return false;
+			continue;
+		}
+		if (ks->n >= KID_MAX_TESTS)
+			return false;
+		ks->t[ks->n++] = c;
+	}
+	return true;
+}
+
+static bool kid_shape(const struct kb *b, int32_t k, uint8_t parent,
+		      struct kidshape *ks)
+{
+	uint8_t want = parent == KX_OR ? IPR_KOP_EQ : IPR_KOP_NEQ;
+	int32_t last = K_ERR;
+
+	memset(ks, 0, sizeof(*ks));
+	ks->cand = ks->inner = K_ERR;
+	if (k < 0)
+		return false;
+	if (b->x[k].type == KX_TEST) {
+		ks->tag = 1;
+		ks->t[ks->n++] = k;
+	} else if (parent == KX_OR && b->x[k].type == KX_AND) {
+		ks->tag = 2;
+		if (!all_tests(b, k, ks, K_ERR))
+			return false;
+	} else if (parent == KX_AND && b->x[k].type == KX_OR) {
+		for (int32_t c = b->x[k].child; c != K_ERR; c = b->x[c].next)
+			last = c;
+		if (last == K_ERR || b->x[last].type != KX_AND)
+			return false;
+		ks->tag = 3;
+		ks->inner = last;
+		if (!all_tests(b, k, ks, last))
+			return false;
+		ks->nouter = (uint8_t)ks->n;
+		if (!all_tests(b, last, ks, K_ERR))
+			return false;
+	} else {
+		return false;
+	}
+	if (!ks->n || b->x[ks->t[ks->n - 1]].t.op != want)
+		return false;
+	ks->cand = ks->t[ks->n - 1];
+	return true;
+}
+
+static uint64_t kid_hash(const struct kb *b, const struct kidshape *ks)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	h = h_bytes(h, &ks->tag, 1);
+	h = h_bytes(h, &ks->nouter, 1);
+	for (uint32_t i = 0; i + 1 < ks->n; i++) {
+		const struct ipr_ktest *u = &b->x[ks->t[i]].t;
+
+		h = h_load(h, u);
+		h = h_bytes(h, &u->op, 1);
+		h = h_bytes(h, u->value, u->len);
+	}
+	return h_load(h, &b->x[ks->cand].t);
+}
+
+static bool kid_same(const struct kb *b, const struct kidshape *x,
+		     const struct kidshape *y)
+{
+	if (x->tag != y->tag || x->nouter != y->nouter || x->n != y->n ||
+	    !same_load(&b->x[x->cand].t, &b->x[y->cand].t))
+		return false;
+	for (uint32_t i = 0; i + 1 < x->n; i++)
+		if (!same_test(&b->x[x->t[i]].t, &b->x[y->t[i]].t))
+			return false;
+	return true;
+}
+
+/* @e (an AND) with its child @old replaced by @nw. */
+static int32_t and_with(struct kb *b, int32_t e, int32_t old, int32_t nw)
+{
+	struct junct a;
+	int32_t x = b->x[e].child;
+
+	j_init(&a, b->x[e].type);
+	while (x != K_ERR) {
+		int32_t nx = b->x[x].next;
+
+		j_add(b, &a, x == old ? nw : x);
+		x = nx;
+	}
+	return j_end(b, &a);
+}
+
+struct cand {
+	uint64_t h;
+	uint32_t k;      /* index into kids; bit 31: in the group being made */
+	bool taken;
+};
+
+static int cmp_cand(const void *x, const void *y)
+{
+	const struct cand *a = x, *c = y;
+
+	if (a->h != c->h)
+		return a->h < c->h ? -1 : 1;
+	return a->k < c->k ? -1 : a->k > c->k;
+}
+
+/*
+ * Equality tests of one load under an "or" ("ip.DstAddr == a or
+ * ip.DstAddr == b or ...", each behind the same guards) become one lookup
+ * in a set of the values, and inequality tests of one load under an "and"
+ * ("tcp.SrcPort != 1 and tcp.SrcPort != 2 ...", or "not (tcp.SrcPort == 1
+ * or ...)") one negated lookup: the same answer, also where the load
+ * fails (a lookup needs the load too), at the cost of one test whatever
+ * the number of values.  Kids are grouped by a hash of what must agree,
+ * so 10,000 of them take about as long as sorting them.
+ */
+static int32_t setify(struct kb *b, int32_t e)
+{
+	struct junct j;
+	struct cand *cd = NULL;
+	struct kidshape *ks = NULL;
+	int32_t *kids = NULL, *grp = NULL, c;
+	uint32_t n = 0, nc = 0, k;
+	uint8_t type;
+
+	if (e < 0 || b->err || b->x[e].type == KX_TEST)
+		return e;
+	type = b->x[e].type;
+	for (c = b->x[e].child; c != K_ERR; c = b->x[c].next)
+		n++;
+	kids = malloc(n * sizeof(*kids));
+	cd = malloc(n * sizeof(*cd));
+	grp = malloc(n * sizeof(*grp));
+	ks = malloc(n * sizeof(*ks));
+	if (!kids || !cd || !grp || !ks) {
+		kb_fail(b, -ENOMEM);
+		goto out;
+	}
+	for (k = 0, c = b->x[e].child; c != K_ERR; c = b->x[c].next)
+		kids[k++] = c;
+	for (k = 0; k < n && !b->err; k++)
+		kids[k] = setify(b, kids[k]);
+	for (k = 0; k < n && !b->err; k++)
+		if (kid_shape(b, kids[k], type, &ks[k]))
+			cd[nc++] = (struct cand){ kid_hash(b, &ks[k]), k, false };
+	qsort(cd, nc, sizeof(*cd), cmp_cand);
+	for (uint32_t s = 0; s < nc && !b->err;) {
+		uint32_t end = s;
+
+		while (end < nc && cd[end].h == cd[s].h)
+			end++;
+		/* within a run of one hash: the first left leads a group */
+		for (uint32_t l = s; l < end && !b->err; l++) {
+			uint32_t ng = 0, lk = cd[l].k;
+			const struct kidshape *lead = &ks[lk];
+			int32_t st, nw;
+
+			if (cd[l].taken)
+				continue;
+			for (uint32_t m = l; m < end; m++) {
+				if (cd[m].taken || !kid_same(b, lead, &ks[cd[m].k]))
+					continue;
+				grp[ng++] = ks[cd[m].k].cand;
+				cd[m].taken = true;
+				cd[m].k |= 0x80000000u;
+			}
+			if (ng >= IPR_KSET_MIN)
+				st = set_test_of(b, grp, ng, type == KX_AND ?
+						 IPR_KOP_NOTIN : IPR_KOP_IN);
+			else
+				st = K_ERR;
+			for (uint32_t m = l; m < end; m++) {
+				if (!(cd[m].k & 0x80000000u))
+					continue;
+				cd[m].k &= 0x7fffffffu;
+				if (st >= 0 && cd[m].k != lk)
+					kids[cd[m].k] = K_TRUE; /* merged */
+			}
+			if (st < 0)
+				continue; /* too few (or no memory): as they were */
+			if (lead->tag == 1)
+				nw = st;
+			else if (lead->tag == 2)
+				nw = and_with(b, kids[lk], lead->cand, st);
+			else
+				nw = and_with(b, kids[lk], lead->inner,
+					      and_with(b, lead->inner,
+						       lead->cand, st));
+			kids[lk] = nw;
+		}
+		s = end;
+	}
+	/* merged kids: neutral in an AND; an OR must skip them */
+	j_init(&j, type);
+	for (k = 0; k < n && !j.done; k++) {
+		if (kids[k] == K_TRUE && type == KX_OR)
+			continue;
+		j_add(b, &j, kids[k]);
+	}
+	e = b->err ? K_ERR : j_end(b, &j);
+out:
+	free(kids);
+	free(cd);
+	free(grp);
+	free(ks);
+	return e;
+}
+
 /* Append a rule made of the tests on the stack from @base, dropping
  * repeats; a rule that can never hold ("tcp and udp") is not emitted. */
 static void emit(struct kb *b, uint32_t chain, uint32_t base, int32_t jump)
@@ -710,7 +1056,7 @@ static void emit(struct kb *b, uint32_t chain, uint32_t base, int32_t jump)
 
 			if (!same_load(t, u))
 				continue;
-			eqv = !memcmp(t->value, u->value, t->len);
+			eqv = same_value(t, u);
 			if (t->op == u->op && eqv) {
 				dup = true;
 				break;
@@ -851,6 +1197,97 @@ static void compile(struct kb *b, int32_t e, uint32_t chain, int32_t jump,
 	b->top = saved;
 }
 
+/*
+ * Cut every rule whose tests would pass the kernel's per-rule limits
+ * (IPR_RULE_MAX_*): its first tests jump to a new chain that holds the
+ * next ones, and so on; the last piece takes the rule's own jump or
+ * action.  A piece that fails falls off the end of its chain, which
+ * returns to the rule after the original one: the same as the whole rule
+ * failing.
+ */
+unsigned ipr_ktest_cost(const struct ipr_ktest *t, unsigned *bytes)
+{
+	/* what rules_nft.c's ex_test emits: a load, a mask, a byte-order
+	 * turn for orderings of host-order meta values, then cmp or lookup;
+	 * bytes: upper bounds of the kernel's expression sizes */
+	bool host32 = false;
+	unsigned n = 2, by;
+
+	switch (t->kind) {
+	case IPR_KT_IIF: case IPR_KT_OIF: case IPR_KT_MARK: case IPR_KT_LEN:
+	case IPR_KT_SKUID: case IPR_KT_SKGID: case IPR_KT_CTSTATE:
+		host32 = true;
+		break;
+	default:
+		break;
+	}
+	by = 32;
+	if (t->flags & IPR_KTF_MASK) {
+		n++;
+		by += 80;
+	}
+	if (host32 && t->op != IPR_KOP_EQ && t->op != IPR_KOP_NEQ &&
+	    t->op != IPR_KOP_IN && t->op != IPR_KOP_NOTIN) {
+		n++;
+		by += 24;
+	}
+	by += t->op == IPR_KOP_IN || t->op == IPR_KOP_NOTIN ? 80 : 48;
+	if (bytes)
+		*bytes = by;
+	return n;
+}
+
+static void split_rules(struct kb *b)
+{
+	uint32_t n = b->nrules;
+
+	for (uint32_t r = 0; r < n && !b->err; r++) {
+		struct rrec orig = b->rules[r];
+		uint32_t done = 0, chain = orig.chain;
+		bool head = true;
+
+		for (;;) {
+			uint32_t k = 0, ex = 0, by = 0;
+			int32_t to;
+
+			while (done + k < orig.ntests) {
+				unsigned tb, te = ipr_ktest_cost(
+					&b->tests[orig.first + done + k], &tb);
+
+				if (k && (ex + te > IPR_RULE_MAX_EXPRS ||
+					  by + tb > IPR_RULE_MAX_BYTES))
+					break;
+				ex += te;
+				by += tb;
+				k++;
+			}
+			if (done + k == orig.ntests) {
+				to = orig.jump;
+			} else {
+				to = new_chain(b);
+				if (to < 0)
+					return;
+			}
+			struct rrec piece = { chain, orig.first + done, k, to };
+			if (head) {
+				b->rules[r] = piece;
+			} else {
+				if (!grow((void **)&b->rules, &b->rcap,
+					  b->nrules + 1, sizeof(*b->rules))) {
+					kb_fail(b, -ENOMEM);
+					return;
+				}
+				b->rules[b->nrules++] = piece;
+			}
+			head = false;
+			done += k;
+			if (done == orig.ntests)
+				break;
+			chain = (uint32_t)to;
+		}
+	}
+}
+
 /* Post-order walk of the jumps from chain @k: every chain gets its place
  * after all the chains it jumps to.  The compiler only makes acyclic jump
  * graphs; @state 1 (on the path) catches a mistake rather than loop. */
@@ -871,6 +1308,63 @@ static int order_chains(const struct kb *b, uint32_t k, uint8_t *state,
 	}
 	state[k] = 2;
 	post[(*npost)++] = k;
+	return 0;
+}
+
+static int copy_sets(const struct kb *b, struct ipr_kprog *prog)
+{
+	if (!b->nsets)
+		return 0;
+	prog->sets = malloc(b->nsets * sizeof(*prog->sets));
+	prog->setvals = malloc(b->nsetvals ? b->nsetvals : 1);
+	if (!prog->sets || !prog->setvals)
+		return -ENOMEM;
+	memcpy(prog->sets, b->sets, b->nsets * sizeof(*prog->sets));
+	memcpy(prog->setvals, b->setvals, b->nsetvals);
+	prog->nsets = b->nsets;
+	prog->nsetvals = b->nsetvals;
+	return 0;
+}
+
+/* How deep the chains nest; the kernel refuses a table whose chains nest
+ * 16 deep (EMLINK), counted from the base chain, and the encoder adds
+ * levels of its own.  Jumps only go forwards, so one pass finds it. */
+static int check_depth(struct ipr_kprog *prog)
+{
+	uint32_t *level = calloc(prog->nchains, sizeof(*level));
+
+	if (!level)
+		return -ENOMEM;
+	prog->depth = 0;
+	for (uint32_t c = 0; c < prog->nchains; c++) {
+		const struct ipr_kchain *ch = &prog->chains[c];
+
+		for (uint32_t r = 0; r < ch->nrules; r++) {
+			const struct ipr_krule *ru = &prog->rules[ch->first_rule + r];
+
+			if (ru->jump < 0)
+				continue;
+			if (level[ru->jump] < level[c] + 1)
+				level[ru->jump] = level[c] + 1;
+			if (level[ru->jump] > prog->depth)
+				prog->depth = level[ru->jump];
+			if (prog->depth > IPR_KPROG_MAX_DEPTH) {
+				uint32_t pos = ru->ntests ?
+					prog->tests[ru->first_test].pos : 0;
+
+				ipr_detail_set((int)pos, "the filter needs "
+					"kernel chains nested more than %d "
+					"deep (from the term at position %u); "
+					"fewer terms in one conjunction, or "
+					"equality tests of one field joined "
+					"by \"or\", fit", IPR_KPROG_MAX_DEPTH,
+					pos);
+				free(level);
+				return -E2BIG;
+			}
+		}
+	}
+	free(level);
 	return 0;
 }
 
@@ -949,6 +1443,11 @@ static int layout(struct kb *b, struct ipr_kprog *prog)
 			ch->nrules++;
 		}
 	}
+	err = copy_sets(b, prog);
+	if (!err)
+		err = check_depth(prog);
+	if (err)
+		ipr_kprog_free(prog);
 out:
 	free(count);
 	free(renum);
@@ -973,10 +1472,16 @@ int ipr_kprog_build(const ipr_filter *f, enum ipr_hook hook,
 	b.f = f;
 	b.hook = hook;
 	root = nnf(&b, f->root, false);
+	/* sets first: a long list is one test before simplify() compares
+	 * every test of a conjunction with the others; and again after, for
+	 * the lists that simplifying made alike */
+	root = setify(&b, root);
 	root = simplify(&b, root);
+	root = setify(&b, root);
 	if (!b.err && root != K_FALSE) {
 		b.nchains = 1;
 		compile(&b, root, 0, IPR_KRULE_ACTION, 0);
+		split_rules(&b);
 	}
 	err = b.err;
 	if (!err && b.nchains)
@@ -986,6 +1491,8 @@ int ipr_kprog_build(const ipr_filter *f, enum ipr_hook hook,
 	free(b.stack);
 	free(b.tests);
 	free(b.rules);
+	free(b.sets);
+	free(b.setvals);
 	if (err)
 		errno = -err;
 	return err;
@@ -998,5 +1505,7 @@ void ipr_kprog_free(struct ipr_kprog *prog)
 	free(prog->tests);
 	free(prog->rules);
 	free(prog->chains);
+	free(prog->sets);
+	free(prog->setvals);
 	memset(prog, 0, sizeof(*prog));
 }

@@ -121,6 +121,10 @@ struct ipr_rules_spec {
 /* Open a netlink socket and install the handle's table in one batch.
  * Returns the socket (which owns the table) or a negative errno. */
 int ipr_rules_install(const ipr_filter *f, const struct ipr_rules_spec *s);
+/* The batch ipr_rules_install would send (BATCH_BEGIN to BATCH_END), in a
+ * buffer the caller frees: for tests and the fuzzer. */
+int ipr_rules_encode(const ipr_filter *f, const struct ipr_rules_spec *s,
+		     void **buf, size_t *len);
 /* Empty the table (no new packets queued; queued ones kept). */
 int ipr_rules_disable(int fd, const char *table);
 /* Packets the rules of a queueing handle took for its queues so far. */

@@ -35,6 +35,9 @@ struct nb {                     /* a growing netlink batch */
 	struct nlmsghdr *nlh;   /* the message being built, or NULL */
 	uint32_t seq, first_seq, nmsg;
 	int err;
+	/* the hook whose rules are being built: its sets' names and ids */
+	const char *hook;
+	uint32_t set_id_base, next_set_id;
 };
 
 static void nb_fail(struct nb *b, int err)
@@ -349,6 +352,59 @@ static void ex_exthdr_present(struct nb *b, uint8_t type)
 	ex_end(b, e);
 }
 
+/* How a kind's values sit in the kernel's register. */
+enum vrep { REP_BYTES, REP_HOST32, REP_HOST16 };
+
+static enum vrep rep_of(const struct ipr_ktest *t)
+{
+	switch (t->kind) {
+	case IPR_KT_IIF: case IPR_KT_OIF: case IPR_KT_MARK: case IPR_KT_LEN:
+	case IPR_KT_SKUID: case IPR_KT_SKGID: case IPR_KT_CTSTATE:
+		return REP_HOST32;
+	case IPR_KT_OIFTYPE:
+		return REP_HOST16;
+	default:
+		return REP_BYTES;
+	}
+}
+
+static bool is_set(const struct ipr_ktest *t)
+{
+	return t->op == IPR_KOP_IN || t->op == IPR_KOP_NOTIN;
+}
+
+static void set_name(char *buf, size_t size, const char *hook, uint32_t k)
+{
+	snprintf(buf, size, "%s_s%u", hook, k);
+}
+
+/* reg1 in the test's set (or not, NOTIN): the set is made earlier in the
+ * same batch (emit_sets), named and found by its id. */
+static void ex_set_lookup(struct nb *b, const struct ipr_ktest *t)
+{
+	char name[32];
+
+	set_name(name, sizeof(name), b->hook, t->set);
+	struct ex e = ex_begin(b, "lookup");
+	nb_put_strz(b, NFTA_LOOKUP_SET, name);
+	nb_put_u32(b, NFTA_LOOKUP_SET_ID, htonl(b->set_id_base + t->set));
+	nb_put_u32(b, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
+	if (t->op == IPR_KOP_NOTIN)
+		nb_put_u32(b, NFTA_LOOKUP_FLAGS, htonl(NFT_LOOKUP_F_INV));
+	ex_end(b, e);
+}
+
+/* The comparison of a test whose value is @v (@len bytes, as the register
+ * holds it): cmp, or the set lookup. */
+static void ex_cmp_t(struct nb *b, const struct ipr_ktest *t, const void *v,
+		     size_t len)
+{
+	if (is_set(t))
+		ex_set_lookup(b, t);
+	else
+		ex_cmp(b, t->op, v, len);
+}
+
 /* A 32-bit value the kernel keeps in host order (meta mark, skuid, ct
  * state, ...), already in reg1: mask, then compare.  Equality compares in
  * host order; an ordering turns the register to network order first, so
@@ -361,9 +417,9 @@ static void ex_cmp_host32(struct nb *b, const struct ipr_ktest *t)
 		memcpy(&m, t->mask, 4);
 		ex_and(b, ntohl(m));
 	}
-	if (t->op == IPR_KOP_EQ || t->op == IPR_KOP_NEQ) {
+	if (t->op == IPR_KOP_EQ || t->op == IPR_KOP_NEQ || is_set(t)) {
 		v = ntohl(v);
-		ex_cmp(b, t->op, &v, 4);
+		ex_cmp_t(b, t, &v, 4);
 	} else {
 		ex_hton32(b);
 		ex_cmp(b, t->op, t->value, 4);
@@ -374,7 +430,7 @@ static void ex_cmp_bytes(struct nb *b, const struct ipr_ktest *t)
 {
 	if (t->flags & IPR_KTF_MASK)
 		ex_bitwise(b, t->mask, t->len);
-	ex_cmp(b, t->op, t->value, t->len);
+	ex_cmp_t(b, t, t->value, t->len);
 }
 
 static void ex_test(struct nb *b, const struct ipr_ktest *t)
@@ -383,11 +439,11 @@ static void ex_test(struct nb *b, const struct ipr_ktest *t)
 	switch (t->kind) {
 	case IPR_KT_NFPROTO:
 		ex_meta(b, NFT_META_NFPROTO);
-		ex_cmp(b, t->op, t->value, 1);
+		ex_cmp_t(b, t, t->value, 1);
 		return;
 	case IPR_KT_L4PROTO:
 		ex_meta(b, NFT_META_L4PROTO);
-		ex_cmp(b, t->op, t->value, 1);
+		ex_cmp_t(b, t, t->value, 1);
 		return;
 	case IPR_KT_IIF:
 	case IPR_KT_OIF:
@@ -418,16 +474,16 @@ static void ex_test(struct nb *b, const struct ipr_ktest *t)
 		 * compare a prefix */
 		ex_meta(b, t->kind == IPR_KT_IIFNAME ? NFT_META_IIFNAME
 						       : NFT_META_OIFNAME);
-		ex_cmp(b, t->op, t->value, t->len);
+		ex_cmp_t(b, t, t->value, t->len);
 		return;
 	case IPR_KT_OIFTYPE:
 		ex_meta(b, NFT_META_OIFTYPE);
 		v16 = (uint16_t)(t->value[0] << 8 | t->value[1]); /* host */
-		ex_cmp(b, t->op, &v16, 2);
+		ex_cmp_t(b, t, &v16, 2);
 		return;
 	case IPR_KT_FRAG6:
 		ex_exthdr_present(b, 44 /* NEXTHDR_FRAGMENT */);
-		ex_cmp(b, t->op, t->value, 1);
+		ex_cmp_t(b, t, t->value, 1);
 		return;
 	case IPR_KT_NET:
 		ex_payload(b, NFT_PAYLOAD_NETWORK_HEADER, t->offset, t->len);
@@ -517,6 +573,79 @@ static void emit_action(struct nb *b, const struct ipr_rules_spec *s)
 	}
 }
 
+/* Elements per NEWSETELEM message: at most 16-byte keys, well inside
+ * NB_MSG_MAX (a nest's 16-bit length). */
+#define SET_ELEMS_PER_MSG 1024
+
+/* The program's sets, each a named constant set of its test's values in
+ * the register's byte order, before the rules that look them up. */
+static void emit_sets(struct nb *b, const char *table,
+		      const struct ipr_kprog *p)
+{
+	char name[32];
+
+	b->set_id_base = b->next_set_id;
+	b->next_set_id += p->nsets;
+	for (uint32_t k = 0; k < p->nsets; k++) {
+		const struct ipr_kset *st = &p->sets[k];
+		const struct ipr_ktest *t = NULL;
+
+		for (uint32_t i = 0; i < p->ntests && !t; i++)
+			if (is_set(&p->tests[i]) && p->tests[i].set == k)
+				t = &p->tests[i];
+		if (!t)
+			continue; /* no rule kept it */
+		set_name(name, sizeof(name), b->hook, k);
+		if (!nft_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL))
+			return;
+		nb_put_strz(b, NFTA_SET_TABLE, table);
+		nb_put_strz(b, NFTA_SET_NAME, name);
+		nb_put_u32(b, NFTA_SET_ID, htonl(b->set_id_base + k));
+		nb_put_u32(b, NFTA_SET_FLAGS, htonl(NFT_SET_CONSTANT));
+		nb_put_u32(b, NFTA_SET_KEY_TYPE, htonl(KEY_TYPE_INTEGER));
+		nb_put_u32(b, NFTA_SET_KEY_LEN, htonl(st->len));
+		nb_end(b, true);
+
+		for (uint32_t done = 0; done < st->n;) {
+			if (!nft_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE))
+				return;
+			nb_put_strz(b, NFTA_SET_ELEM_LIST_TABLE, table);
+			nb_put_strz(b, NFTA_SET_ELEM_LIST_SET, name);
+			nb_put_u32(b, NFTA_SET_ELEM_LIST_SET_ID,
+				   htonl(b->set_id_base + k));
+			struct nlattr *elems = nb_nest(b,
+					NFTA_SET_ELEM_LIST_ELEMENTS);
+			for (uint32_t n = 0; n < SET_ELEMS_PER_MSG &&
+			     done < st->n; n++, done++) {
+				const uint8_t *v = p->setvals + st->first +
+						   done * st->len;
+				uint32_t v32;
+				uint16_t v16;
+				struct nlattr *el = nb_nest(b, NFTA_LIST_ELEM);
+
+				switch (rep_of(t)) {
+				case REP_HOST32:
+					memcpy(&v32, v, 4);
+					v32 = ntohl(v32);
+					put_data(b, NFTA_SET_ELEM_KEY, &v32, 4);
+					break;
+				case REP_HOST16:
+					v16 = (uint16_t)(v[0] << 8 | v[1]);
+					put_data(b, NFTA_SET_ELEM_KEY, &v16, 2);
+					break;
+				default:
+					put_data(b, NFTA_SET_ELEM_KEY, v,
+						 st->len);
+					break;
+				}
+				nb_nest_end(b, el);
+			}
+			nb_nest_end(b, elems);
+			nb_end(b, true);
+		}
+	}
+}
+
 static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 		       int hook, const struct ipr_kprog *p)
 {
@@ -529,6 +658,8 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 		snprintf(name, sizeof(name), "%s_%u", base, c);
 		chain_add(b, s->table, name, -1, 0);
 	}
+	b->hook = base;
+	emit_sets(b, s->table, p);
 
 	/* Packets we injected ourselves, or a handle of the same or higher
 	 * priority did, go by: that is what keeps injection loop-free. */
@@ -639,6 +770,7 @@ static int nb_init(struct nb *b, size_t cap)
 
 	memset(b, 0, sizeof(*b));
 	b->seq = b->first_seq = seq;
+	b->next_set_id = FAN_MAP_ID + 1;
 	b->cap = cap;
 	b->buf = malloc(b->cap);
 	return b->buf ? 0 : -ENOMEM;
@@ -654,12 +786,10 @@ static int nb_open(struct nb *b, size_t cap)
 	return err ? err : b->err;
 }
 
-/* End the batch, send it and read every answer; returns 0 or the first
- * error (the kernel then has applied none of it). */
-static int nb_commit(int fd, struct nb *b)
+/* Send what @b holds and read every answer; returns 0 or the first
+ * error (for a batch, the kernel then has applied none of it). */
+static int nb_send(int fd, struct nb *b)
 {
-	if (nb_msg(b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES))
-		nb_end(b, false);
 	if (b->err)
 		return b->err;
 	struct ipr_nlreq r = {
@@ -668,8 +798,17 @@ static int nb_commit(int fd, struct nb *b)
 	return ipr_nl_request(fd, b->buf, b->len, &r);
 }
 
-static int install_once(int fd, const ipr_filter *f,
-			const struct ipr_rules_spec *s)
+/* End the batch and send it. */
+static int nb_commit(int fd, struct nb *b)
+{
+	if (nb_msg(b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES))
+		nb_end(b, false);
+	return nb_send(fd, b);
+}
+
+/* The whole batch of a handle's table, begin to end, into @b. */
+static int build_batch(const ipr_filter *f, const struct ipr_rules_spec *s,
+		       struct nb *b_)
 {
 	struct nb b;
 	struct ipr_kprog progs[IPR_HOOK_COUNT];
@@ -707,10 +846,39 @@ static int install_once(int fd, const ipr_filter *f,
 		if (progs[hk].nchains)
 			build_hook(&b, s, hk, &progs[hk]);
 	}
-	err = nb_commit(fd, &b);
+	if (nb_msg(&b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES))
+		nb_end(&b, false);
+	err = b.err;
 out:
 	for (int hk = 0; hk < IPR_HOOK_COUNT; hk++)
 		ipr_kprog_free(&progs[hk]);
+	if (err) {
+		free(b.buf);
+		b.buf = NULL;
+	}
+	*b_ = b;
+	return err;
+}
+
+int ipr_rules_encode(const ipr_filter *f, const struct ipr_rules_spec *s,
+		     void **buf, size_t *len)
+{
+	struct nb b;
+	int err = build_batch(f, s, &b);
+
+	*buf = err ? NULL : b.buf;
+	*len = err ? 0 : b.len;
+	return err;
+}
+
+static int install_once(int fd, const ipr_filter *f,
+			const struct ipr_rules_spec *s)
+{
+	struct nb b;
+	int err = build_batch(f, s, &b);
+
+	if (!err)
+		err = nb_send(fd, &b);
 	free(b.buf);
 	return err;
 }

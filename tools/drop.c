@@ -93,7 +93,8 @@ int cmd_drop(int argc, char **argv)
 		goto out;
 	tool_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	fprintf(stderr, "drop: dropping, filter '%s'\n", filter);
+	fprintf(stderr, "drop: dropping, filter '%.200s%s'\n", filter,
+		strlen(filter) > 200 ? "..." : "");
 
 	uint64_t t0 = tool_now_ns(), last = t0;
 	unsigned long long pk = 0, by = 0, shown = 0;

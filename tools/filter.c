@@ -332,7 +332,9 @@ int cmd_filter(int argc, char **argv)
 				       : "one FILTER, quoted, please");
 		return EXIT_USAGE;
 	}
-	text = argv[optind];
+	text = tool_read_filter(sub, argv[optind]);
+	if (!text)
+		return EXIT_USAGE;
 	if (inbound && outbound) {
 		fprintf(stderr, "ipredir filter eval: --inbound or --outbound, "
 			"not both\n");

@@ -558,8 +558,9 @@ int cmd_impair(int argc, char **argv)
 		sched = "real-time scheduling";
 	rng_state = cf.seed;
 	tool_signals();
-	fprintf(stderr, "impair: running, filter '%s', seed %llu, %s\n",
-		filter, (unsigned long long)cf.seed, sched);
+	fprintf(stderr, "impair: running, filter '%.200s%s', seed %llu, %s\n",
+		filter, strlen(filter) > 200 ? "..." : "",
+		(unsigned long long)cf.seed, sched);
 	struct counts n = { 0 };
 	int err = run(h, &cf, &n);
 	if (err) {

@@ -160,8 +160,9 @@ int cmd_monitor(int argc, char **argv)
 		goto out;
 	tool_signals();
 	setvbuf(out, NULL, _IOLBF, 0);
-	fprintf(stderr, "monitor: listening, filter '%s'%s%s\n", filter,
-		file ? ", writing " : "", file ? file : "");
+	fprintf(stderr, "monitor: listening, filter '%.200s%s'%s%s\n", filter,
+		strlen(filter) > 200 ? "..." : "", file ? ", writing " : "",
+		file ? file : "");
 
 	unsigned long long seen = 0, bytes = 0, truncated = 0;
 	char line[512];

@@ -233,7 +233,8 @@ int cmd_reject(int argc, char **argv)
 	}
 	tool_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	fprintf(stderr, "reject: rejecting, filter '%s'\n", filter);
+	fprintf(stderr, "reject: rejecting, filter '%.200s%s'\n", filter,
+		strlen(filter) > 200 ? "..." : "");
 	while (!tool_stop) {
 		int k = tool_batch_recv(h, &b, 1000);
 		if (k < 0) {

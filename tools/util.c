@@ -77,24 +77,128 @@ bool tool_parse_long(const char *cmd, const char *opt, const char *s,
 	return true;
 }
 
+/* Filters may be block lists of 100s of KB: quote at most this much of
+ * one, around the place an error is about. */
+#define QUOTE_MAX 100
+
+/* The part of @filter to quote around @pos (-1: from the start); *@caret
+ * gets where @pos lands in it. */
+static void quote_window(const char *filter, int pos, int *start, int *len,
+			 int *caret)
+{
+	int n = (int)strnlen(filter, 1 << 21), s = 0;
+
+	if (pos > n)
+		pos = n;
+	if (n > QUOTE_MAX && pos > QUOTE_MAX / 2)
+		s = pos - QUOTE_MAX / 2;
+	*start = s;
+	*len = n - s > QUOTE_MAX ? QUOTE_MAX : n - s;
+	*caret = pos < 0 ? 0 : pos - s;
+}
+
 void tool_open_error(const char *cmd, const char *filter,
 		     enum ipr_layer layer, int err)
 {
 	struct ipr_filter_error fe = { 0 };
+	int start, len, caret, pos = -1;
+	size_t flen = strnlen(filter, 1 << 21);
+	/* what the library adds (kernel text, which limit, where) is read
+	 * before anything else can overwrite it */
+	char detail[256];
+
+	snprintf(detail, sizeof(detail), "%s", ipr_last_error(&pos));
 	ipr_filter *f = ipr_filter_compile(filter, layer, &fe);
 	if (!f) {
+		quote_window(filter, fe.pos, &start, &len, &caret);
 		fprintf(stderr, "ipredir %s: bad filter: %s at position %d\n",
 			cmd, fe.msg ? fe.msg : "error", fe.pos);
-		fprintf(stderr, "  %s\n  %*s^\n", filter, fe.pos, "");
+		fprintf(stderr, "  %s%.*s%s\n  %*s^\n", start ? "..." : "",
+			len, filter + start,
+			(size_t)(start + len) < flen ? "..." : "",
+			caret + (start ? 3 : 0), "");
 		return;
 	}
 	ipr_filter_free(f);
-	if (err == -EPERM || err == -EACCES)
+	if (err == -EPERM || err == -EACCES) {
 		fprintf(stderr, "ipredir %s: not permitted: opening a handle "
 			"needs CAP_NET_ADMIN (run as root)\n", cmd);
-	else
-		fprintf(stderr, "ipredir %s: cannot open a handle for '%s': %s\n",
-			cmd, filter, ipr_strerror(-err));
+		return;
+	}
+	quote_window(filter, pos, &start, &len, &caret);
+	fprintf(stderr, "ipredir %s: cannot open a handle for '%s%.*s%s'%s: "
+		"%s\n", cmd, start ? "..." : "", len, filter + start,
+		(size_t)(start + len) < flen ? "..." : "",
+		flen > QUOTE_MAX ? " (quoted in part)" : "", ipr_strerror(-err));
+	if (detail[0])
+		fprintf(stderr, "  %s\n", detail);
+	if (pos >= 0)
+		fprintf(stderr, "  at position %d: %s%.*s%s\n  %*s^\n", pos,
+			start ? "..." : "", len, filter + start,
+			(size_t)(start + len) < flen ? "..." : "",
+			(int)strlen("at position : ") + snprintf(NULL, 0, "%d", pos) +
+			caret + (start ? 3 : 0), "");
+}
+
+char *tool_read_filter(const char *cmd, const char *arg)
+{
+	FILE *fp;
+	char *buf = NULL;
+	size_t cap = 0, n = 0;
+
+	if (arg[0] != '@')
+		return strdup(arg);
+	fp = strcmp(arg, "@-") ? fopen(arg + 1, "r") : stdin;
+	if (!fp) {
+		fprintf(stderr, "ipredir %s: cannot read the filter from '%s': "
+			"%s\n", cmd, arg + 1, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (cap - n < 4096) {
+			char *nb = realloc(buf, cap ? cap * 2 : 65536);
+			if (!nb) {
+				fprintf(stderr, "ipredir %s: out of memory\n", cmd);
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap = cap ? cap * 2 : 65536;
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, fp);
+		n += got;
+		if (got == 0) {
+			if (ferror(fp)) {
+				fprintf(stderr, "ipredir %s: cannot read the "
+					"filter from '%s'\n", cmd, arg + 1);
+				free(buf);
+				buf = NULL;
+			}
+			break;
+		}
+	}
+	if (fp != stdin)
+		fclose(fp);
+	if (!buf)
+		return NULL;
+	buf[n] = '\0';
+	if (strlen(buf) != n) {
+		fprintf(stderr, "ipredir %s: the filter file '%s' holds a NUL "
+			"byte\n", cmd, arg + 1);
+		free(buf);
+		return NULL;
+	}
+	/* a trailing newline is no part of the filter */
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	if (!n) {
+		fprintf(stderr, "ipredir %s: the filter file '%s' is empty\n",
+			cmd, arg + 1);
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -238,8 +342,9 @@ bool tool_one_filter(const char *cmd, int argc, char **argv, int first,
 		fprintf(stderr, "ipredir %s: empty FILTER ''\n", cmd);
 		return false;
 	}
-	*filter = argv[first];
-	return true;
+	/* @FILE: the filter is the file's text (kept to the exit) */
+	*filter = tool_read_filter(cmd, argv[first]);
+	return *filter != NULL;
 }
 
 ipr_handle *tool_open(const char *cmd, const char *filter,
