@@ -656,6 +656,24 @@ static const char *const handwritten[] = {
 	"(tcp.Payload[0] == 0x47 ? true : udp)",
 	"not (tcp or udp or icmp)",
 	"outbound",
+	/* lists: set lookups in the kernel */
+	"tcp.DstPort == 80 or tcp.DstPort == 443 or tcp.DstPort == 22 or "
+	"tcp.DstPort == 8080",
+	"tcp.DstPort != 80 and tcp.DstPort != 443 and tcp.DstPort != 22",
+	"not (udp.DstPort == 53 or udp.DstPort == 123 or udp.DstPort == 5353)",
+	"ip.TTL == 1 or ip.TTL == 64 or ip.TTL == 128 or ipv6.HopLimit == 64",
+	"remoteAddr == %A4% or remoteAddr == %A6% or remoteAddr == 198.18.99.1 "
+	"or remoteAddr == fd00::99",
+	"localPort == 80 or localPort == 53 or localPort == 443 or "
+	"localPort == 40000",
+	"protocol == 6 or protocol == 17 or protocol == 58 or protocol == 132",
+	"tcp.Payload[0] == 0x47 or tcp.Payload[0] == 0x5a or "
+	"tcp.Payload[0] == 0x70",
+	"ip.Id != 0xa000 and ip.Id != 0xa008 and ip.Id != 0xa010",
+	"icmp.Type == 8 or icmp.Type == 0 or icmp.Type == 13 or "
+	"icmpv6.Type == 128",
+	"ifIdx == %IFIDX% or ifIdx == 999 or ifIdx == 1000",
+	"length == 40 or length == 60 or length == 100 or length == 1428",
 };
 
 /* The filter with its placeholders filled in. */
@@ -748,11 +766,25 @@ static void gen_leaf(char *b, size_t n)
 		{ "ip.FragOff", { "0", "3", "4", "1", "2", "5" } },
 	};
 	unsigned k;
+	size_t w;
 
-	switch (rnd(4)) {
+	switch (rnd(5)) {
 	case 0:
 		snprintf(b, n, "%s%s", rnd(3) ? "" : "not ",
 			 bools[rnd(sizeof(bools) / sizeof(bools[0]))]);
+		break;
+	case 1:
+		/* a list on one field: a set lookup in the kernel */
+		k = rnd(sizeof(nums) / sizeof(nums[0]));
+		bool neq = rnd(2);
+		w = (size_t)snprintf(b, n, "(");
+		for (unsigned i = 0, m = 3 + rnd(3); i < m && w < n; i++)
+			w += (size_t)snprintf(b + w, n - w, "%s%s %s %s",
+					      i ? (neq ? " and " : " or ") : "",
+					      nums[k].name, neq ? "!=" : "==",
+					      nums[k].v[rnd(6)]);
+		if (w < n)
+			snprintf(b + w, n - w, ")");
 		break;
 	default:
 		k = rnd(sizeof(nums) / sizeof(nums[0]));
