@@ -49,7 +49,7 @@ WORKLOADS = {
 }
 WORKLOAD_ORDER = list(WORKLOADS)
 SCENARIO_ORDER = ["none", "idle-rules", "passthru", "headers", "rewrite",
-                  "excluded",
+                  "excluded", "blocklist",
                   "sniff", "none-routed", "forward"]
 # A sample is "disturbed" when processes outside the bench used more than
 # this share of the machine while it was taken.
@@ -63,6 +63,7 @@ TARGETS = [
     ("rewrite", "tcp-3x3", "ratio", ">=", 0.60),
     ("passthru", "udp64", "ratio", ">=", 0.50),
     ("excluded", "tcp-3x3", "ratio", ">=", 0.95),
+    ("blocklist", "tcp-3x3", "ratio", ">=", 0.95),
     ("passthru", "rtt", "added_us", "<=", 30.0),
     ("passthru", "cpu-1g", "cpu_added_pct", "<=", 10.0),
 ]
@@ -70,7 +71,7 @@ TARGETS = [
 COLORS = {
     "idle-rules": "#8c8c8c", "passthru": "#1f77b4", "headers": "#17becf",
     "rewrite": "#d62728",
-    "excluded": "#2ca02c", "sniff": "#9467bd", "forward": "#ff7f0e",
+    "excluded": "#2ca02c", "blocklist": "#bcbd22", "sniff": "#9467bd", "forward": "#ff7f0e",
     "none": "#444444", "none-routed": "#777777",
 }
 
