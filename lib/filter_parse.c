@@ -513,7 +513,7 @@ static bool parse_value(struct parser *p, const struct ipr_field *fd,
 	if (fd->vtype == IPR_VT_CTSTATE)
 		return parse_ct_state(p, v);
 	start = p->pos;
-	if ((fd->flags & IPR_FF_SIGNED) && start < p->len && s[start] == '-') {
+	if (start < p->len && s[start] == '-') {
 		neg = true;
 		start++;
 	}
@@ -573,13 +573,114 @@ static void put_be(uint8_t *dst, unsigned width, uint64_t num)
 		dst[width - 1 - i] = (uint8_t)(num >> (8 * i));
 }
 
+/*
+ * WinDivert's meaning of a value: a signed 128-bit number, whatever it is
+ * written as (a number, a dotted quad, IPv6 text), compared with the
+ * field's value as a 128-bit number, an IPv4 address as ::ffff:a.b.c.d.
+ * A value the field can never reach makes the test's answer the same for
+ * every packet that has the field: it becomes "field >= 0" (always) or
+ * "field < 0" (never), which keep what the field's absence means.
+ */
+static void value128(const struct value *v, uint8_t c[16])
+{
+	memset(c, 0, 16);
+	if (v->kind == V_NUM) {
+		put_be(c, 16, v->num);
+	} else if (v->kind == V_IPV4) {
+		c[10] = c[11] = 0xff;
+		memcpy(c + 12, v->be, 4);
+	} else {
+		memcpy(c, v->be, 16);
+	}
+}
+
+/* @op against a value below (@below) or above every value of the field. */
+static bool out_of_range(uint8_t *op, bool below, uint8_t out[16])
+{
+	bool r;
+
+	switch (*op) {
+	case IPR_KOP_EQ: r = false; break;
+	case IPR_KOP_NEQ: r = true; break;
+	case IPR_KOP_LT: case IPR_KOP_LTE: r = !below; break;
+	default: r = below; break;
+	}
+	memset(out, 0, 16);
+	*op = r ? IPR_KOP_GTE : IPR_KOP_LT;
+	return true;
+}
+
+/* Where the 128-bit value @c lies against the field's values [lo, hi]:
+ * -1 below, 1 above, 0 within. */
+static int place128(bool neg, const uint8_t c[16], const uint8_t lo[16],
+		    const uint8_t hi[16])
+{
+	static const uint8_t zero[16];
+
+	if (neg && memcmp(c, zero, 16))
+		return -1;
+	if (memcmp(c, lo, 16) < 0)
+		return -1;
+	return memcmp(c, hi, 16) > 0 ? 1 : 0;
+}
+
 /* Check the value against the field and store it big-endian, shifted as
- * the field's masked load holds it. */
+ * the field's masked load holds it; @op may change (see value128). */
 static bool value_for_field(struct parser *p, size_t pos,
 			    const struct ipr_field *fd, const struct value *v,
-			    uint8_t out[16], uint8_t *vlen)
+			    uint8_t *op, uint8_t out[16], uint8_t *vlen)
 {
+	uint8_t c[16], lo[16], hi[16];
 	uint64_t max;
+	int where;
+
+	if (fd->vtype != IPR_VT_STRING && fd->vtype != IPR_VT_CTSTATE &&
+	    !(fd->flags & IPR_FF_SIGNED)) {
+		if (v->kind != V_NUM && v->kind != V_IPV4 && v->kind != V_IPV6) {
+			fail(p, pos, "expected number");
+			return false;
+		}
+		value128(v, c);
+		memset(lo, 0, 16);
+		memset(hi, 0xff, 16);
+		if (fd->vtype == IPR_VT_IPV4) {
+			lo[10] = lo[11] = 0xff;
+			memset(hi, 0, 10);
+		} else if (fd->vtype == IPR_VT_BOOL || fd->vtype == IPR_VT_NUM) {
+			if (fd->vtype == IPR_VT_BOOL)
+				max = 1;
+			else if (fd->mask)
+				max = fd->mask >> fd->shift;
+			else if (fd->width < 8)
+				max = (1ull << (8 * fd->width)) - 1;
+			else
+				max = UINT64_MAX;
+			put_be(hi, 16, max);
+		}
+		where = place128(v->neg, c, lo, hi);
+		if (where)
+			return out_of_range(op, where < 0, out);
+		switch (fd->vtype) {
+		case IPR_VT_IPV4:
+			memcpy(out, c + 12, 4);
+			return true;
+		case IPR_VT_IPV6:
+		case IPR_VT_ADDR:
+			memcpy(out, c, 16);
+			return true;
+		default:
+			break;
+		}
+		/* within [0, max]: the low 8 bytes hold it */
+		max = 0;
+		for (int i = 8; i < 16; i++)
+			max = max << 8 | c[i];
+		if (fd->vtype == IPR_VT_BOOL)
+			out[0] = (uint8_t)max;
+		else
+			put_be(out, fd->width, max << fd->shift);
+		return true;
+	}
 
 	switch (fd->vtype) {
 	case IPR_VT_BOOL:
@@ -805,12 +906,14 @@ static int32_t parse_test(struct parser *p, const struct tok *id)
 		vpos = p->pos;
 		op = t.op;
 		if (!parse_value(p, fd, &v) ||
-		    !value_for_field(p, vpos, fd, &v, be, &vlen))
+		    !value_for_field(p, vpos, fd, &v, &op, be, &vlen))
 			return IPR_FN_NONE;
 	} else if (fd->vtype == IPR_VT_CTSTATE) {
 		return fail(p, t.pos, "expected == or !=");
 	} else if (fd->flags & IPR_FF_SIGNED) {
 		put_be(be, fd->width, 0x8000); /* "!= 0", offset binary */
+	} else if (fd->vtype == IPR_VT_IPV4) {
+		op = IPR_KOP_GTE; /* ::ffff:a.b.c.d is never 0 */
 	}
 	/* else a bare field: "field != 0", be is already zero */
 	if (fd->vtype == IPR_VT_BOOL)
