@@ -404,6 +404,13 @@ struct ipr_headers {
  * error: that pointer is just NULL). */
 int ipr_packet_parse(const void *pkt, size_t len, struct ipr_headers *hdrs);
 
+/* A 64-bit hash of the packet (as WinDivertHelperHashPacket): its first 64
+ * bytes and IP length, less the fields that change hop by hop (TTL or hop
+ * limit, IPv4 header checksum), mixed with @seed.  The filter fields
+ * random8, random16 and random32 are bits 48-55, 32-47 and 0-31 of
+ * ipr_packet_hash(packet, len, addr->timestamp). */
+uint64_t ipr_packet_hash(const void *pkt, size_t len, uint64_t seed);
+
 #define IPR_CSUM_NO_IP     0x01u
 #define IPR_CSUM_NO_TCP    0x02u
 #define IPR_CSUM_NO_UDP    0x04u

@@ -182,39 +182,17 @@ static bool if_name_of(struct ectx *c)
 }
 
 /*
- * random8/16/32: a hash of the packet, not a random draw, so that the same
- * packet always gets the same answer.  The first 64 bytes of the IP packet
- * and its length, with the fields that change on the way (TTL or hop
- * limit, the IPv4 checksum) left out, mixed 8 bytes at a time.
+ * random8/16/32: as in WinDivert, bits of a hash of the packet seeded with
+ * its timestamp (ipr_packet_hash), not a random draw: the same packet at
+ * the same time always gets the same answer.
  */
 static uint64_t packet_hash(struct ectx *c)
 {
-	uint8_t b[64];
-	size_t n = c->h.total_len < sizeof(b) ? c->h.total_len : sizeof(b);
-	uint64_t h = 0x6970726564697231ull ^ c->h.total_len;
+	uint64_t h;
 
 	if (c->hashed)
 		return c->hash;
-	memset(b, 0, sizeof(b));
-	memcpy(b, c->pkt, n);
-	if (c->h.ip) {
-		b[8] = 0;
-		b[10] = b[11] = 0;
-	} else {
-		b[7] = 0;
-	}
-	for (size_t i = 0; i < sizeof(b); i += 8) {
-		uint64_t w = 0;
-
-		for (size_t k = 0; k < 8; k++)
-			w = w << 8 | b[i + k];
-		h ^= w;
-		h *= 0x9e3779b97f4a7c15ull;
-		h ^= h >> 31;
-	}
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
+	h = ipr_packet_hash(c->pkt, c->len, c->a ? c->a->timestamp : 0);
 	c->hash = h;
 	c->hashed = true;
 	return h;
@@ -371,14 +349,15 @@ static int load(const struct ipr_fnode *nd, const struct ipr_field *fd,
 				return LD_UNKNOWN;
 			ev_put_be(v, 4, c->h.total_len - start);
 			return LD_OK;
+		/* WinDivert's bits: 48-55, 32-47, 0-31 */
 		case IPR_U_RANDOM8:
-			v[0] = (uint8_t)(packet_hash(c) >> 56);
+			v[0] = (uint8_t)(packet_hash(c) >> 48);
 			return LD_OK;
 		case IPR_U_RANDOM16:
-			ev_put_be(v, 2, packet_hash(c) >> 32);
+			ev_put_be(v, 2, (packet_hash(c) >> 32) & 0xffff);
 			return LD_OK;
 		default:
-			ev_put_be(v, 4, packet_hash(c));
+			ev_put_be(v, 4, packet_hash(c) & 0xffffffffu);
 			return LD_OK;
 		}
 	default:

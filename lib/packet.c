@@ -279,3 +279,50 @@ bool ipr_replace_ok(const uint8_t *p, uint32_t len, uint32_t orig_sig)
 	}
 	return ipr_hdr_sig(p, len) == orig_sig;
 }
+
+/*
+ * A 64-bit hash of the packet's first 64 bytes and its IP length, with the
+ * fields that change on the way (TTL or hop limit, the IPv4 checksum)
+ * left out, so that a packet hashes the same before and after a router;
+ * mixed 8 bytes at a time and finished with a 64-bit avalanche.
+ */
+IPR_API uint64_t ipr_packet_hash(const void *pkt, size_t len, uint64_t seed)
+{
+	struct ipr_headers hd;
+	uint8_t b[64];
+	size_t total = len, n;
+	uint64_t h;
+
+	if (!pkt)
+		len = total = 0;
+	else if (ipr_packet_parse(pkt, len, &hd) == 0)
+		total = hd.total_len;
+	n = total < sizeof(b) ? total : sizeof(b);
+	memset(b, 0, sizeof(b));
+	if (n)
+		memcpy(b, pkt, n);
+	if (n >= 12 && (b[0] >> 4) == 4) {
+		b[8] = 0;
+		b[10] = b[11] = 0;
+	} else if (n >= 8 && (b[0] >> 4) == 6) {
+		b[7] = 0;
+	}
+	h = 0x6970726564697231ull ^ total;
+	h ^= seed * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 29;
+	for (size_t i = 0; i < sizeof(b); i += 8) {
+		uint64_t w = 0;
+
+		for (size_t k = 0; k < 8; k++)
+			w = w << 8 | b[i + k];
+		h ^= w;
+		h *= 0x9e3779b97f4a7c15ull;
+		h ^= h >> 31;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}

@@ -68,7 +68,10 @@ expect_out check-options-after 0 'udp' check udp --layer network
 expect_error check-unknown-field 1 22 ifname "unknown field" \
 	check 'tcp.DstPort == 80 and ifname == "eth0"'
 expect_error check-bad-value 1 15 80abc "expected value" check 'tcp.DstPort == 80abc'
-expect_error check-range 1 15 65536 "value out of range" check 'tcp.DstPort == 65536'
+expect_error check-range 1 15 99999999999999999999 "value out of range" \
+	check 'tcp.DstPort == 99999999999999999999'
+# past the field's range is WinDivert's "never equal", not an error
+expect_out check-past-range 0 'tcp.DstPort < 0' check 'tcp.DstPort == 65536'
 expect_error check-direction 1 12 uid "field not valid for this direction" \
 	check 'inbound and uid == 0'
 expect_error check-layer 1 8 uid "field not valid for this layer" \

@@ -485,8 +485,45 @@ static void test_args(void)
 	      h.total_len == 20, "rc %d", rc);
 }
 
+/* ipr_packet_hash: a function of the packet and the seed, blind to what
+ * changes hop by hop, and spread: random8 takes many values. */
+static void test_hash(void)
+{
+	uint8_t p[60] = { 0x45, 0, 0, 60, 0x12, 0x34, 0x40, 0, 64, 17, 0xab, 0xcd,
+			  198, 18, 0, 1, 198, 18, 0, 2, 0x13, 0x88, 0, 53, 0, 40 };
+	uint8_t q[60];
+	uint64_t h = ipr_packet_hash(p, sizeof(p), 7);
+	bool seen[256] = { false };
+	unsigned distinct = 0;
+
+	CHECK("hash.same", h == ipr_packet_hash(p, sizeof(p), 7), "differs");
+	CHECK("hash.seed", h != ipr_packet_hash(p, sizeof(p), 8),
+	      "the seed changes nothing");
+	memcpy(q, p, sizeof(q));
+	q[8] = 3;                  /* TTL */
+	q[10] = q[11] = 0;         /* IPv4 checksum */
+	CHECK("hash.hop_fields_left_out", h == ipr_packet_hash(q, sizeof(q), 7),
+	      "TTL or checksum change the hash");
+	q[21] ^= 1;                /* a UDP port */
+	CHECK("hash.port_counts", h != ipr_packet_hash(q, sizeof(q), 7),
+	      "a port change leaves the hash");
+	CHECK("hash.null", ipr_packet_hash(NULL, 0, 1) ==
+	      ipr_packet_hash(NULL, 0, 1), "NULL is not stable");
+	for (uint64_t seed = 0; seed < 4096; seed++) {
+		unsigned r8 = (unsigned)(ipr_packet_hash(p, sizeof(p), seed) >> 48) & 255;
+
+		if (!seen[r8]) {
+			seen[r8] = true;
+			distinct++;
+		}
+	}
+	CHECK("hash.random8_spread", distinct > 240, "%u of 256 values in 4096 "
+	      "seeds", distinct);
+}
+
 int main(void)
 {
+	test_hash();
 	test_table();
 	test_truncations();
 	test_misaligned();
