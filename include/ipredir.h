@@ -408,7 +408,8 @@ int ipr_packet_parse(const void *pkt, size_t len, struct ipr_headers *hdrs);
  * bytes and IP length, less the fields that change hop by hop (TTL or hop
  * limit, IPv4 header checksum), mixed with @seed.  The filter fields
  * random8, random16 and random32 are bits 48-55, 32-47 and 0-31 of
- * ipr_packet_hash(packet, len, addr->timestamp). */
+ * ipr_packet_hash(packet, len, 0) (WinDivert seeds with the timestamp;
+ * here every handle that sees a packet must agree). */
 uint64_t ipr_packet_hash(const void *pkt, size_t len, uint64_t seed);
 
 #define IPR_CSUM_NO_IP     0x01u

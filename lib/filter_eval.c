@@ -182,9 +182,12 @@ static bool if_name_of(struct ectx *c)
 }
 
 /*
- * random8/16/32: as in WinDivert, bits of a hash of the packet seeded with
- * its timestamp (ipr_packet_hash), not a random draw: the same packet at
- * the same time always gets the same answer.
+ * random8/16/32: as in WinDivert, bits of a hash of the packet
+ * (ipr_packet_hash), not a random draw, so the same packet always gets the
+ * same answer.  WinDivert seeds the hash with the packet's timestamp; here
+ * the seed is 0, because a packet seen by several handles (or checked
+ * again in user space) has no one timestamp that all of them see: only the
+ * kernel's own, and that is not there for every packet.
  */
 static uint64_t packet_hash(struct ectx *c)
 {
@@ -192,7 +195,7 @@ static uint64_t packet_hash(struct ectx *c)
 
 	if (c->hashed)
 		return c->hash;
-	h = ipr_packet_hash(c->pkt, c->len, c->a ? c->a->timestamp : 0);
+	h = ipr_packet_hash(c->pkt, c->len, 0);
 	c->hash = h;
 	c->hashed = true;
 	return h;
