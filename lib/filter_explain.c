@@ -377,6 +377,7 @@ static void put_prog(struct xw *w, unsigned hook, const struct ipr_kprog *p)
 	free(seen);
 }
 
+__attribute__((visibility("default")))
 int ipr_filter_explain(const ipr_filter *f, char *buf, size_t size)
 {
 	struct xw w = { buf, size, 0 };
