@@ -172,11 +172,11 @@ class _Field:
                                  f"(0..{lim})")
             old = self.st.unpack_from(p._mv, h._o + self.off)[0]
             val = (old & ~self.mask) | (val << self.shift)
-        try:
-            self.st.pack_into(p._mv, h._o + self.off, val)
-        except struct.error:
+        elif not 0 <= val < 1 << (8 * self.st.size):
+            # Checked first: struct zeroes the bytes before it refuses.
             raise ValueError(f"{val} does not fit a {self.st.size * 8}-bit "
-                             "field") from None
+                             "field")
+        self.st.pack_into(p._mv, h._o + self.off, val)
         p._dirty = True
 
 
