@@ -205,7 +205,7 @@ print("ready", flush=True)
 got = []
 end = time.monotonic() + 15
 s.settimeout(0.1)
-last = None
+last = time.monotonic()
 while time.monotonic() < end:
     try:
         d, a = s.recvfrom(65535)
