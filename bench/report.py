@@ -50,7 +50,7 @@ WORKLOADS = {
 WORKLOAD_ORDER = list(WORKLOADS)
 SCENARIO_ORDER = ["none", "idle-rules", "passthru", "headers", "rewrite",
                   "excluded",
-                  "sniff", "none-routed", "forward"]
+                  "sniff", "none-routed", "forward", "python"]
 # A sample is "disturbed" when processes outside the bench used more than
 # this share of the machine while it was taken.
 DISTURBED_PCT = 20.0
@@ -71,7 +71,7 @@ COLORS = {
     "idle-rules": "#8c8c8c", "passthru": "#1f77b4", "headers": "#17becf",
     "rewrite": "#d62728",
     "excluded": "#2ca02c", "sniff": "#9467bd", "forward": "#ff7f0e",
-    "none": "#444444", "none-routed": "#777777",
+    "none": "#444444", "none-routed": "#777777", "python": "#bcbd22",
 }
 
 

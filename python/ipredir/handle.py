@@ -88,8 +88,17 @@ class Batch:
         return v
 
     def __iter__(self):
+        # __getitem__ inlined: this loop is the per-packet cost of a
+        # Python passthru.
+        views, arr, mv, base = self._views, self._arr, self._mv, self._base
+        view = self._cls._view
         for i in range(self.n):
-            yield self[i]
+            v = views[i]
+            if v is None:
+                d = arr[i]
+                off = d.data - base
+                v = views[i] = view(mv[off:off + d.len], d.addr)
+            yield v
 
     def __repr__(self):
         return f"<Batch {self.n} of {self.max} packets>"
@@ -362,8 +371,9 @@ class Handle:
             arr, n = b._arr, b.n
             pending = None
             for i, v in enumerate(b._views[:n]):
-                if v is None:
-                    continue
+                if v is None or not (v._dirty or v._exposed or
+                                     v.verdict is not None):
+                    continue   # untouched: passed on as it came
                 if v.verdict is not None:
                     if v.verdict == ANSWERED:
                         pending = pending or []
