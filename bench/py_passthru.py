@@ -63,7 +63,8 @@ def main():
         st = h.stats()
     print(f"py_passthru: total packets={n} batches={batches} "
           f"seconds={dt:.2f} pps={n / dt if dt else 0:.0f} "
-          f"bypassed={st.kernel_bypassed} errors={st.errors}", flush=True)
+          f"bypassed={st.kernel_bypassed} errors={st.errors}",
+          file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":

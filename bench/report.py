@@ -322,7 +322,8 @@ def ingest(d):
     if os.path.exists(p("prog.cmd")):
         prog = {"command": read(p("prog.cmd")).strip(),
                 "exit": read(p("prog.rc")).strip() or None}
-        summ = kv_line(read(p("prog.err")), "passthru: total")
+        summ = kv_line(read(p("prog.err")), "passthru: total") or \
+            kv_line(read(p("prog.err")), "py_passthru: total")
         if summ:
             prog.update(summ)
         js = last_json(p("prog.out"))
