@@ -15,6 +15,16 @@ need_file "$BUILD/libipredir.so.0"
 
 export IPR_NS_TAG=$NS_TAG
 export IPREDIR_LIB=$BUILD/libipredir.so.0
+# A sanitizer build (make check-sanitize): the runtimes must come first in
+# the interpreter, which is not built with them; Python's own allocations
+# at exit are not leaks of ours.
+san=$(ldd "$IPREDIR_LIB" 2>/dev/null | awk '/lib(asan|ubsan)\.so/ { printf "%s ", $3 }')
+if [ -n "$san" ]; then
+	export LD_PRELOAD="$san${LD_PRELOAD:-}"
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+	echo "# sanitizer build: LD_PRELOAD=$LD_PRELOAD"
+fi
 XML=$TMPD/junit.xml
 # Namespaces pytest made, should it die before its own teardown.
 _py_ns_cleanup() {
