@@ -322,3 +322,61 @@ def test_open_needs_privilege(pair):
     ln = p.lines()[-1]
     assert ln.startswith("error IpredirError 1 "), ln
     assert "CAP_NET_ADMIN" in ln
+
+
+MIXED = r"""
+import json, sys, time, ipredir
+with ipredir.Handle(sys.argv[1]) as h:
+    print("ready", flush=True)
+    time.sleep(1.0)              # let all of them queue: one batch
+    b = h.recv_batch(timeout=5000)
+    n = len(b)
+    if n == 4:
+        h.send(b[0])                       # answered on its own first
+        b[1].verdict = ipredir.Verdict.DROP
+        b[2].payload = b"changed in the batch"
+        h.send_batch(b)                    # b[3] as it came
+        try:
+            h.send_batch(b)
+            again = "accepted"
+        except ValueError as e:
+            again = str(e)
+    # A list of packets from a second batch, one of them dropped.
+    time.sleep(0.5)
+    b2 = h.recv_batch(timeout=5000)
+    pk = list(b2)
+    if len(pk) == 2:
+        pk[0].verdict = ipredir.Verdict.DROP
+        pk[1].payload = b"changed in a list"
+        sent = h.send_batch(pk)
+    st = h.stats()
+print("result " + json.dumps(dict(n=n, n2=len(pk), again=again, sent=sent,
+                                  dropped=st.dropped_verdict)), flush=True)
+"""
+
+SEND_TWO_ROUNDS = r"""
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(4):
+    s.sendto(b"first %d" % i, (sys.argv[1], int(sys.argv[2])))
+time.sleep(1.2)
+for i in range(2):
+    s.sendto(b"second %d" % i, (sys.argv[1], int(sys.argv[2])))
+"""
+
+
+def test_batch_mixed_answers(pair):
+    from nsutil import UDP_RECV
+    port = next_port()
+    d = pair.start_py(pair.b, MIXED, f"inbound and udp.DstPort == {port}")
+    assert d.wait_line("ready", 10), repr(d)
+    r = pair.start_py(pair.b, UDP_RECV, pair.B4, port, 4, 0.5)
+    assert r.wait_line("ready", 10), repr(r)
+    rc, s = pair.run_py(pair.a, SEND_TWO_ROUNDS, pair.B4, port)
+    assert rc == 0, repr(s)
+    assert d.wait(20) == 0, repr(d)
+    assert d.json() == dict(n=4, n2=2, again="batch was answered already",
+                            sent=2, dropped=2)
+    assert r.wait(20) == 0, repr(r)
+    assert [bytes.fromhex(x[0]) for x in r.json()] == [
+        b"first 0", b"changed in the batch", b"first 3", b"changed in a list"]
