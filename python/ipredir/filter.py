@@ -51,7 +51,10 @@ class Filter:
     def close(self):
         f, self._f = getattr(self, "_f", None), None
         if f:
-            _clib.ipr_filter_free(f)
+            try:
+                _clib.ipr_filter_free(f)
+            except (AttributeError, TypeError):
+                pass   # interpreter shutdown
 
     __del__ = close
 

@@ -195,9 +195,12 @@ class Handle:
                 raise IpredirError(rc, "ipr_close")
 
     def __del__(self):
-        if getattr(self, "_h", None):
-            _clib.ipr_close(self._h)
-            self._h = None
+        h, self._h = getattr(self, "_h", None), None
+        if h:
+            try:
+                _clib.ipr_close(h)
+            except (AttributeError, TypeError):
+                pass   # interpreter shutdown: the process exit closes it
 
     def __enter__(self):
         if not self._h:
@@ -316,10 +319,12 @@ class Handle:
     # ---------------------------------------------------------- send ---
 
     def _prepare(self, p, checksums):
-        """The bytes to pass on for @p, or None for a verdict only."""
+        """The bytes to pass on for @p, or None for a verdict only.  The
+        checksums of a changed packet, or of a new one to inject, are
+        recomputed unless @checksums (else auto_checksums) says not to."""
         if not p.addr.packet_id or p._dirty or p._exposed:
             if checksums if checksums is not None else self.auto_checksums:
-                if p._parse()[0] and (p._dirty or p._exposed):
+                if p._parse()[0]:
                     p.recalculate_checksums()
             return p._mv
         return None
@@ -333,8 +338,9 @@ class Handle:
         if packet.verdict == ANSWERED:
             raise ValueError("packet was answered already (send it again as "
                              "a new packet: Packet(bytes(p), ...))")
-        if packet.verdict == Verdict.DROP and packet.addr.packet_id:
-            return self.drop(packet)
+        if packet.verdict == Verdict.DROP:
+            # A held packet is dropped; a new one is just not injected.
+            return self.drop(packet) if packet.addr.packet_id else 0
         mv = self._prepare(packet, checksums)
         if mv is None:
             rc = _clib.ipr_send(h, None, 0, ctypes.byref(packet.addr))
@@ -402,7 +408,9 @@ class Handle:
                 if v is not None and v.addr.packet_id:
                     v.verdict = ANSWERED
             return rc
-        packets = list(packets)
+        # New packets marked DROP are simply not injected.
+        packets = [p for p in packets if p.addr.packet_id or
+                   p.verdict != Verdict.DROP]
         arr = (PacketDesc * len(packets))()
         keep = []
         for i, p in enumerate(packets):
@@ -427,11 +435,13 @@ class Handle:
                 p.verdict = ANSWERED
         return rc
 
-    def inject(self, data, outbound=True, if_idx=0):
+    def inject(self, data, outbound=True, if_idx=0, checksums=None):
         """Inject new packet bytes: outbound (routed as if this host sent
-        them) or inbound (delivered to this host)."""
+        them) or inbound (delivered to this host).  Checksums are
+        recomputed as for send (checksums=False sends the bytes as they
+        are)."""
         return self.send(Packet(data, outbound=outbound, if_idx=if_idx),
-                         checksums=False)
+                         checksums=checksums)
 
     # ------------------------------------------------------- asyncio ---
 
