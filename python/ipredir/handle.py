@@ -160,13 +160,15 @@ class Handle:
     def open(self):
         if self._h:
             raise RuntimeError("handle is already open")
+        # A bad filter is a FilterError with its position, whatever the
+        # privileges (ipr_open says only EINVAL).
+        Filter(self.filter, self.layer).close()
         h = _clib.ipr_open_ex(self.filter.encode(), int(self.layer),
                               self.priority, int(self.flags),
                               ctypes.byref(self._opts))
         if not h:
             e = ctypes.get_errno() or errno.EIO
             if e == errno.EINVAL:
-                Filter(self.filter, self.layer).close()  # FilterError?
                 raise IpredirError(e, "ipr_open", f"filter {self.filter!r}, "
                                    f"{self.layer!r}, priority "
                                    f"{self.priority}, flags {self.flags!r}, "
