@@ -338,7 +338,7 @@ def ingest(d):
         pk = prog.get("packets")
         if sent and isinstance(pk, int) and sc in ("passthru", "headers",
                                                     "rewrite", "forward",
-                                                    "sniff"):
+                                                    "sniff", "python"):
             # how much of the load went through the program (the rest was
             # let through by fail-open on a full queue, or not copied)
             prog["through_program_pct"] = round(min(100.0, 100.0 * pk / sent), 1)
