@@ -314,3 +314,12 @@ def test_firewall_by_not_sending(pair):
     # Once the script is gone, the traffic flows again.
     got = udp_exchange(pair, pair.a, pair.b, pair.B6, port, [b"d"])
     assert [g[0] for g in got] == [b"d"]
+
+
+@pytest.mark.parametrize("text", ["tcp.DstPort == 80", "tcp",
+                                  "ip.SrcAddr == 1.2.3.4",
+                                  "tcp.PayloadLength > 0", "true", "false"])
+def test_readme_filters_compile(text):
+    # The filters pydivert's README uses (not run on traffic when they
+    # name addresses outside the test ranges).
+    assert pydivert.WinDivert.check_filter(text) == (True, 0, "")
