@@ -153,7 +153,16 @@ install: all
 	if [ -d man ] && ls man/*.[1-8] >/dev/null 2>&1; then \
 		install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/; fi
 
+# The Python binding (python/ipredir, pure Python) for Debian's python3.
+# The pydivert shim (python/compat) stays out: `import pydivert` is opt-in.
+PYDIR ?= $(PREFIX)/lib/python3/dist-packages
+install-python:
+	install -d $(DESTDIR)$(PYDIR)/ipredir/pydivert/packet
+	install -m 0644 python/ipredir/*.py $(DESTDIR)$(PYDIR)/ipredir/
+	install -m 0644 python/ipredir/pydivert/*.py $(DESTDIR)$(PYDIR)/ipredir/pydivert/
+	install -m 0644 python/ipredir/pydivert/packet/*.py $(DESTDIR)$(PYDIR)/ipredir/pydivert/packet/
+
 clean:
 	rm -rf $(O) build-san
 
-.PHONY: all tests-build deps test unit demo check-sanitize fuzz lint soak bench install clean
+.PHONY: all tests-build deps test unit demo check-sanitize fuzz lint soak bench install install-python clean

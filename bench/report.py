@@ -50,7 +50,7 @@ WORKLOADS = {
 WORKLOAD_ORDER = list(WORKLOADS)
 SCENARIO_ORDER = ["none", "idle-rules", "passthru", "headers", "rewrite",
                   "excluded", "blocklist",
-                  "sniff", "none-routed", "forward"]
+                  "sniff", "none-routed", "forward", "python"]
 # A sample is "disturbed" when processes outside the bench used more than
 # this share of the machine while it was taken.
 DISTURBED_PCT = 20.0
@@ -71,8 +71,9 @@ TARGETS = [
 COLORS = {
     "idle-rules": "#8c8c8c", "passthru": "#1f77b4", "headers": "#17becf",
     "rewrite": "#d62728",
-    "excluded": "#2ca02c", "blocklist": "#bcbd22", "sniff": "#9467bd", "forward": "#ff7f0e",
-    "none": "#444444", "none-routed": "#777777",
+    "excluded": "#2ca02c", "blocklist": "#8c564b", "sniff": "#9467bd",
+    "forward": "#ff7f0e", "none": "#444444", "none-routed": "#777777",
+    "python": "#bcbd22",
 }
 
 
@@ -323,7 +324,8 @@ def ingest(d):
     if os.path.exists(p("prog.cmd")):
         prog = {"command": read(p("prog.cmd")).strip(),
                 "exit": read(p("prog.rc")).strip() or None}
-        summ = kv_line(read(p("prog.err")), "passthru: total")
+        summ = kv_line(read(p("prog.err")), "passthru: total") or \
+            kv_line(read(p("prog.err")), "py_passthru: total")
         if summ:
             prog.update(summ)
         js = last_json(p("prog.out"))
@@ -338,7 +340,7 @@ def ingest(d):
         pk = prog.get("packets")
         if sent and isinstance(pk, int) and sc in ("passthru", "headers",
                                                     "rewrite", "forward",
-                                                    "sniff"):
+                                                    "sniff", "python"):
             # how much of the load went through the program (the rest was
             # let through by fail-open on a full queue, or not copied)
             prog["through_program_pct"] = round(min(100.0, 100.0 * pk / sent), 1)

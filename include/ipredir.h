@@ -252,6 +252,14 @@ int ipr_get_param(ipr_handle *h, enum ipr_param param, uint64_t *value);
 /* Number of queues (worker threads) of the handle. */
 unsigned ipr_queue_count(const ipr_handle *h);
 
+/* The socket of queue @queue, for poll/epoll or an event loop: readable
+ * when packets of that queue wait.  Only to wait on: read with
+ * ipr_recv_batch (timeout 0 after a wake-up, since packets of a sniff
+ * handle may already sit in the library's buffer), never close it.
+ * Returns the descriptor or a negative errno (EINVAL: no such queue,
+ * EOPNOTSUPP: a handle without queues, SEND_ONLY or DROP). */
+int ipr_queue_fd(const ipr_handle *h, unsigned queue);
+
 struct ipr_stats {
 	uint64_t recv_packets, recv_bytes;  /* delivered to the program */
 	uint64_t sent_packets;              /* held packets answered */
@@ -323,6 +331,10 @@ int ipr_filter_eval_ex(const ipr_filter *f, const void *pkt, size_t len,
 /* Normalised text that compiles to the same filter.  Returns the length it
  * needs (like snprintf), or a negative errno. */
 int ipr_filter_format(const ipr_filter *f, char *buf, size_t size);
+/* What runs where: the kernel rules the filter becomes on each hook and
+ * what user space checks again (the text of `ipredir filter explain`).
+ * Returns the length it needs (like snprintf), or a negative errno. */
+int ipr_filter_explain(const ipr_filter *f, char *buf, size_t size);
 void ipr_filter_free(ipr_filter *f);
 
 /* ---------------------------------------------------------------------- */

@@ -435,7 +435,7 @@ static void put_prog(struct xw *w, unsigned hook, const struct ipr_kprog *p)
 	free(seen);
 }
 
-int ipr_filter_explain(const ipr_filter *f, char *buf, size_t size)
+static int explain(const ipr_filter *f, char *buf, size_t size)
 {
 	struct xw w = { buf, size, 0 };
 	unsigned hooks;
@@ -525,4 +525,16 @@ int ipr_filter_explain(const ipr_filter *f, char *buf, size_t size)
 	}
 out:
 	return w.len > INT_MAX ? -EOVERFLOW : (int)w.len;
+}
+
+/* Public since the Python binding calls it: the library's error
+ * convention (negative errno returned and set). */
+__attribute__((visibility("default")))
+int ipr_filter_explain(const ipr_filter *f, char *buf, size_t size)
+{
+	int rc = explain(f, buf, size);
+
+	if (rc < 0)
+		errno = -rc;
+	return rc;
 }

@@ -198,6 +198,15 @@ IPR_API unsigned ipr_queue_count(const ipr_handle *h)
 	return h ? h->nqueues : 0;
 }
 
+IPR_API int ipr_queue_fd(const ipr_handle *h, unsigned queue)
+{
+	if (!h)
+		return ipr_err(EINVAL);
+	if (queue >= h->nqueues)
+		return ipr_err(h->nqueues ? EINVAL : EOPNOTSUPP);
+	return h->q[queue].fd;
+}
+
 IPR_API int ipr_recv_batch(ipr_handle *h, unsigned queue, void *buf,
 			   size_t cap, struct ipr_packet *pkts, unsigned max,
 			   int timeout_ms)

@@ -356,6 +356,8 @@ static int n_set_param(void) { return ipr_set_param(NULL, IPR_PARAM_QUEUE_TIME, 
 static int n_get_param(void) { return ipr_get_param(NULL, IPR_PARAM_QUEUE_TIME, &g_v); }
 static int n_stats(void) { return ipr_stats_get(NULL, &g_st); }
 static int n_queue_count(void) { return ipr_queue_count(NULL) == 0 ? 0 : -1; }
+static int n_queue_fd(void) { return ipr_queue_fd(NULL, 0); }
+static int n_filter_explain(void) { return ipr_filter_explain(NULL, NULL, 0); }
 
 static int compile_rc(ipr_filter *f)
 {
@@ -421,6 +423,8 @@ static const struct fn_case null_cases[] = {
 	{ "null.get_param", -EINVAL, n_get_param },
 	{ "null.stats_get", -EINVAL, n_stats },
 	{ "null.queue_count_is_0", 0, n_queue_count },
+	{ "null.queue_fd", -EINVAL, n_queue_fd },
+	{ "null.filter_explain", -EINVAL, n_filter_explain },
 	{ "null.filter_compile", -EINVAL, n_compile_null },
 	{ "null.filter_compile_bad_layer", -EINVAL, n_compile_bad_layer },
 	{ "null.filter_eval_filter", -EINVAL, n_eval_null_filter },
@@ -871,6 +875,20 @@ static int h_shut_send_inject(void)
 }
 static int h_sendonly_recv(void) { return ipr_recv_batch(HI, 0, g_rbuf, RCAP, g_pkts, 1, 0); }
 static int h_queue_count(void) { return ipr_queue_count(H) == 1 ? 0 : -1; }
+/* The queue's socket: a netlink socket (what an event loop waits on). */
+static int h_queue_fd(void)
+{
+	int fd = ipr_queue_fd(H, 0), dom = 0;
+	socklen_t l = sizeof(dom);
+
+	if (fd < 0)
+		return fd;
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &l) < 0)
+		return -errno;
+	return dom == AF_NETLINK ? 0 : -1;
+}
+static int h_queue_fd_range(void) { return ipr_queue_fd(H, 1); }
+static int h_sendonly_queue_fd(void) { return ipr_queue_fd(HI, 0); }
 
 static const struct fn_case handle_cases[] = {
 	{ "handle.recv_null_packet", -EINVAL, h_recv_null_pkt },
@@ -905,6 +923,9 @@ static const struct fn_case handle_cases[] = {
 	{ "handle.shut_send_inject_eshutdown", -ESHUTDOWN, h_shut_send_inject },
 	{ "handle.send_only_recv_eopnotsupp", -EOPNOTSUPP, h_sendonly_recv },
 	{ "handle.queue_count_1", 0, h_queue_count },
+	{ "handle.queue_fd_netlink", 0, h_queue_fd },
+	{ "handle.queue_fd_no_such_queue", -EINVAL, h_queue_fd_range },
+	{ "handle.send_only_queue_fd_eopnotsupp", -EOPNOTSUPP, h_sendonly_queue_fd },
 };
 
 /* ---- packets really received: answer once, and only once ---------------- */
