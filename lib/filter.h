@@ -41,6 +41,9 @@ enum ipr_ktest_kind {
 	IPR_KT_CTSTATE,   /* ct state bits, 4 bytes (NF_CT_STATE_*_BIT) */
 	IPR_KT_FRAG6,     /* exthdr ipv6 fragment present: 1 byte, 0 or 1;
 			     only after an nfproto == 10 guard */
+	IPR_KT_FRAGOFF6,  /* the IPv6 fragment header's offset field, 2
+			     bytes (offset << 3 | flags); the load fails
+			     without the header; only after nfproto == 10 */
 };
 
 enum ipr_kop {

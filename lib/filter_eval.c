@@ -382,7 +382,17 @@ static unsigned eval_test(const struct ipr_fnode *nd, struct ectx *c)
 	case IPR_FK_PROTO:
 		if (!have_ip(c))
 			return R_UNKNOWN;
-		return guard_holds(c, fd->nfproto, fd->l4proto) ? R_POS : R_NEG;
+		if (!guard_holds(c, fd->nfproto, fd->l4proto))
+			return R_NEG;
+		if (fd->l4proto) {
+			/* as in WinDivert: no header in a later fragment */
+			if (c->h.fragment && c->h.frag_off)
+				return R_NEG;
+			/* what the kernel reads to know it is there */
+			if (c->h.l4_off + 3 > c->h.total_len)
+				return R_UNKNOWN;
+		}
+		return R_POS;
 	default:
 		break;
 	}

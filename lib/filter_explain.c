@@ -258,6 +258,9 @@ static void put_ktest(struct xw *w, const struct ipr_ktest *t,
 		wf(w, "exthdr frag %s",
 		   (t->op == IPR_KOP_EQ) == (v != 0) ? "exists" : "missing");
 		return;
+	case IPR_KT_FRAGOFF6:
+		wf(w, "frag frag-off %s%" PRIu64, op, v >> 3);
+		return;
 	case IPR_KT_NET:
 	case IPR_KT_TRANSPORT:
 	case IPR_KT_INNER:

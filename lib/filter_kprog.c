@@ -478,6 +478,46 @@ static int32_t not_guards(struct kb *b, const struct kbranch *br)
 	return j_end(b, &j);
 }
 
+/* Holds where the transport header can be read (3 bytes of it: the load
+ * takes nft's path that refuses a later fragment); ">= 0" is always true
+ * once loaded, so no mask is needed. */
+static int32_t l4_readable(struct kb *b)
+{
+	static const uint8_t zero[3];
+
+	return kx_test(b, IPR_KT_TRANSPORT, IPR_KOP_GTE, 3, 0, zero);
+}
+
+/* Holds for a later fragment of IPv4 (@nfproto 2), IPv6 (10) or either
+ * (0): its offset field is not 0. */
+static int32_t later_fragment(struct kb *b, uint8_t nfproto)
+{
+	static const uint8_t zero[2], v4 = 2, v6 = 10;
+	struct junct j, a;
+	struct ipr_ktest t;
+
+	j_init(&j, KX_OR);
+	if (nfproto != 10) {
+		j_init(&a, KX_AND);
+		j_add(b, &a, kx_test(b, IPR_KT_NFPROTO, IPR_KOP_EQ, 1, 0, &v4));
+		memset(&t, 0, sizeof(t));
+		set_test(&t, IPR_KT_NET, IPR_KOP_NEQ, 2, 6, zero);
+		set_mask32(&t, 0x1fff);
+		j_add(b, &a, kx_put(b, &t));
+		j_add(b, &j, j_end(b, &a));
+	}
+	if (nfproto != 2) {
+		j_init(&a, KX_AND);
+		j_add(b, &a, kx_test(b, IPR_KT_NFPROTO, IPR_KOP_EQ, 1, 0, &v6));
+		memset(&t, 0, sizeof(t));
+		set_test(&t, IPR_KT_FRAGOFF6, IPR_KOP_NEQ, 2, 0, zero);
+		set_mask32(&t, 0xfff8);
+		j_add(b, &a, kx_put(b, &t));
+		j_add(b, &j, j_end(b, &a));
+	}
+	return j_end(b, &j);
+}
+
 static int32_t leaf(struct kb *b, const struct ipr_fnode *nd, bool neg)
 {
 	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
@@ -510,6 +550,11 @@ static int32_t leaf(struct kb *b, const struct ipr_fnode *nd, bool neg)
 			j_add(b, &j, kx_test(b, IPR_KT_L4PROTO,
 					     neg ? IPR_KOP_NEQ : IPR_KOP_EQ, 1,
 					     0, &fd->l4proto));
+		/* As in WinDivert, tcp, udp, icmp and icmpv6 are false
+		 * where the header is not there: a later fragment */
+		if (fd->l4proto)
+			j_add(b, &j, neg ? later_fragment(b, fd->nfproto)
+					 : l4_readable(b));
 		return j_end(b, &j);
 	case IPR_FK_LOOPBACK:
 		if (b->hook != IPR_HOOK_OUT)
@@ -643,8 +688,30 @@ static bool same_value(const struct ipr_ktest *a, const struct ipr_ktest *c)
  * cannot, -1 nothing.  A known test on the same load means the load works
  * for this packet, so "x == 5" decides every other comparison of x.
  */
+/* A readable transport header and a later fragment exclude each other. */
+static bool is_readable_test(const struct ipr_ktest *t)
+{
+	return t->kind == IPR_KT_TRANSPORT && t->op == IPR_KOP_GTE &&
+	       t->offset == 0 && t->len == 3 && !(t->flags & IPR_KTF_MASK);
+}
+
+static bool is_later_test(const struct ipr_ktest *t)
+{
+	return t->op == IPR_KOP_NEQ && (t->flags & IPR_KTF_MASK) &&
+	       ((t->kind == IPR_KT_NET && t->offset == 6 && t->len == 2 &&
+		 t->mask[0] == 0x1f && t->mask[1] == 0xff) ||
+		t->kind == IPR_KT_FRAGOFF6);
+}
+
 static int known_verdict(const struct kb *b, const struct ipr_ktest *t)
 {
+	for (uint32_t k = 0; k < b->ctop; k++) {
+		const struct ipr_ktest *u = &b->x[b->ctx[k]].t;
+
+		if ((is_readable_test(t) && is_later_test(u)) ||
+		    (is_later_test(t) && is_readable_test(u)))
+			return 0;
+	}
 	for (uint32_t k = 0; k < b->ctop; k++) {
 		const struct ipr_ktest *u = &b->x[b->ctx[k]].t;
 		bool eqv;

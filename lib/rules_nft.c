@@ -339,6 +339,19 @@ static void ex_ct(struct nb *b, uint32_t key)
 	ex_end(b, e);
 }
 
+/* reg1 = the fragment header's offset field (2 bytes); the rule breaks
+ * when the packet has no fragment header. */
+static void ex_exthdr_fragoff(struct nb *b)
+{
+	struct ex e = ex_begin(b, "exthdr");
+	nb_put_u32(b, NFTA_EXTHDR_DREG, htonl(NFT_REG_1));
+	nb_put_u8(b, NFTA_EXTHDR_TYPE, 44 /* NEXTHDR_FRAGMENT */);
+	nb_put_u32(b, NFTA_EXTHDR_OFFSET, htonl(2));
+	nb_put_u32(b, NFTA_EXTHDR_LEN, htonl(2));
+	nb_put_u32(b, NFTA_EXTHDR_OP, htonl(NFT_EXTHDR_OP_IPV6));
+	ex_end(b, e);
+}
+
 /* reg1 = 1 if the IPv6 packet has extension header @type, else 0. */
 static void ex_exthdr_present(struct nb *b, uint8_t type)
 {
@@ -484,6 +497,10 @@ static void ex_test(struct nb *b, const struct ipr_ktest *t)
 	case IPR_KT_FRAG6:
 		ex_exthdr_present(b, 44 /* NEXTHDR_FRAGMENT */);
 		ex_cmp_t(b, t, t->value, 1);
+		return;
+	case IPR_KT_FRAGOFF6:
+		ex_exthdr_fragoff(b);
+		ex_cmp_bytes(b, t);
 		return;
 	case IPR_KT_NET:
 		ex_payload(b, NFT_PAYLOAD_NETWORK_HEADER, t->offset, t->len);

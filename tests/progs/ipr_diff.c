@@ -674,6 +674,11 @@ static const char *const handwritten[] = {
 	"icmpv6.Type == 128",
 	"ifIdx == %IFIDX% or ifIdx == 999 or ifIdx == 1000",
 	"length == 40 or length == 60 or length == 100 or length == 1428",
+	/* no transport header in a later fragment, as in WinDivert */
+	"udp and fragment",
+	"not udp and fragment",
+	"not tcp and ipv6",
+	"(icmp or icmpv6 or udp) and ip.Protocol != 6",
 };
 
 /* The filter with its placeholders filled in. */

@@ -487,6 +487,15 @@ static bool kload(struct kctx *c, const struct ipr_ktest *t, uint8_t *v)
 		}
 		v[0] = c->h.fragment;
 		return true;
+	case IPR_KT_FRAGOFF6:
+		if (!c->ip || !c->h.ipv6 || t->len != 2) {
+			c->bad = "fragoff6 test without an IPv6 guard";
+			return false;
+		}
+		if (!c->h.fragment)
+			return false; /* no fragment header: the load breaks */
+		put16(v, c->h.frag_off);
+		return true;
 	}
 	c->bad = "unknown test kind";
 	return false;
@@ -782,8 +791,11 @@ static const struct tcase cases[] = {
 	{ "not tcp", SHORT, IN, 1, 0 },
 	{ "not tcp", U4, IN, 1, 1 },
 	{ "!tcp", T4, IN, 1, 0 },
-	{ "udp", F4B, IN, 1, 1 },
-	{ "tcp", F6B, IN, 1, 1 },
+	/* as in WinDivert: no transport header in a later fragment */
+	{ "udp", F4B, IN, 1, 0 },
+	{ "not udp", F4B, IN, 1, 1 },
+	{ "tcp", F6B, IN, 1, 0 },
+	{ "not tcp", F6B, IN, 1, 1 },
 	{ "ip", BADV, IN, 1, 0 },
 	{ "not ip", BADV, IN, 1, 0 },
 	{ "not ipv6", BADV, IN, 1, 0 },
@@ -1197,7 +1209,8 @@ static const struct fcase fcases[] = {
 	C("fragment", RT6, IN, 0),
 	C("not fragment", T4, IN, 1),
 	C("not fragment", F4B, IN, 0),
-	C("fragment and udp", F4B, IN, 1),
+	C("fragment and udp", F4B, IN, 0),
+	C("fragment and ip.Protocol == 17", F4B, IN, 1),
 	C("fragment", SHORT, IN, 0),
 	C("not fragment", SHORT, IN, 0),
 	C("fragment == 0", TP4, OUT, 1),
@@ -2385,22 +2398,24 @@ static const struct shape shapes[] = {
 	{ "tcp.DstPort == 80", IPR_HOOK_IN, 1, 1, 2 },
 	{ "not tcp.DstPort == 80", IPR_HOOK_IN, 1, 2, 3 },
 	{ "ip.SrcAddr == 1.2.3.4", IPR_HOOK_OUT, 1, 1, 2 },
-	{ "icmp", IPR_HOOK_IN, 1, 1, 2 },
-	{ "not icmp", IPR_HOOK_IN, 1, 2, 2 },
+	/* protocols: the guards, and the transport header readable (a
+	 * later fragment has none); negated, a later fragment too */
+	{ "icmp", IPR_HOOK_IN, 1, 1, 3 },
+	{ "not icmp", IPR_HOOK_IN, 1, 3, 4 },
 	{ "tcp and udp", IPR_HOOK_IN, 0, 0, 0 },
-	{ "tcp and tcp", IPR_HOOK_IN, 1, 1, 1 },
+	{ "tcp and tcp", IPR_HOOK_IN, 1, 1, 2 },
 	{ "tcp and not tcp", IPR_HOOK_IN, 0, 0, 0 },
 	{ "outbound and tcp", IPR_HOOK_IN, 0, 0, 0 },
-	{ "outbound and tcp", IPR_HOOK_OUT, 1, 1, 1 },
+	{ "outbound and tcp", IPR_HOOK_OUT, 1, 1, 2 },
 	{ "inbound or tcp", IPR_HOOK_IN, 1, 1, 0 },
-	{ "inbound or tcp", IPR_HOOK_OUT, 1, 1, 1 },
+	{ "inbound or tcp", IPR_HOOK_OUT, 1, 1, 2 },
 	{ "udp.DstPort == 53 or tcp.DstPort == 53", IPR_HOOK_OUT, 1, 2, 4 },
 	{ "(tcp or udp) and (ip.SrcAddr == 1.2.3.4 or ipv6)", IPR_HOOK_IN,
-	  2, 4, 5 },
+	  2, 4, 7 },
 	{ "tcp.DstPort == 80 and (ip.SrcAddr == 1.2.3.4 or "
 	  "ip.SrcAddr == 5.6.7.8)", IPR_HOOK_IN, 1, 2, 8 },
-	{ "(tcp ? tcp.DstPort == 80 : udp)", IPR_HOOK_IN, 1, 2, 3 },
-	{ "(inbound ? tcp : udp)", IPR_HOOK_OUT, 1, 1, 1 },
+	{ "(tcp ? tcp.DstPort == 80 : udp)", IPR_HOOK_IN, 1, 2, 5 },
+	{ "(inbound ? tcp : udp)", IPR_HOOK_OUT, 1, 1, 2 },
 	{ "ifIdx == 7", IPR_HOOK_IN, 1, 1, 1 },
 };
 
@@ -2522,9 +2537,11 @@ static void kprog_tests(void)
 
 	f = ipr_filter_compile("icmpv6", IPR_LAYER_NETWORK, NULL);
 	err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
-	CHECK("kprog icmpv6", !err && p.nrules == 1 && p.ntests == 2 &&
+	CHECK("kprog icmpv6", !err && p.nrules == 1 && p.ntests == 3 &&
 	      test_is(&p.tests[0], IPR_KT_NFPROTO, IPR_KOP_EQ, 1, 0, "\x0a") &&
-	      test_is(&p.tests[1], IPR_KT_L4PROTO, IPR_KOP_EQ, 1, 0, "\x3a"),
+	      test_is(&p.tests[1], IPR_KT_L4PROTO, IPR_KOP_EQ, 1, 0, "\x3a") &&
+	      test_is(&p.tests[2], IPR_KT_TRANSPORT, IPR_KOP_GTE, 3, 0,
+		      "\0\0\0"),
 	      "err %d", err);
 	ipr_kprog_free(&p);
 	ipr_filter_free(f);
@@ -2687,7 +2704,7 @@ static void kprog_field_tests(void)
 
 	KPROG("tcp and random8 < 5", IPR_LAYER_NETWORK, IPR_HOOK_IN);
 	CHECK("kprog random8: kernel keeps the rest", !err && p.nrules == 1 &&
-	      p.ntests == 1 && ipr_filter_needs_user_check(f) &&
+	      p.ntests == 2 && ipr_filter_needs_user_check(f) &&
 	      ipr_filter_needs_user_check_hook(f, IPR_HOOK_IN) &&
 	      ipr_filter_needs_user_check_hook(f, IPR_HOOK_OUT),
 	      "err %d", err);
