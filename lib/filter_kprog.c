@@ -481,7 +481,7 @@ static int32_t not_guards(struct kb *b, const struct kbranch *br)
 /* Holds where the transport header can be read (3 bytes of it: the load
  * takes nft's path that refuses a later fragment); ">= 0" is always true
  * once loaded, so no mask is needed. */
-static int32_t l4_readable(struct kb *b)
+static int32_t kx_l4_readable(struct kb *b)
 {
 	static const uint8_t zero[3];
 
@@ -490,7 +490,7 @@ static int32_t l4_readable(struct kb *b)
 
 /* Holds for a later fragment of IPv4 (@nfproto 2), IPv6 (10) or either
  * (0): its offset field is not 0. */
-static int32_t later_fragment(struct kb *b, uint8_t nfproto)
+static int32_t kx_later_fragment(struct kb *b, uint8_t nfproto)
 {
 	static const uint8_t zero[2], v4 = 2, v6 = 10;
 	struct junct j, a;
@@ -553,8 +553,8 @@ static int32_t leaf(struct kb *b, const struct ipr_fnode *nd, bool neg)
 		/* As in WinDivert, tcp, udp, icmp and icmpv6 are false
 		 * where the header is not there: a later fragment */
 		if (fd->l4proto)
-			j_add(b, &j, neg ? later_fragment(b, fd->nfproto)
-					 : l4_readable(b));
+			j_add(b, &j, neg ? kx_later_fragment(b, fd->nfproto)
+					 : kx_l4_readable(b));
 		return j_end(b, &j);
 	case IPR_FK_LOOPBACK:
 		if (b->hook != IPR_HOOK_OUT)
