@@ -92,11 +92,14 @@ struct ipr_kchain {
 
 /* The values of a set test: n values of len bytes each (the test's len),
  * sorted as memcmp orders them, no two the same, at ipr_kprog.setvals +
- * first.  A lookup in the kernel costs the same for 3 values and 10,000. */
+ * first; or, for an interval set, n ranges (lo, hi inclusive: 2 * len
+ * bytes each), sorted, none overlapping or touching.  A lookup in the
+ * kernel costs the same for 3 values and 10,000. */
 struct ipr_kset {
 	uint32_t first; /* byte offset into setvals */
 	uint32_t n;
 	uint8_t len;
+	bool interval;
 };
 
 /* The program for one hook.  Chain 0 is the entry (the base chain).

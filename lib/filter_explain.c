@@ -297,6 +297,7 @@ static void put_set_test(struct xw *w, const struct ipr_ktest *t,
 	struct ipr_ktest e = *t;
 	char a[192], c[192];
 	size_t pre = 0, lhs;
+	unsigned per = st && st->interval ? 2u * t->len : t->len;
 
 	if (!st || !st->n || st->len != t->len) {
 		wf(w, "%s set %u", t->op == IPR_KOP_IN ? "in" : "not in",
@@ -306,8 +307,9 @@ static void put_set_test(struct xw *w, const struct ipr_ktest *t,
 	e.op = IPR_KOP_EQ;
 	memcpy(e.value, p->setvals + st->first, st->len);
 	ipr_ktest_format(&e, nfproto, l4proto, a, sizeof(a));
-	if (st->n > 1) {
-		memcpy(e.value, p->setvals + st->first + st->len, st->len);
+	if (st->n > 1 || st->interval) {
+		memcpy(e.value, p->setvals + st->first +
+		       (st->n > 1 ? per : st->len), st->len);
 		ipr_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
 		while (a[pre] && a[pre] == c[pre])
 			pre++;
@@ -321,12 +323,20 @@ static void put_set_test(struct xw *w, const struct ipr_ktest *t,
 		lhs -= 3;
 	wf(w, "%.*s%s{ ", (int)lhs, a, t->op == IPR_KOP_NOTIN ? "!= " : "");
 	for (uint32_t i = 0; i < st->n && i < SET_SHOWN; i++) {
-		memcpy(e.value, p->setvals + st->first + i * st->len, st->len);
+		const uint8_t *v = p->setvals + st->first + i * per;
+
+		memcpy(e.value, v, st->len);
 		ipr_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
 		wf(w, "%s%s", i ? ", " : "", strlen(c) > pre ? c + pre : c);
+		if (st->interval && memcmp(v, v + st->len, st->len)) {
+			memcpy(e.value, v + st->len, st->len);
+			ipr_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
+			wf(w, "-%s", strlen(c) > pre ? c + pre : c);
+		}
 	}
 	if (st->n > SET_SHOWN)
-		wf(w, ", ... %u values in all", st->n);
+		wf(w, ", ... %u %s in all", st->n,
+		   st->interval ? "ranges" : "values");
 	wf(w, " }");
 }
 
@@ -488,10 +498,21 @@ static int explain(const ipr_filter *f, char *buf, size_t size)
 		if (p.nsets) {
 			uint32_t nv = 0;
 
-			for (uint32_t k = 0; k < p.nsets; k++)
-				nv += p.sets[k].n;
-			wf(&w, ", %u set%s of %u values", p.nsets,
-			   p.nsets == 1 ? "" : "s", nv);
+			uint32_t nr = 0;
+
+			for (uint32_t k = 0; k < p.nsets; k++) {
+				if (p.sets[k].interval)
+					nr += p.sets[k].n;
+				else
+					nv += p.sets[k].n;
+			}
+			wf(&w, ", %u set%s of ", p.nsets,
+			   p.nsets == 1 ? "" : "s");
+			if (nv)
+				wf(&w, "%u value%s%s", nv, nv == 1 ? "" : "s",
+				   nr ? " and " : "");
+			if (nr)
+				wf(&w, "%u range%s", nr, nr == 1 ? "" : "s");
 		}
 		if (p.depth)
 			wf(&w, ", jumps nest %u deep (the kernel's limit "

@@ -820,49 +820,87 @@ static uint64_t h_load(uint64_t h, const struct ipr_ktest *t)
 	return h;
 }
 
-static int cmp_bytes(const void *x, const void *y, void *len)
+/* v += 1 (@up) or v -= 1 over @len big-endian bytes; false when it
+ * wraps (there is no such value). */
+static bool be_step(uint8_t *v, unsigned len, bool up)
 {
-	return memcmp(x, y, *(const uint8_t *)len);
+	for (unsigned i = len; i-- > 0;) {
+		if (up ? v[i]++ != 0xff : v[i]-- != 0)
+			return true;
+	}
+	return false;
 }
 
-/* A set of the values of tests @m[0..n) (one load): sorted, each once.
- * Returns its index, or -1 after kb_fail. */
-static int32_t set_make(struct kb *b, const int32_t *m, uint32_t n)
-{
-	uint8_t len = b->x[m[0]].t.len;
-	uint32_t first = b->nsetvals, kept = 0;
+/* What one member of a set admits: one value (lo == hi) or a range. */
+struct vpair {
+	uint8_t lo[16], hi[16];
+};
 
-	if (b->nsetvals + (uint64_t)n * len > UINT32_MAX / 2)
+static int cmp_pair(const void *x, const void *y, void *len)
+{
+	const struct vpair *a = x, *c = y;
+	int r = memcmp(a->lo, c->lo, *(const uint8_t *)len);
+
+	return r ? r : memcmp(a->hi, c->hi, *(const uint8_t *)len);
+}
+
+/* A set of what @vp[0..n) admit, sorted: values each once, or (@interval)
+ * ranges with the overlapping and adjacent ones merged.  Returns its
+ * index, or -1 after kb_fail. */
+static int32_t set_make(struct kb *b, uint8_t len, bool interval,
+			struct vpair *vp, uint32_t n)
+{
+	uint32_t first = b->nsetvals, kept = 0, per = interval ? 2u * len : len;
+	uint8_t *out;
+
+	if (b->nsetvals + (uint64_t)n * per > UINT32_MAX / 2)
 		return kb_fail(b, -E2BIG);
-	if (!grow((void **)&b->setvals, &b->valcap, b->nsetvals + n * len, 1) ||
+	if (!grow((void **)&b->setvals, &b->valcap, b->nsetvals + n * per, 1) ||
 	    !grow((void **)&b->sets, &b->setcap, b->nsets + 1, sizeof(*b->sets)))
 		return kb_fail(b, -ENOMEM);
-	for (uint32_t k = 0; k < n; k++)
-		memcpy(b->setvals + first + k * len, b->x[m[k]].t.value, len);
-	qsort_r(b->setvals + first, n, len, cmp_bytes, &len);
+	qsort_r(vp, n, sizeof(*vp), cmp_pair, &len);
+	out = b->setvals + first;
 	for (uint32_t k = 0; k < n; k++) {
-		uint8_t *v = b->setvals + first + k * len;
+		uint8_t *last = out + (kept ? (kept - 1) * per : 0);
 
-		if (kept && !memcmp(v, b->setvals + first + (kept - 1) * len, len))
+		if (!interval) {
+			if (kept && !memcmp(vp[k].lo, last, len))
+				continue;
+			memcpy(out + kept * per, vp[k].lo, len);
+			kept++;
 			continue;
-		memmove(b->setvals + first + kept * len, v, len);
+		}
+		if (kept) {
+			/* merge when lo <= last hi + 1 */
+			uint8_t next[16];
+			bool end = true;
+
+			memcpy(next, last + len, len);
+			end = !be_step(next, len, true); /* hi is the top */
+			if (end || memcmp(vp[k].lo, next, len) <= 0) {
+				if (memcmp(vp[k].hi, last + len, len) > 0)
+					memcpy(last + len, vp[k].hi, len);
+				continue;
+			}
+		}
+		memcpy(out + kept * per, vp[k].lo, len);
+		memcpy(out + kept * per + len, vp[k].hi, len);
 		kept++;
 	}
-	b->nsetvals = first + kept * len;
-	b->sets[b->nsets] = (struct ipr_kset){ first, kept, len };
+	b->nsetvals = first + kept * per;
+	b->sets[b->nsets] = (struct ipr_kset){ first, kept, len, interval };
 	return (int32_t)b->nsets++;
 }
 
-/* The set test that stands for tests @m[0..n). */
-static int32_t set_test_of(struct kb *b, const int32_t *m, uint32_t n,
-			   uint8_t op)
+/* The set test on the load of test node @proto for @vp[0..n). */
+static int32_t set_test_of(struct kb *b, int32_t proto, uint8_t op,
+			   bool interval, struct vpair *vp, uint32_t n)
 {
-	int32_t set = set_make(b, m, n), i;
-	struct ipr_ktest t;
+	struct ipr_ktest t = b->x[proto].t;
+	int32_t set = set_make(b, t.len, interval, vp, n), i;
 
 	if (set < 0)
 		return K_ERR;
-	t = b->x[m[0]].t;
 	memset(t.value, 0, sizeof(t.value));
 	t.op = op;
 	t.set = (uint32_t)set;
@@ -890,6 +928,12 @@ struct kidshape {
 	uint8_t nouter;                /* OR shape: tests before the AND */
 	uint32_t n;
 	int32_t t[KID_MAX_TESTS];      /* every test of the kid, in order */
+	/* under an OR, the candidate's load may be bounded instead
+	 * ("x >= a and x <= b"): every test on it makes the range */
+	bool range;
+	uint32_t nrest;
+	int32_t rest[KID_MAX_TESTS];   /* the tests other than the range's */
+	uint8_t lo[16], hi[16];        /* the values it admits, inclusive */
 };
 
 static bool all_tests(const struct kb *b, int32_t e, struct kidshape *ks,
@@ -905,6 +949,57 @@ static bool all_tests(const struct kb *b, int32_t e, struct kidshape *ks,
 			return false;
 		ks->t[ks->n++] = c;
 	}
+	return true;
+}
+
+/* The kid (under an OR) bounds its last test's load: every test on that
+ * load is an ordering (or ==), and together they admit [lo, hi]. */
+static bool kid_range(const struct kb *b, struct kidshape *ks)
+{
+	const struct ipr_ktest *c = &b->x[ks->cand].t;
+	uint8_t v[16];
+
+	memset(ks->lo, 0, sizeof(ks->lo));
+	memset(ks->hi, 0xff, c->len);
+	ks->nrest = 0;
+	for (uint32_t i = 0; i < ks->n; i++) {
+		const struct ipr_ktest *t = &b->x[ks->t[i]].t;
+
+		if (!same_load(t, c)) {
+			ks->rest[ks->nrest++] = ks->t[i];
+			continue;
+		}
+		memcpy(v, t->value, t->len);
+		switch (t->op) {
+		case IPR_KOP_GT:
+			if (!be_step(v, t->len, true))
+				return false;
+			/* fall through */
+		case IPR_KOP_GTE:
+			if (memcmp(v, ks->lo, t->len) > 0)
+				memcpy(ks->lo, v, t->len);
+			break;
+		case IPR_KOP_LT:
+			if (!be_step(v, t->len, false))
+				return false;
+			/* fall through */
+		case IPR_KOP_LTE:
+			if (memcmp(v, ks->hi, t->len) < 0)
+				memcpy(ks->hi, v, t->len);
+			break;
+		case IPR_KOP_EQ:
+			if (memcmp(v, ks->lo, t->len) > 0)
+				memcpy(ks->lo, v, t->len);
+			if (memcmp(v, ks->hi, t->len) < 0)
+				memcpy(ks->hi, v, t->len);
+			break;
+		default:
+			return false;
+		}
+	}
+	if (memcmp(ks->lo, ks->hi, c->len) > 0)
+		return false; /* admits nothing: simplify's business */
+	ks->range = true;
 	return true;
 }
 
@@ -940,10 +1035,19 @@ static bool kid_shape(const struct kb *b, int32_t k, uint8_t parent,
 	} else {
 		return false;
 	}
-	if (!ks->n || b->x[ks->t[ks->n - 1]].t.op != want)
+	if (!ks->n)
 		return false;
 	ks->cand = ks->t[ks->n - 1];
-	return true;
+	if (b->x[ks->cand].t.op == want) {
+		const struct ipr_ktest *t = &b->x[ks->cand].t;
+
+		for (uint32_t i = 0; i + 1 < ks->n; i++)
+			ks->rest[ks->nrest++] = ks->t[i];
+		memcpy(ks->lo, t->value, t->len);
+		memcpy(ks->hi, t->value, t->len);
+		return true;
+	}
+	return parent == KX_OR && kid_range(b, ks);
 }
 
 static uint64_t kid_hash(const struct kb *b, const struct kidshape *ks)
@@ -952,8 +1056,8 @@ static uint64_t kid_hash(const struct kb *b, const struct kidshape *ks)
 
 	h = h_bytes(h, &ks->tag, 1);
 	h = h_bytes(h, &ks->nouter, 1);
-	for (uint32_t i = 0; i + 1 < ks->n; i++) {
-		const struct ipr_ktest *u = &b->x[ks->t[i]].t;
+	for (uint32_t i = 0; i < ks->nrest; i++) {
+		const struct ipr_ktest *u = &b->x[ks->rest[i]].t;
 
 		h = h_load(h, u);
 		h = h_bytes(h, &u->op, 1);
@@ -965,11 +1069,12 @@ static uint64_t kid_hash(const struct kb *b, const struct kidshape *ks)
 static bool kid_same(const struct kb *b, const struct kidshape *x,
 		     const struct kidshape *y)
 {
-	if (x->tag != y->tag || x->nouter != y->nouter || x->n != y->n ||
+	if (x->tag != y->tag || x->nouter != y->nouter ||
+	    x->nrest != y->nrest ||
 	    !same_load(&b->x[x->cand].t, &b->x[y->cand].t))
 		return false;
-	for (uint32_t i = 0; i + 1 < x->n; i++)
-		if (!same_test(&b->x[x->t[i]].t, &b->x[y->t[i]].t))
+	for (uint32_t i = 0; i < x->nrest; i++)
+		if (!same_test(&b->x[x->rest[i]].t, &b->x[y->rest[i]].t))
 			return false;
 	return true;
 }
@@ -1020,7 +1125,8 @@ static int32_t setify(struct kb *b, int32_t e)
 	struct junct j;
 	struct cand *cd = NULL;
 	struct kidshape *ks = NULL;
-	int32_t *kids = NULL, *grp = NULL, c;
+	struct vpair *grp = NULL;
+	int32_t *kids = NULL, c;
 	uint32_t n = 0, nc = 0, k;
 	uint8_t type;
 
@@ -1054,20 +1160,28 @@ static int32_t setify(struct kb *b, int32_t e)
 		for (uint32_t l = s; l < end && !b->err; l++) {
 			uint32_t ng = 0, lk = cd[l].k;
 			const struct kidshape *lead = &ks[lk];
+			uint8_t len = b->x[lead->cand].t.len;
+			bool ranges = false;
 			int32_t st, nw;
 
 			if (cd[l].taken)
 				continue;
 			for (uint32_t m = l; m < end; m++) {
-				if (cd[m].taken || !kid_same(b, lead, &ks[cd[m].k]))
+				const struct kidshape *o = &ks[cd[m].k];
+
+				if (cd[m].taken || !kid_same(b, lead, o))
 					continue;
-				grp[ng++] = ks[cd[m].k].cand;
+				memcpy(grp[ng].lo, o->lo, len);
+				memcpy(grp[ng].hi, o->hi, len);
+				ranges = ranges || o->range;
+				ng++;
 				cd[m].taken = true;
 				cd[m].k |= 0x80000000u;
 			}
 			if (ng >= IPR_KSET_MIN)
-				st = set_test_of(b, grp, ng, type == KX_AND ?
-						 IPR_KOP_NOTIN : IPR_KOP_IN);
+				st = set_test_of(b, lead->cand, type == KX_AND ?
+						 IPR_KOP_NOTIN : IPR_KOP_IN,
+						 ranges, grp, ng);
 			else
 				st = K_ERR;
 			for (uint32_t m = l; m < end; m++) {
@@ -1079,11 +1193,18 @@ static int32_t setify(struct kb *b, int32_t e)
 			}
 			if (st < 0)
 				continue; /* too few (or no memory): as they were */
-			if (lead->tag == 1)
+			if (lead->tag == 1) {
 				nw = st;
-			else if (lead->tag == 2)
-				nw = and_with(b, kids[lk], lead->cand, st);
-			else
+			} else if (lead->tag == 2) {
+				/* the same guards, then the set */
+				struct junct a;
+
+				j_init(&a, KX_AND);
+				for (uint32_t r = 0; r < lead->nrest; r++)
+					j_add(b, &a, lead->rest[r]);
+				j_add(b, &a, st);
+				nw = j_end(b, &a);
+			} else
 				nw = and_with(b, kids[lk], lead->inner,
 					      and_with(b, lead->inner,
 						       lead->cand, st));
@@ -1293,8 +1414,8 @@ unsigned ipr_ktest_cost(const struct ipr_ktest *t, unsigned *bytes)
 		n++;
 		by += 80;
 	}
-	if (host32 && t->op != IPR_KOP_EQ && t->op != IPR_KOP_NEQ &&
-	    t->op != IPR_KOP_IN && t->op != IPR_KOP_NOTIN) {
+	/* (a set may be an interval set: counted as if it were) */
+	if (host32 && t->op != IPR_KOP_EQ && t->op != IPR_KOP_NEQ) {
 		n++;
 		by += 24;
 	}

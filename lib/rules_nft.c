@@ -37,6 +37,7 @@ struct nb {                     /* a growing netlink batch */
 	int err;
 	/* the hook whose rules are being built: its sets' names and ids */
 	const char *hook;
+	const struct ipr_kprog *prog;
 	uint32_t set_id_base, next_set_id;
 };
 
@@ -391,6 +392,14 @@ static void set_name(char *buf, size_t size, const char *hook, uint32_t k)
 	snprintf(buf, size, "%s_s%u", hook, k);
 }
 
+/* Interval sets are ordered by memcmp: a host-order register goes to
+ * network order first, as for an ordering cmp. */
+static bool set_is_interval(const struct nb *b, const struct ipr_ktest *t)
+{
+	return b->prog && t->set < b->prog->nsets &&
+	       b->prog->sets[t->set].interval;
+}
+
 /* reg1 in the test's set (or not, NOTIN): the set is made earlier in the
  * same batch (emit_sets), named and found by its id. */
 static void ex_set_lookup(struct nb *b, const struct ipr_ktest *t)
@@ -430,12 +439,13 @@ static void ex_cmp_host32(struct nb *b, const struct ipr_ktest *t)
 		memcpy(&m, t->mask, 4);
 		ex_and(b, ntohl(m));
 	}
-	if (t->op == IPR_KOP_EQ || t->op == IPR_KOP_NEQ || is_set(t)) {
+	if (t->op == IPR_KOP_EQ || t->op == IPR_KOP_NEQ ||
+	    (is_set(t) && !set_is_interval(b, t))) {
 		v = ntohl(v);
 		ex_cmp_t(b, t, &v, 4);
 	} else {
 		ex_hton32(b);
-		ex_cmp(b, t->op, t->value, 4);
+		ex_cmp_t(b, t, t->value, 4);
 	}
 }
 
@@ -603,6 +613,7 @@ static void emit_sets(struct nb *b, const char *table,
 
 	b->set_id_base = b->next_set_id;
 	b->next_set_id += p->nsets;
+	b->prog = p;
 	for (uint32_t k = 0; k < p->nsets; k++) {
 		const struct ipr_kset *st = &p->sets[k];
 		const struct ipr_ktest *t = NULL;
@@ -618,12 +629,49 @@ static void emit_sets(struct nb *b, const char *table,
 		nb_put_strz(b, NFTA_SET_TABLE, table);
 		nb_put_strz(b, NFTA_SET_NAME, name);
 		nb_put_u32(b, NFTA_SET_ID, htonl(b->set_id_base + k));
-		nb_put_u32(b, NFTA_SET_FLAGS, htonl(NFT_SET_CONSTANT));
+		nb_put_u32(b, NFTA_SET_FLAGS, htonl(NFT_SET_CONSTANT |
+			(st->interval ? NFT_SET_INTERVAL : 0)));
 		nb_put_u32(b, NFTA_SET_KEY_TYPE, htonl(KEY_TYPE_INTEGER));
 		nb_put_u32(b, NFTA_SET_KEY_LEN, htonl(st->len));
 		nb_end(b, true);
 
-		for (uint32_t done = 0; done < st->n;) {
+		for (uint32_t done = 0; done < st->n && st->interval;) {
+			if (!nft_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE))
+				return;
+			nb_put_strz(b, NFTA_SET_ELEM_LIST_TABLE, table);
+			nb_put_strz(b, NFTA_SET_ELEM_LIST_SET, name);
+			nb_put_u32(b, NFTA_SET_ELEM_LIST_SET_ID,
+				   htonl(b->set_id_base + k));
+			struct nlattr *elems = nb_nest(b,
+					NFTA_SET_ELEM_LIST_ELEMENTS);
+			/* a range is its first value, and the value after
+			 * its last marked as an end (none after the top);
+			 * big-endian keys, host-order loads turned first */
+			for (uint32_t n = 0; n < SET_ELEMS_PER_MSG / 2 &&
+			     done < st->n; n++, done++) {
+				const uint8_t *lo = p->setvals + st->first +
+						    2u * done * st->len;
+				uint8_t end[16];
+				bool top = true;
+
+				memcpy(end, lo + st->len, st->len);
+				for (unsigned i = st->len; i-- > 0 && top;)
+					top = end[i]++ == 0xff;
+				struct nlattr *el = nb_nest(b, NFTA_LIST_ELEM);
+				put_data(b, NFTA_SET_ELEM_KEY, lo, st->len);
+				nb_nest_end(b, el);
+				if (top)
+					continue;
+				el = nb_nest(b, NFTA_LIST_ELEM);
+				put_data(b, NFTA_SET_ELEM_KEY, end, st->len);
+				nb_put_u32(b, NFTA_SET_ELEM_FLAGS,
+					   htonl(NFT_SET_ELEM_INTERVAL_END));
+				nb_nest_end(b, el);
+			}
+			nb_nest_end(b, elems);
+			nb_end(b, true);
+		}
+		for (uint32_t done = 0; done < st->n && !st->interval;) {
 			if (!nft_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE))
 				return;
 			nb_put_strz(b, NFTA_SET_ELEM_LIST_TABLE, table);

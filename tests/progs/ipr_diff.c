@@ -674,6 +674,17 @@ static const char *const handwritten[] = {
 	"icmpv6.Type == 128",
 	"ifIdx == %IFIDX% or ifIdx == 999 or ifIdx == 1000",
 	"length == 40 or length == 60 or length == 100 or length == 1428",
+	/* ranges: interval sets (mark, length and ifIdx in host order) */
+	"(tcp.DstPort >= 1 and tcp.DstPort <= 100) or tcp.DstPort == 443 or "
+	"tcp.DstPort > 50000",
+	"mark < 5 or mark == 9 or mark > 100",
+	"mark == 9 or mark == 7 or mark > 100 or (length >= 100 and "
+	"length <= 200)",
+	"ip.TTL < 2 or ip.TTL == 64 or ip.TTL > 200 or ipv6.HopLimit < 2",
+	"length < 60 or length > 1000 or length == 100",
+	"ifIdx < 2 or ifIdx == %IFIDX% or ifIdx > 999",
+	"(udp.SrcPort >= 40000 and udp.SrcPort <= 40010) or udp.SrcPort < 10 "
+	"or udp.SrcPort == 5353",
 	/* no transport header in a later fragment, as in WinDivert */
 	"udp and fragment",
 	"not udp and fragment",

@@ -137,6 +137,11 @@ int main(void)
 	s = terms("mark == %1$u or ifIdx == %1$u or udp.DstPort == %1$u", " or ", 500);
 	check_filter("3_lists", s, 0, 2);
 	free(s);
+	/* ranges: interval sets, an end element after each */
+	s = terms("(tcp.DstPort >= %1$u0 and tcp.DstPort <= %1$u5) or "
+		  "mark > %1$u000 or length == %1$u", " or ", 2000);
+	check_filter("ranges", s, 0, 2);
+	free(s);
 	s = terms("not (tcp.DstPort == %1$u or udp.DstPort == %1$u or "
 		  "ip.TTL == %3$u)", " and ", 300);
 	check_filter("negated_lists", s, 0, 2);

@@ -521,12 +521,26 @@ static bool ktest(struct kctx *c, const struct ipr_ktest *t)
 
 		if (t->set >= c->p->nsets || c->p->sets[t->set].len != t->len ||
 		    c->p->sets[t->set].first + (uint64_t)c->p->sets[t->set].n *
-		    t->len > c->p->nsetvals) {
+		    t->len * (c->p->sets[t->set].interval ? 2 : 1) >
+		    c->p->nsetvals) {
 			c->bad = "bad set";
 			return false;
 		}
 		st = &c->p->sets[t->set];
-		for (uint32_t k = 0; k < st->n && !in; k++) {
+		for (uint32_t k = 0; k < st->n && st->interval; k++) {
+			const uint8_t *lo = c->p->setvals + st->first +
+					    2u * k * t->len, *hi = lo + t->len;
+
+			/* kernel rbtree: ranges sorted, apart, lo <= hi */
+			if (memcmp(lo, hi, t->len) > 0 ||
+			    (k && memcmp(lo - t->len, lo, t->len) >= 0)) {
+				c->bad = "interval set not sorted or overlapping";
+				return false;
+			}
+			in = in || (memcmp(v, lo, t->len) >= 0 &&
+				    memcmp(v, hi, t->len) <= 0);
+		}
+		for (uint32_t k = 0; k < st->n && !st->interval && !in; k++) {
 			const uint8_t *sv = c->p->setvals + st->first + k * t->len;
 
 			if (k && memcmp(sv - t->len, sv, t->len) >= 0) {
@@ -1928,8 +1942,31 @@ static void gen_list(struct buf *b)
 		{ "mark", { "0", "1", "5", "7", "9", "2" } },
 	};
 	unsigned f = rnd(sizeof(lists) / sizeof(lists[0]));
-	unsigned n = 3 + rnd(4), form = rnd(3);
+	unsigned n = 3 + rnd(4), form = rnd(4);
 
+	if (form == 3 && strcmp(lists[f].name, "ipv6.SrcAddr") &&
+	    strcmp(lists[f].name, "ip.DstAddr") &&
+	    strcmp(lists[f].name, "remoteAddr")) {
+		/* ranges and values: an interval set */
+		static const char *const ops[] = { "==", ">=", "<=", ">", "<" };
+
+		bput(b, "(");
+		for (unsigned i = 0; i < n; i++) {
+			const char *v = lists[f].v[rnd(6)], *w = lists[f].v[rnd(6)];
+
+			if (i)
+				bput(b, " or ");
+			if (rnd(3))
+				bput(b, "%s %s %s", lists[f].name, ops[rnd(5)], v);
+			else
+				bput(b, "(%s >= %s and %s <= %s)", lists[f].name,
+				     v, lists[f].name, w);
+		}
+		bput(b, ")");
+		return;
+	}
+	if (form == 3)
+		form = 0;
 	bput(b, form == 2 ? "not (" : "(");
 	for (unsigned i = 0; i < n; i++)
 		bput(b, "%s%s %s %s", i ? (form == 1 ? " and " : " or ") : "",
@@ -2263,15 +2300,17 @@ static void limits(void)
 			ipr_kprog_free(&p);
 			ipr_filter_free(f);
 		}
-		/* orderings cannot be a set: one rule each */
+		/* ranges: an interval set, merged ("ifIdx < i" for every i is
+		 * one range) */
 		for (i = 0, k = 0; i < 1300; i++)
 			k += (size_t)sprintf(s + k, "%sifIdx<%d", i ? "||" : "", i);
 		f = ipr_filter_compile(s, IPR_LAYER_NETWORK, &e);
 		if (f) {
 			err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
-			CHECK("1300 orderings: 1300 rules", err == 0 &&
-			      p.nrules == 1300 && p.nsets == 0, "err %d rules %u",
-			      err, p.nrules);
+			CHECK("1300 ranges: one interval set of one range",
+			      err == 0 && p.nrules <= 2 && p.nsets == 1 &&
+			      p.sets[0].interval && p.sets[0].n == 1,
+			      "err %d rules %u sets %u", err, p.nrules, p.nsets);
 			ipr_kprog_free(&p);
 			ipr_filter_free(f);
 		} else {
