@@ -698,9 +698,11 @@ static bool is_readable_test(const struct ipr_ktest *t)
 static bool is_later_test(const struct ipr_ktest *t)
 {
 	return t->op == IPR_KOP_NEQ && (t->flags & IPR_KTF_MASK) &&
-	       ((t->kind == IPR_KT_NET && t->offset == 6 && t->len == 2 &&
+	       t->len == 2 && !t->value[0] && !t->value[1] &&
+	       ((t->kind == IPR_KT_NET && t->offset == 6 &&
 		 t->mask[0] == 0x1f && t->mask[1] == 0xff) ||
-		t->kind == IPR_KT_FRAGOFF6);
+		(t->kind == IPR_KT_FRAGOFF6 && t->mask[0] == 0xff &&
+		 t->mask[1] == 0xf8));
 }
 
 static int known_verdict(const struct kb *b, const struct ipr_ktest *t)
@@ -1110,6 +1112,65 @@ static int cmp_cand(const void *x, const void *y)
 	return a->k < c->k ? -1 : a->k > c->k;
 }
 
+/* The group that kid cd[@l] leads among the kids of one hash,
+ * cd[@l..@end): a set when there are enough of them. */
+static void setify_group(struct kb *b, uint8_t type, int32_t *kids,
+			 const struct kidshape *ks, struct cand *cd, uint32_t l,
+			 uint32_t end, struct vpair *grp)
+{
+	uint32_t ng = 0, lk = cd[l].k;
+	const struct kidshape *lead = &ks[lk];
+	uint8_t len = b->x[lead->cand].t.len;
+	bool ranges = false;
+	int32_t st, nw;
+
+	if (cd[l].taken)
+		return;
+	for (uint32_t m = l; m < end; m++) {
+		const struct kidshape *o = &ks[cd[m].k];
+
+		if (cd[m].taken || !kid_same(b, lead, o))
+			continue;
+		memcpy(grp[ng].lo, o->lo, len);
+		memcpy(grp[ng].hi, o->hi, len);
+		ranges = ranges || o->range;
+		ng++;
+		cd[m].taken = true;
+		cd[m].k |= 0x80000000u;
+	}
+	if (ng >= IPR_KSET_MIN)
+		st = set_test_of(b, lead->cand, type == KX_AND ?
+				 IPR_KOP_NOTIN : IPR_KOP_IN,
+				 ranges, grp, ng);
+	else
+		st = K_ERR;
+	for (uint32_t m = l; m < end; m++) {
+		if (!(cd[m].k & 0x80000000u))
+			continue;
+		cd[m].k &= 0x7fffffffu;
+		if (st >= 0 && cd[m].k != lk)
+			kids[cd[m].k] = K_TRUE; /* merged */
+	}
+	if (st < 0)
+		return; /* too few (or no memory): as they were */
+	if (lead->tag == 1) {
+		nw = st;
+	} else if (lead->tag == 2) {
+		/* the same guards, then the set */
+		struct junct a;
+
+		j_init(&a, KX_AND);
+		for (uint32_t r = 0; r < lead->nrest; r++)
+			j_add(b, &a, lead->rest[r]);
+		j_add(b, &a, st);
+		nw = j_end(b, &a);
+	} else {
+		nw = and_with(b, kids[lk], lead->inner,
+			      and_with(b, lead->inner, lead->cand, st));
+	}
+	kids[lk] = nw;
+}
+
 /*
  * Equality tests of one load under an "or" ("ip.DstAddr == a or
  * ip.DstAddr == b or ...", each behind the same guards) become one lookup
@@ -1157,59 +1218,8 @@ static int32_t setify(struct kb *b, int32_t e)
 		while (end < nc && cd[end].h == cd[s].h)
 			end++;
 		/* within a run of one hash: the first left leads a group */
-		for (uint32_t l = s; l < end && !b->err; l++) {
-			uint32_t ng = 0, lk = cd[l].k;
-			const struct kidshape *lead = &ks[lk];
-			uint8_t len = b->x[lead->cand].t.len;
-			bool ranges = false;
-			int32_t st, nw;
-
-			if (cd[l].taken)
-				continue;
-			for (uint32_t m = l; m < end; m++) {
-				const struct kidshape *o = &ks[cd[m].k];
-
-				if (cd[m].taken || !kid_same(b, lead, o))
-					continue;
-				memcpy(grp[ng].lo, o->lo, len);
-				memcpy(grp[ng].hi, o->hi, len);
-				ranges = ranges || o->range;
-				ng++;
-				cd[m].taken = true;
-				cd[m].k |= 0x80000000u;
-			}
-			if (ng >= IPR_KSET_MIN)
-				st = set_test_of(b, lead->cand, type == KX_AND ?
-						 IPR_KOP_NOTIN : IPR_KOP_IN,
-						 ranges, grp, ng);
-			else
-				st = K_ERR;
-			for (uint32_t m = l; m < end; m++) {
-				if (!(cd[m].k & 0x80000000u))
-					continue;
-				cd[m].k &= 0x7fffffffu;
-				if (st >= 0 && cd[m].k != lk)
-					kids[cd[m].k] = K_TRUE; /* merged */
-			}
-			if (st < 0)
-				continue; /* too few (or no memory): as they were */
-			if (lead->tag == 1) {
-				nw = st;
-			} else if (lead->tag == 2) {
-				/* the same guards, then the set */
-				struct junct a;
-
-				j_init(&a, KX_AND);
-				for (uint32_t r = 0; r < lead->nrest; r++)
-					j_add(b, &a, lead->rest[r]);
-				j_add(b, &a, st);
-				nw = j_end(b, &a);
-			} else
-				nw = and_with(b, kids[lk], lead->inner,
-					      and_with(b, lead->inner,
-						       lead->cand, st));
-			kids[lk] = nw;
-		}
+		for (uint32_t l = s; l < end && !b->err; l++)
+			setify_group(b, type, kids, ks, cd, l, end, grp);
 		s = end;
 	}
 	/* merged kids: neutral in an AND; an OR must skip them */

@@ -624,81 +624,26 @@ static int place128(bool neg, const uint8_t c[16], const uint8_t lo[16],
 	return memcmp(c, hi, 16) > 0 ? 1 : 0;
 }
 
-/* Check the value against the field and store it big-endian, shifted as
- * the field's masked load holds it; @op may change (see value128). */
-static bool value_for_field(struct parser *p, size_t pos,
-			    const struct ipr_field *fd, const struct value *v,
-			    uint8_t *op, uint8_t out[16], uint8_t *vlen)
+/* A number, IPv4 or IPv6 value for a field of numbers or addresses, as
+ * WinDivert means it (value128). */
+static bool value_128(struct parser *p, size_t pos, const struct ipr_field *fd,
+		      const struct value *v, uint8_t *op, uint8_t out[16])
 {
 	uint8_t c[16], lo[16], hi[16];
 	uint64_t max;
 	int where;
 
-	if (fd->vtype != IPR_VT_STRING && fd->vtype != IPR_VT_CTSTATE &&
-	    !(fd->flags & IPR_FF_SIGNED)) {
-		if (v->kind != V_NUM && v->kind != V_IPV4 && v->kind != V_IPV6) {
-			fail(p, pos, "expected number");
-			return false;
-		}
-		value128(v, c);
-		memset(lo, 0, 16);
-		memset(hi, 0xff, 16);
-		if (fd->vtype == IPR_VT_IPV4) {
-			lo[10] = lo[11] = 0xff;
-			memset(hi, 0, 10);
-		} else if (fd->vtype == IPR_VT_BOOL || fd->vtype == IPR_VT_NUM) {
-			if (fd->vtype == IPR_VT_BOOL)
-				max = 1;
-			else if (fd->mask)
-				max = fd->mask >> fd->shift;
-			else if (fd->width < 8)
-				max = (1ull << (8 * fd->width)) - 1;
-			else
-				max = UINT64_MAX;
-			put_be(hi, 16, max);
-		}
-		where = place128(v->neg, c, lo, hi);
-		if (where)
-			return out_of_range(op, where < 0, out);
-		switch (fd->vtype) {
-		case IPR_VT_IPV4:
-			memcpy(out, c + 12, 4);
-			return true;
-		case IPR_VT_IPV6:
-		case IPR_VT_ADDR:
-			memcpy(out, c, 16);
-			return true;
-		default:
-			break;
-		}
-		/* within [0, max]: the low 8 bytes hold it */
-		max = 0;
-		for (int i = 8; i < 16; i++)
-			max = max << 8 | c[i];
-		if (fd->vtype == IPR_VT_BOOL)
-			out[0] = (uint8_t)max;
-		else
-			put_be(out, fd->width, max << fd->shift);
-		return true;
+	if (v->kind != V_NUM && v->kind != V_IPV4 && v->kind != V_IPV6) {
+		fail(p, pos, "expected number");
+		return false;
 	}
-
-	switch (fd->vtype) {
-	case IPR_VT_BOOL:
-	case IPR_VT_NUM:
-		if (v->kind != V_NUM) {
-			fail(p, pos, "expected number");
-			return false;
-		}
-		if (fd->flags & IPR_FF_SIGNED) {
-			/* offset binary: memcmp orders it as signed */
-			if (v->num > (v->neg ? 0x8000u : 0x7fffu)) {
-				fail(p, pos, "value out of range");
-				return false;
-			}
-			put_be(out, fd->width, (v->neg ? 0x8000u - v->num
-					       : 0x8000u + v->num) & 0xffffu);
-			return true;
-		}
+	value128(v, c);
+	memset(lo, 0, 16);
+	memset(hi, 0xff, 16);
+	if (fd->vtype == IPR_VT_IPV4) {
+		lo[10] = lo[11] = 0xff;
+		memset(hi, 0, 10);
+	} else if (fd->vtype == IPR_VT_BOOL || fd->vtype == IPR_VT_NUM) {
 		if (fd->vtype == IPR_VT_BOOL)
 			max = 1;
 		else if (fd->mask)
@@ -707,51 +652,40 @@ static bool value_for_field(struct parser *p, size_t pos,
 			max = (1ull << (8 * fd->width)) - 1;
 		else
 			max = UINT64_MAX;
-		if (v->num > max) {
-			fail(p, pos, "value out of range");
-			return false;
-		}
-		if (fd->vtype == IPR_VT_BOOL)
-			out[0] = (uint8_t)v->num;
-		else
-			put_be(out, fd->width, v->num << fd->shift);
-		return true;
+		put_be(hi, 16, max);
+	}
+	where = place128(v->neg, c, lo, hi);
+	if (where)
+		return out_of_range(op, where < 0, out);
+	switch (fd->vtype) {
 	case IPR_VT_IPV4:
-		if (v->kind == V_IPV6) {
-			fail(p, pos, "IPv6 value for an IPv4 field");
-			return false;
-		}
-		if (v->kind == V_NUM) {
-			if (v->num > UINT32_MAX) {
-				fail(p, pos, "value out of range");
-				return false;
-			}
-			put_be(out, 4, v->num);
-		} else {
-			memcpy(out, v->be, 4);
-		}
+		memcpy(out, c + 12, 4);
 		return true;
 	case IPR_VT_IPV6:
-		if (v->kind == V_IPV4) {
-			fail(p, pos, "IPv4 value for an IPv6 field");
-			return false;
-		}
-		if (v->kind == V_NUM)
-			put_be(out, 16, v->num);
-		else
-			memcpy(out, v->be, 16);
-		return true;
 	case IPR_VT_ADDR:
-		if (v->kind == V_NUM) {
-			put_be(out, 16, v->num);
-		} else if (v->kind == V_IPV4) {
-			memset(out, 0, 10);
-			out[10] = out[11] = 0xff;
-			memcpy(out + 12, v->be, 4);
-		} else {
-			memcpy(out, v->be, 16);
-		}
+		memcpy(out, c, 16);
 		return true;
+	default:
+		break;
+	}
+	/* within [0, max]: the low 8 bytes hold it */
+	max = 0;
+	for (int i = 8; i < 16; i++)
+		max = max << 8 | c[i];
+	if (fd->vtype == IPR_VT_BOOL)
+		out[0] = (uint8_t)max;
+	else
+		put_be(out, fd->width, max << fd->shift);
+	return true;
+}
+
+/* Check the value against the field and store it big-endian, shifted as
+ * the field's masked load holds it; @op may change (see value128). */
+static bool value_for_field(struct parser *p, size_t pos,
+			    const struct ipr_field *fd, const struct value *v,
+			    uint8_t *op, uint8_t out[16], uint8_t *vlen)
+{
+	switch (fd->vtype) {
 	case IPR_VT_STRING:
 		memcpy(out, v->be, 16);
 		*vlen = v->slen;
@@ -759,9 +693,24 @@ static bool value_for_field(struct parser *p, size_t pos,
 	case IPR_VT_CTSTATE:
 		put_be(out, 4, v->num);
 		return true;
+	default:
+		break;
 	}
-	fail(p, pos, "bad field");
-	return false;
+	if (!(fd->flags & IPR_FF_SIGNED))
+		return value_128(p, pos, fd, v, op, out);
+	/* priority: a 16-bit signed number, in offset binary so that memcmp
+	 * orders it as signed */
+	if (v->kind != V_NUM) {
+		fail(p, pos, "expected number");
+		return false;
+	}
+	if (v->num > (v->neg ? 0x8000u : 0x7fffu)) {
+		fail(p, pos, "value out of range");
+		return false;
+	}
+	put_be(out, fd->width, (v->neg ? 0x8000u - v->num
+			       : 0x8000u + v->num) & 0xffffu);
+	return true;
 }
 
 static bool kop_holds(uint8_t op, unsigned a, unsigned b)

@@ -604,8 +604,99 @@ static void emit_action(struct nb *b, const struct ipr_rules_spec *s)
  * NB_MSG_MAX (a nest's 16-bit length). */
 #define SET_ELEMS_PER_MSG 1024
 
-/* The program's sets, each a named constant set of its test's values in
- * the register's byte order, before the rules that look them up. */
+/* Start a NEWSETELEM message for set @name (id @id); its elements go
+ * into the nest it returns (NULL once the batch has failed). */
+static struct nlattr *elems_begin(struct nb *b, const char *table,
+				  const char *name, uint32_t id)
+{
+	if (!nft_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE))
+		return NULL;
+	nb_put_strz(b, NFTA_SET_ELEM_LIST_TABLE, table);
+	nb_put_strz(b, NFTA_SET_ELEM_LIST_SET, name);
+	nb_put_u32(b, NFTA_SET_ELEM_LIST_SET_ID, htonl(id));
+	return nb_nest(b, NFTA_SET_ELEM_LIST_ELEMENTS);
+}
+
+static void elems_end(struct nb *b, struct nlattr *elems)
+{
+	nb_nest_end(b, elems);
+	nb_end(b, true);
+}
+
+static void elem_key(struct nb *b, const void *key, size_t len, bool end)
+{
+	struct nlattr *el = nb_nest(b, NFTA_LIST_ELEM);
+
+	put_data(b, NFTA_SET_ELEM_KEY, key, len);
+	if (end)
+		nb_put_u32(b, NFTA_SET_ELEM_FLAGS,
+			   htonl(NFT_SET_ELEM_INTERVAL_END));
+	nb_nest_end(b, el);
+}
+
+/* The values of a set, in the register's byte order (test @t's kind). */
+static void emit_set_values(struct nb *b, const char *table, const char *name,
+			    uint32_t id, const struct ipr_kprog *p,
+			    const struct ipr_kset *st, const struct ipr_ktest *t)
+{
+	for (uint32_t done = 0; done < st->n && !b->err;) {
+		struct nlattr *elems = elems_begin(b, table, name, id);
+
+		for (uint32_t n = 0; n < SET_ELEMS_PER_MSG && done < st->n;
+		     n++, done++) {
+			const uint8_t *v = p->setvals + st->first + done * st->len;
+			uint32_t v32;
+			uint16_t v16;
+
+			switch (rep_of(t)) {
+			case REP_HOST32:
+				memcpy(&v32, v, 4);
+				v32 = ntohl(v32);
+				elem_key(b, &v32, 4, false);
+				break;
+			case REP_HOST16:
+				v16 = (uint16_t)(v[0] << 8 | v[1]);
+				elem_key(b, &v16, 2, false);
+				break;
+			default:
+				elem_key(b, v, st->len, false);
+				break;
+			}
+		}
+		elems_end(b, elems);
+	}
+}
+
+/* The ranges of an interval set: each its first value, and the value
+ * after its last marked as an end (none after the top value); keys
+ * big-endian (host-order loads are turned before the lookup). */
+static void emit_set_ranges(struct nb *b, const char *table, const char *name,
+			    uint32_t id, const struct ipr_kprog *p,
+			    const struct ipr_kset *st)
+{
+	for (uint32_t done = 0; done < st->n && !b->err;) {
+		struct nlattr *elems = elems_begin(b, table, name, id);
+
+		for (uint32_t n = 0; n < SET_ELEMS_PER_MSG / 2 && done < st->n;
+		     n++, done++) {
+			const uint8_t *lo = p->setvals + st->first +
+					    2u * done * st->len;
+			uint8_t end[16];
+			bool top = true;
+
+			memcpy(end, lo + st->len, st->len);
+			for (unsigned i = st->len; i-- > 0 && top;)
+				top = end[i]++ == 0xff;
+			elem_key(b, lo, st->len, false);
+			if (!top)
+				elem_key(b, end, st->len, true);
+		}
+		elems_end(b, elems);
+	}
+}
+
+/* The program's sets, each a named constant set, before the rules that
+ * look them up. */
 static void emit_sets(struct nb *b, const char *table,
 		      const struct ipr_kprog *p)
 {
@@ -614,7 +705,7 @@ static void emit_sets(struct nb *b, const char *table,
 	b->set_id_base = b->next_set_id;
 	b->next_set_id += p->nsets;
 	b->prog = p;
-	for (uint32_t k = 0; k < p->nsets; k++) {
+	for (uint32_t k = 0; k < p->nsets && !b->err; k++) {
 		const struct ipr_kset *st = &p->sets[k];
 		const struct ipr_ktest *t = NULL;
 
@@ -634,80 +725,11 @@ static void emit_sets(struct nb *b, const char *table,
 		nb_put_u32(b, NFTA_SET_KEY_TYPE, htonl(KEY_TYPE_INTEGER));
 		nb_put_u32(b, NFTA_SET_KEY_LEN, htonl(st->len));
 		nb_end(b, true);
-
-		for (uint32_t done = 0; done < st->n && st->interval;) {
-			if (!nft_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE))
-				return;
-			nb_put_strz(b, NFTA_SET_ELEM_LIST_TABLE, table);
-			nb_put_strz(b, NFTA_SET_ELEM_LIST_SET, name);
-			nb_put_u32(b, NFTA_SET_ELEM_LIST_SET_ID,
-				   htonl(b->set_id_base + k));
-			struct nlattr *elems = nb_nest(b,
-					NFTA_SET_ELEM_LIST_ELEMENTS);
-			/* a range is its first value, and the value after
-			 * its last marked as an end (none after the top);
-			 * big-endian keys, host-order loads turned first */
-			for (uint32_t n = 0; n < SET_ELEMS_PER_MSG / 2 &&
-			     done < st->n; n++, done++) {
-				const uint8_t *lo = p->setvals + st->first +
-						    2u * done * st->len;
-				uint8_t end[16];
-				bool top = true;
-
-				memcpy(end, lo + st->len, st->len);
-				for (unsigned i = st->len; i-- > 0 && top;)
-					top = end[i]++ == 0xff;
-				struct nlattr *el = nb_nest(b, NFTA_LIST_ELEM);
-				put_data(b, NFTA_SET_ELEM_KEY, lo, st->len);
-				nb_nest_end(b, el);
-				if (top)
-					continue;
-				el = nb_nest(b, NFTA_LIST_ELEM);
-				put_data(b, NFTA_SET_ELEM_KEY, end, st->len);
-				nb_put_u32(b, NFTA_SET_ELEM_FLAGS,
-					   htonl(NFT_SET_ELEM_INTERVAL_END));
-				nb_nest_end(b, el);
-			}
-			nb_nest_end(b, elems);
-			nb_end(b, true);
-		}
-		for (uint32_t done = 0; done < st->n && !st->interval;) {
-			if (!nft_msg(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE))
-				return;
-			nb_put_strz(b, NFTA_SET_ELEM_LIST_TABLE, table);
-			nb_put_strz(b, NFTA_SET_ELEM_LIST_SET, name);
-			nb_put_u32(b, NFTA_SET_ELEM_LIST_SET_ID,
-				   htonl(b->set_id_base + k));
-			struct nlattr *elems = nb_nest(b,
-					NFTA_SET_ELEM_LIST_ELEMENTS);
-			for (uint32_t n = 0; n < SET_ELEMS_PER_MSG &&
-			     done < st->n; n++, done++) {
-				const uint8_t *v = p->setvals + st->first +
-						   done * st->len;
-				uint32_t v32;
-				uint16_t v16;
-				struct nlattr *el = nb_nest(b, NFTA_LIST_ELEM);
-
-				switch (rep_of(t)) {
-				case REP_HOST32:
-					memcpy(&v32, v, 4);
-					v32 = ntohl(v32);
-					put_data(b, NFTA_SET_ELEM_KEY, &v32, 4);
-					break;
-				case REP_HOST16:
-					v16 = (uint16_t)(v[0] << 8 | v[1]);
-					put_data(b, NFTA_SET_ELEM_KEY, &v16, 2);
-					break;
-				default:
-					put_data(b, NFTA_SET_ELEM_KEY, v,
-						 st->len);
-					break;
-				}
-				nb_nest_end(b, el);
-			}
-			nb_nest_end(b, elems);
-			nb_end(b, true);
-		}
+		if (st->interval)
+			emit_set_ranges(b, table, name, b->set_id_base + k, p, st);
+		else
+			emit_set_values(b, table, name, b->set_id_base + k, p, st,
+					t);
 	}
 }
 

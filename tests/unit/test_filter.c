@@ -1224,6 +1224,10 @@ static const struct fcase fcases[] = {
 	C("not fragment", T4, IN, 1),
 	C("not fragment", F4B, IN, 0),
 	C("fragment and udp", F4B, IN, 0),
+	/* a readable transport header rules out a later fragment, not
+	 * another fragment offset (found by the random filters) */
+	C("udp and ip.FragOff != 2", U4, IN, 1),
+	C("(udp ? ip.FragOff != 2 : remoteAddr)", U4, IN, 1),
 	C("fragment and ip.Protocol == 17", F4B, IN, 1),
 	C("fragment", SHORT, IN, 0),
 	C("not fragment", SHORT, IN, 0),
