@@ -2023,7 +2023,7 @@ static void gen(struct buf *b, int depth)
 	}
 }
 
-/* IPR_TEST_RANDOM=N filters (default 3000), IPR_TEST_SEED=S: a longer
+/* IPR_TEST_RANDOM=N filters (default 8000), IPR_TEST_SEED=S: a longer
  * or different run by hand. */
 static void random_check(void)
 {
@@ -2032,7 +2032,7 @@ static void random_check(void)
 	char why[512], txt[16384];
 	const char *env_n = getenv("IPR_TEST_RANDOM");
 	const char *env_s = getenv("IPR_TEST_SEED");
-	int total = env_n ? atoi(env_n) : 3000;
+	int total = env_n ? atoi(env_n) : 8000;
 
 	if (env_s)
 		rng = strtoull(env_s, NULL, 0) | 1;
