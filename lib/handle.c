@@ -69,6 +69,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	const uint64_t known = IPR_FLAG_SNIFF | IPR_FLAG_DROP |
 		IPR_FLAG_RECV_ONLY | IPR_FLAG_SEND_ONLY | IPR_FLAG_FAIL_CLOSED;
 	int err = 0;
+	ipr_detail_clear(); /* what ipr_last_error says is about this open */
 	if (!filter || (layer != IPR_LAYER_NETWORK &&
 			layer != IPR_LAYER_NETWORK_FORWARD) ||
 	    priority < IPR_PRIORITY_MIN || priority > IPR_PRIORITY_MAX ||

@@ -24,13 +24,24 @@ from .packet import (Direction, Header, ICMPHeader, ICMPv4Header,
 
 __version__ = "0.1"
 
+
+def packet_hash(data, seed=0):
+    """ipr_packet_hash: a 64-bit hash of an IP packet (bytes-like), blind
+    to TTL / hop limit and the IPv4 checksum; random8/16/32 in filters are
+    its bits 48-55, 32-47 and 0-31 with seed 0."""
+    from . import _clib
+    import ctypes
+    buf = bytes(data)
+    return _clib.ipr_packet_hash(ctypes.c_char_p(buf), len(buf), seed)
+
+
 __all__ = [
     "Handle", "Batch", "Packet", "Filter", "Layer", "Flag", "Param",
     "Shutdown", "Stats", "Direction", "Verdict", "Protocol", "ANSWERED",
     "IPv4Header", "IPv6Header", "TCPHeader", "UDPHeader", "ICMPHeader",
     "ICMPv4Header", "ICMPv6Header", "Header",
     "IpredirError", "FilterError", "UnsupportedError", "strerror",
-    "check_filter", "format_filter", "explain_filter",
+    "check_filter", "format_filter", "explain_filter", "packet_hash",
     "MTU_MAX", "BATCH_MAX", "PRIORITY_MIN", "PRIORITY_MAX",
     "CSUM_NO_IP", "CSUM_NO_TCP", "CSUM_NO_UDP", "CSUM_NO_ICMP",
     "CSUM_NO_ICMPV6",

@@ -13,7 +13,7 @@ import errno
 from . import _clib
 from ._clib import (BATCH_MAX, BATCH_SLOT, MTU_MAX, VERDICT_DROP,
                     VERDICT_REPLACE, Addr, PacketDesc)
-from .errors import IpredirError
+from .errors import FilterError, IpredirError
 from .filter import Filter, _layer, _text
 from .packet import Layer, Packet, Verdict, _buffer_address
 
@@ -178,7 +178,15 @@ class Handle:
             if e == errno.EPERM:
                 raise IpredirError(e, "ipr_open", "needs CAP_NET_ADMIN "
                                    "(run as root)")
-            raise IpredirError(e, "ipr_open", f"filter {self.filter!r}")
+            # what the library or the kernel said more (a filter beyond
+            # the kernel's limits: which, and where)
+            pos = ctypes.c_int(-1)
+            more = (_clib.ipr_last_error(ctypes.byref(pos)) or b"").decode(
+                errors="replace")
+            if e == errno.E2BIG and pos.value >= 0:
+                raise FilterError(self.filter, pos.value, more, err=e)
+            raise IpredirError(e, "ipr_open", f"filter {self.filter!r}"
+                               + (f" ({more})" if more else ""))
         self._h = h
         self._rbuf = ctypes.create_string_buffer(MTU_MAX + 1)
         return self

@@ -85,6 +85,41 @@ def test_bad_filter(text, pos, msg):
     assert repr(text) in str(e) and f"position {pos}" in str(e)
 
 
+# WinDivert's 128-bit values (no root needed: eval only)
+VALUES = [
+    ("ip.SrcAddr == ::ffff:198.18.1.1", TCP80, True),
+    ("ip.SrcAddr == 0xFFFFC6120101", TCP80, True),
+    ("ip.SrcAddr == 3323068673", TCP80, False),  # 32 bits: never
+    ("tcp.DstPort == ::50", TCP80, True),
+    ("tcp.DstPort < 65536", TCP80, True),
+    ("tcp.DstPort > -1", TCP80, True),
+    ("tcp.DstPort == 70000", TCP80, False),
+    ("not tcp.DstPort == 70000", TCP80, True),
+]
+
+
+@pytest.mark.parametrize("text,data,want", VALUES, ids=[v[0] for v in VALUES])
+def test_windivert_values(text, data, want):
+    with ipredir.Filter(text) as f:
+        assert f.eval(data, outbound=True) is want
+
+
+def test_packet_hash_and_random():
+    h = ipredir.packet_hash(TCP80)
+    assert h == ipredir.packet_hash(TCP80) and 0 <= h < 1 << 64
+    assert h != ipredir.packet_hash(TCP80, seed=1)
+    ttl = bytearray(TCP80)
+    ttl[8] ^= 0x0f          # TTL is left out
+    assert ipredir.packet_hash(bytes(ttl)) == h
+    r8, r16, r32 = (h >> 48) & 0xff, (h >> 32) & 0xffff, h & 0xffffffff
+    for text in (f"random8 == {r8}", f"random16 == {r16}",
+                 f"random32 == {r32}"):
+        with ipredir.Filter(text) as f:
+            assert f.eval(TCP80, outbound=True) is True, text
+    with ipredir.Filter(f"random8 == {(r8 + 1) & 0xff}") as f:
+        assert f.eval(TCP80, outbound=True) is False
+
+
 def test_check_good_filter():
     assert ipredir.check_filter("tcp or udp") == (True, 0, "")
     assert ipredir.format_filter("tcp   or  udp") == "tcp or udp"

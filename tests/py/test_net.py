@@ -3,6 +3,7 @@
 and inject through Python, both directions, IPv4 and IPv6, single and
 batch calls, asyncio; and the errors of a failed open."""
 
+import errno
 import shutil
 
 import pytest
@@ -312,6 +313,35 @@ def test_open_bad_filter(pair):
     assert ln.startswith("error FilterError 22 22 "), ln
     assert "'tcp.DstPort == 80 and udp.Foo'" in ln
     assert pair.tables(pair.b) == []
+
+
+def test_open_too_deep_for_the_kernel(pair):
+    """A filter beyond the kernel's nesting limit: FilterError with E2BIG,
+    the position of the term, and no table left."""
+    text = "&&".join(f"tcp.SrcPort>{i}" for i in range(1, 901))
+    rc, p = pair.run_py(pair.b, OPEN_ERR, text)
+    assert rc == 0, repr(p)
+    ln = p.lines()[-1]
+    words = ln.split()
+    assert words[:3] == ["error", "FilterError", str(errno.E2BIG)], ln
+    pos = int(words[3])
+    assert text[pos:].startswith("tcp.SrcPort>") and "nested" in ln, ln
+    assert pair.tables(pair.b) == []
+
+
+def test_open_block_list(pair):
+    """A 2,000-address list (one set lookup in the kernel) opens."""
+    text = " or ".join(f"ip.DstAddr == 198.19.{i >> 8}.{i & 255}"
+                       for i in range(2000))
+    rc, p = pair.run_py(pair.b, OPEN_OK, text)
+    assert rc == 0 and p.lines()[-1] == "open", repr(p)
+
+
+OPEN_OK = r"""
+import sys, ipredir
+with ipredir.Handle(sys.argv[1], flags=ipredir.Flag.DROP) as h:
+    print("open")
+"""
 
 
 def test_open_needs_privilege(pair):
