@@ -343,7 +343,7 @@ static void expire(struct ipr_queue *q, struct tx *t, uint64_t now)
 	struct ipr_held *hd = &q->held;
 	while (hd->head != IPR_NONE && hd->deadline[hd->head] <= now) {
 		held_answer(q, t, hd->head, NF_DROP, NULL, 0);
-		q->st.dropped_timeout++;
+		ipr_qst_add(&q->st.dropped_timeout, 1);
 	}
 }
 
@@ -393,9 +393,9 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		for (unsigned i = 0; i < n; i++)
 			ipr_held_del(&q->held, pkts[i].addr._slot);
 		if (pass)
-			q->st.sent_packets += n;
+			ipr_qst_add(&q->st.sent_packets, n);
 		else
-			q->st.dropped_verdict += n;
+			ipr_qst_add(&q->st.dropped_verdict, n);
 		int err = tx_flush(&t);
 		return err ? ipr_err(-err) : (int)n;
 	}
@@ -413,11 +413,11 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		switch (p->verdict) {
 		case IPR_VERDICT_PASS:
 			held_answer(q, &t, s, NF_ACCEPT, NULL, 0);
-			q->st.sent_packets++;
+			ipr_qst_add(&q->st.sent_packets, 1);
 			break;
 		case IPR_VERDICT_DROP:
 			held_answer(q, &t, s, NF_DROP, NULL, 0);
-			q->st.dropped_verdict++;
+			ipr_qst_add(&q->st.dropped_verdict, 1);
 			break;
 		case IPR_VERDICT_REPLACE: {
 			if (!p->data || p->len < 20 || p->len > IPR_MTU_MAX) {
@@ -449,7 +449,7 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 						   IPR_CSUM_NO_ICMPV6);
 			}
 			held_answer(q, &t, s, NF_ACCEPT, d, p->len);
-			q->st.sent_packets++;
+			ipr_qst_add(&q->st.sent_packets, 1);
 			if (d == q->scratch)
 				tx_flush(&t);
 			break;
@@ -548,7 +548,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 			if (e->error)
-				q->st.errors++;
+				ipr_qst_add(&q->st.errors, 1);
 			continue;
 		}
 		uint16_t want = sniff ? (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET
@@ -571,7 +571,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 			 * packets over: a gap is packets it gave an id but
 			 * could not put in our socket buffer (passed on
 			 * fail-open, dropped fail-closed). */
-			q->st.id_gaps += (uint32_t)(m.id - q->last_id - 1u);
+			ipr_qst_add(&q->st.id_gaps, (uint32_t)(m.id - q->last_id - 1u));
 			q->last_id = m.id;
 		}
 
@@ -586,7 +586,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 			if (!(h->flags & IPR_FLAG_FAIL_CLOSED))
 				v |= NF_VERDICT_FLAG_QUEUE_BYPASS;
 			tx_add(t, qn, v, m.id, NULL, 0);
-			q->st.segmented++;
+			ipr_qst_add(&q->st.segmented, 1);
 			continue;
 		}
 		p->data = (void *)m.data;
@@ -620,7 +620,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 					 * has waited longest; it goes. */
 					held_answer(q, t, q->held.head, NF_DROP,
 						    NULL, 0);
-					q->st.dropped_timeout++;
+					ipr_qst_add(&q->st.dropped_timeout, 1);
 					s = ipr_held_add(&q->held, m.id, dl, fl);
 				}
 				q->held.sig[s] = ipr_hdr_sig(m.data, m.len);
@@ -629,8 +629,8 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 				p->addr._gen = q->held.gen[s];
 			}
 		}
-		q->st.recv_packets++;
-		q->st.recv_bytes += p->len;
+		ipr_qst_add(&q->st.recv_packets, 1);
+		ipr_qst_add(&q->st.recv_bytes, p->len);
 		got = 1;
 	}
 	return got;
@@ -719,8 +719,8 @@ static unsigned sniff_take(struct ipr_queue *q, void *buf, size_t cap,
 		    q->h->user_check_hook[ipr_hook_of(m.hook)] &&
 		    ipr_filter_eval(q->h->filter, p->data, p->len, &p->addr) != 1)
 			continue;
-		q->st.recv_packets++;
-		q->st.recv_bytes += p->len;
+		ipr_qst_add(&q->st.recv_packets, 1);
+		ipr_qst_add(&q->st.recv_bytes, p->len);
 		got++;
 	}
 	return got;
@@ -755,6 +755,16 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		if (held)
 			expire(q, &t, mono);
 		tx_flush(&t);
+		/* The dead-man switch: this call is the sign of life.  A
+		 * compare per call; a refresh a few times per hang time. */
+		if (q->hb_due &&
+		    (mono >= q->hb_due ||
+		     q->hb_hang != atomic_load_explicit(&h->hang_time,
+							memory_order_relaxed))) {
+			int e = ipr_heartbeat(q, mono);
+			if (e)
+				return ipr_err(-e);
+		}
 
 		/* The caller's timeout, cut at the next queue-time deadline
 		 * so that unanswered packets never wait longer. */
@@ -769,6 +779,14 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		if (held && q->held.head != IPR_NONE) {
 			uint64_t dl = q->held.deadline[q->held.head];
 			int ms = dl > mono ? (int)((dl - mono) / 1000000ull) + 1 : 0;
+			if (wait < 0 || ms < wait)
+				wait = ms;
+		}
+		if (q->hb_due) {
+			/* Wake up in time for the next refresh, so that an
+			 * idle program stays alive.  A constant cap, so the
+			 * cached socket timeout does not change every call. */
+			int ms = (int)(q->hb_hang / 4);
 			if (wait < 0 || ms < wait)
 				wait = ms;
 		}

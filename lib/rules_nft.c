@@ -211,6 +211,16 @@ static void ex_log(struct nlmsghdr *nlh, uint16_t group)
  * outlives ipr_rules_disable. */
 #define QUEUED_CTR "queued"
 
+/* The dead-man switch: a set of heartbeats, one element per queue (key:
+ * the queue's index) with a timeout of the hang time, which the program's
+ * receive path keeps refreshing (ipr_rules_heartbeat).  The queue chain
+ * queues only while its element lives; once it has expired the kernel
+ * itself passes (fail-open) or drops (fail-closed) the packet, counted in
+ * HUNG_CTR, without waiting for a program that no longer reads. */
+#define HB_SET "hb"
+#define HB_SET_ID 2
+#define HUNG_CTR "hung"
+
 static void ex_symhash(struct nlmsghdr *nlh, uint32_t mod)
 {
 	struct ex e = ex_begin(nlh, "hash");
@@ -439,6 +449,9 @@ static void emit_action(struct nlmsghdr *nlh, const struct ipr_rules_spec *s)
 			 * jumps to the queue's chain, one hash per packet. */
 			ex_symhash(nlh, s->total);
 			ex_lookup_vmap(nlh);
+		} else if (s->hang_ms) {
+			/* the heartbeat check lives in the queue chain */
+			ex_verdict(nlh, NFT_JUMP, "q0");
 		} else {
 			ex_queue(nlh, s->nums[0], s->bypass, s->native_queue);
 		}
@@ -515,6 +528,123 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 	}
 }
 
+/* --- the dead-man switch (heartbeats) ---------------------------------- */
+
+/* reg1 = @v: the key of a queue's heartbeat. */
+static void ex_imm_reg1(struct nlmsghdr *nlh, uint32_t v)
+{
+	struct ex e = ex_begin(nlh, "immediate");
+	mnl_attr_put_u32(nlh, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_1));
+	put_data(nlh, NFTA_IMMEDIATE_DATA, &v, 4);
+	ex_end(nlh, e);
+}
+
+/* Go on only if reg1 is in the heartbeat set (and has not expired). */
+static void ex_lookup_hb(struct nlmsghdr *nlh)
+{
+	struct ex e = ex_begin(nlh, "lookup");
+	mnl_attr_put_strz(nlh, NFTA_LOOKUP_SET, HB_SET);
+	mnl_attr_put_u32(nlh, NFTA_LOOKUP_SET_ID, htonl(HB_SET_ID));
+	mnl_attr_put_u32(nlh, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
+	ex_end(nlh, e);
+}
+
+static void ex_count_hung(struct nlmsghdr *nlh)
+{
+	struct ex e = ex_begin(nlh, "objref");
+	mnl_attr_put_u32(nlh, NFTA_OBJREF_IMM_TYPE, htonl(NFT_OBJECT_COUNTER));
+	mnl_attr_put_strz(nlh, NFTA_OBJREF_IMM_NAME, HUNG_CTR);
+	ex_end(nlh, e);
+}
+
+/* Chain q<k>: queue to queue k while its heartbeat lives, else pass or
+ * drop at once, counted. */
+static void build_queue_chain(struct nb *b, const struct ipr_rules_spec *s,
+			      uint32_t k)
+{
+	char name[16];
+	struct nlattr *list = NULL;
+	snprintf(name, sizeof(name), "q%u", k);
+	chain_add(b, s->table, name, -1, 0);
+	struct nlmsghdr *nlh = rule_begin(b, s->table, name, &list);
+	if (!nlh)
+		return;
+	ex_imm_reg1(nlh, k);
+	ex_lookup_hb(nlh);
+	ex_queue(nlh, s->nums[k], s->bypass, s->native_queue);
+	rule_end(b, nlh, list);
+	nlh = rule_begin(b, s->table, name, &list);
+	if (!nlh)
+		return;
+	ex_count_hung(nlh);
+	ex_verdict(nlh, s->bypass ? NF_ACCEPT : NF_DROP, NULL);
+	rule_end(b, nlh, list);
+}
+
+/* One heartbeat element: key @k, expiring after @ms. */
+static void put_hb_elem(struct nlmsghdr *nlh, uint32_t k, uint32_t ms)
+{
+	struct nlattr *el = mnl_attr_nest_start(nlh, NFTA_LIST_ELEM);
+	put_data(nlh, NFTA_SET_ELEM_KEY, &k, 4);
+	if (ms)
+		mnl_attr_put_u64(nlh, NFTA_SET_ELEM_TIMEOUT, htobe64(ms));
+	mnl_attr_nest_end(nlh, el);
+}
+
+/* NEWSETELEM (or DELSETELEM) of queue @k's heartbeat. */
+static void hb_elem_msg(struct nb *b, const char *table, uint16_t type,
+		       uint32_t k, uint32_t ms, bool with_id)
+{
+	struct nlmsghdr *nlh = nft_msg(b, type,
+				       type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0);
+	if (!nlh)
+		return;
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, HB_SET);
+	if (with_id)
+		mnl_attr_put_u32(nlh, NFTA_SET_ELEM_LIST_SET_ID, htonl(HB_SET_ID));
+	struct nlattr *elems = mnl_attr_nest_start(nlh,
+						   NFTA_SET_ELEM_LIST_ELEMENTS);
+	put_hb_elem(nlh, k, ms);
+	mnl_attr_nest_end(nlh, elems);
+	nb_end(b, nlh, true);
+}
+
+/* The heartbeat set with a live element per queue, the counter of packets
+ * passed or dropped for want of one, and, with a single queue, its chain
+ * (several queues get theirs from build_fanout).  Before any rule that
+ * uses them. */
+static void build_heartbeat(struct nb *b, const struct ipr_rules_spec *s)
+{
+	struct nlmsghdr *nlh = nft_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE);
+	if (!nlh)
+		return;
+	mnl_attr_put_strz(nlh, NFTA_SET_TABLE, s->table);
+	mnl_attr_put_strz(nlh, NFTA_SET_NAME, HB_SET);
+	mnl_attr_put_u32(nlh, NFTA_SET_ID, htonl(HB_SET_ID));
+	mnl_attr_put_u32(nlh, NFTA_SET_FLAGS, htonl(NFT_SET_TIMEOUT));
+	mnl_attr_put_u32(nlh, NFTA_SET_KEY_TYPE, htonl(KEY_TYPE_INTEGER));
+	mnl_attr_put_u32(nlh, NFTA_SET_KEY_LEN, htonl(4));
+	nb_end(b, nlh, true);
+
+	for (uint32_t k = 0; k < s->total; k++)
+		hb_elem_msg(b, s->table, NFT_MSG_NEWSETELEM, k, s->hang_ms, true);
+
+	nlh = nft_msg(b, NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL);
+	if (nlh) {
+		mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, s->table);
+		mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, HUNG_CTR);
+		mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+		struct nlattr *d = mnl_attr_nest_start(nlh, NFTA_OBJ_DATA);
+		mnl_attr_put_u64(nlh, NFTA_COUNTER_PACKETS, htobe64(0));
+		mnl_attr_put_u64(nlh, NFTA_COUNTER_BYTES, htobe64(0));
+		mnl_attr_nest_end(nlh, d);
+	}
+	nb_end(b, nlh, true);
+	if (s->total == 1)
+		build_queue_chain(b, s, 0);
+}
+
 /* The queue chains q0.. (one queue rule each) and the map from the flow
  * hash to them, shared by the hooks. */
 static void build_fanout(struct nb *b, const struct ipr_rules_spec *s)
@@ -522,6 +652,10 @@ static void build_fanout(struct nb *b, const struct ipr_rules_spec *s)
 	char name[16];
 	struct nlattr *list = NULL;
 	for (uint32_t k = 0; k < s->total; k++) {
+		if (s->hang_ms) {
+			build_queue_chain(b, s, k);
+			continue;
+		}
 		snprintf(name, sizeof(name), "q%u", k);
 		chain_add(b, s->table, name, -1, 0);
 		struct nlmsghdr *nlh = rule_begin(b, s->table, name, &list);
@@ -635,6 +769,8 @@ static int install_once(int fd, const ipr_filter *f,
 		}
 		nb_end(&b, nlh, true);
 	}
+	if (s->action == IPR_ACT_QUEUE && s->hang_ms)
+		build_heartbeat(&b, s);
 	if (s->action == IPR_ACT_QUEUE && s->total > 1)
 		build_fanout(&b, s);
 	for (int hk = 0; hk < IPR_HOOK_COUNT; hk++) {
@@ -745,10 +881,58 @@ int ipr_rules_disable(int fd, const char *table)
 	return err;
 }
 
+static int ipr_rules_counter(const char *table, const char *name,
+			     uint64_t *packets);
+
+/*
+ * Refresh queue @key's heartbeat to live @ms more.  Re-adding a live
+ * element refreshes its timeout only on recent kernels (elsewhere it is a
+ * no-op), and deleting one that has expired fails with ENOENT; add, delete,
+ * add in one transaction works on every kernel with set timeouts, whether
+ * the element lives, has expired or is gone, and the lookup never sees it
+ * missing.  Only @fd, the socket that owns the table, may change it: the
+ * caller serialises its use.
+ */
+int ipr_rules_heartbeat(int fd, const char *table, uint32_t key, uint32_t ms)
+{
+	static atomic_uint seq_base;
+	uint32_t seq = atomic_fetch_add(&seq_base, 1u << 4) + 0x80000000u +
+		       ((uint32_t)time(NULL) << 12);
+	struct nb b = { .cap = 1 << 17, .seq = seq, .first_seq = seq };
+	b.buf = malloc(b.cap);
+	if (!b.buf)
+		return -ENOMEM;
+	struct nlmsghdr *nlh = nb_msg(&b, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
+				      NFNL_SUBSYS_NFTABLES);
+	nb_end(&b, nlh, false);
+	hb_elem_msg(&b, table, NFT_MSG_NEWSETELEM, key, ms, false);
+	hb_elem_msg(&b, table, NFT_MSG_DELSETELEM, key, 0, false);
+	hb_elem_msg(&b, table, NFT_MSG_NEWSETELEM, key, ms, false);
+	nlh = nb_msg(&b, NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+	nb_end(&b, nlh, false);
+	int err = b.err ? b.err : nb_commit(fd, &b);
+	free(b.buf);
+	return err;
+}
+
 /* The packets the handle's rules have taken for its queues so far (the
  * QUEUED_CTR object), read on a socket of its own: the handle's socket may
  * be in use by another thread (ipr_shutdown). */
 int ipr_rules_queued(const char *table, uint64_t *packets)
+{
+	return ipr_rules_counter(table, QUEUED_CTR, packets);
+}
+
+/* Packets the kernel passed or dropped because a queue's heartbeat had
+ * expired (the HUNG_CTR object). */
+int ipr_rules_hung(const char *table, uint64_t *packets)
+{
+	return ipr_rules_counter(table, HUNG_CTR, packets);
+}
+
+/* The packet count of the named counter object @name of @table. */
+static int ipr_rules_counter(const char *table, const char *name,
+			     uint64_t *packets)
 {
 	int fd = nft_socket();
 	if (fd < 0)
@@ -762,7 +946,7 @@ int ipr_rules_queued(const char *table, uint64_t *packets)
 	nfg->nfgen_family = NFPROTO_INET;
 	nfg->version = NFNETLINK_V0;
 	mnl_attr_put_strz(nlh, NFTA_OBJ_TABLE, table);
-	mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, QUEUED_CTR);
+	mnl_attr_put_strz(nlh, NFTA_OBJ_NAME, name);
 	mnl_attr_put_u32(nlh, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
 	int err = -EPROTO;
 	if (send(fd, nlh, nlh->nlmsg_len, 0) < 0) {
