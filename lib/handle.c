@@ -27,6 +27,8 @@ static void handle_free(struct ipr_handle *h)
 		free(q->onebuf);
 		free(q->scratch);
 		free(q->txhdr);
+		free(q->txslot);
+		free(q->txkind);
 		free(q->iov);
 		free(q->mmsg);
 		free(q->rxiov);
@@ -44,10 +46,13 @@ static int queue_alloc(struct ipr_queue *q)
 	q->onebuf = malloc(IPR_BATCH_SLOT);
 	q->scratch = malloc(IPR_MTU_MAX + 1);
 	q->txhdr = malloc((size_t)VMSG_ROOM * IPR_BATCH_MAX * 2 + 64);
+	q->txslot = calloc(IPR_BATCH_MAX * 2, sizeof(*q->txslot));
+	q->txkind = calloc(IPR_BATCH_MAX * 2, sizeof(*q->txkind));
 	q->iov = calloc(1024, sizeof(*q->iov));
 	q->mmsg = calloc(IPR_BATCH_MAX, sizeof(*q->mmsg));
 	q->rxiov = calloc(IPR_BATCH_MAX, sizeof(*q->rxiov));
-	if (!q->rxbuf || !q->onebuf || !q->scratch || !q->txhdr || !q->iov ||
+	if (!q->rxbuf || !q->onebuf || !q->scratch || !q->txhdr || !q->txslot ||
+	    !q->txkind || !q->iov ||
 	    !q->mmsg || !q->rxiov)
 		return -ENOMEM;
 	return 0;

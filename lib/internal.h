@@ -58,6 +58,7 @@ struct ipr_held {
 #define IPR_HELD_PARTIAL 0x1 /* arrived with CSUM_PARTIAL */
 #define IPR_HELD_SEG     0x2 /* came from the segmenting queue */
 #define IPR_HELD_TRUNC   0x4 /* the program got only part of it */
+#define IPR_HELD_PENDING 0x8 /* its verdict is on the way (nfq.c) */
 
 /* Counters of one queue: written only by the thread that serves the queue,
  * read by ipr_stats_get from any thread, hence atomics (relaxed: a plain
@@ -92,6 +93,8 @@ struct ipr_queue {
 	uint8_t *onebuf;        /* for ipr_recv (single): one whole message */
 	uint8_t *scratch;       /* a copy to complete checksums in */
 	uint8_t *txhdr;         /* verdict headers of one sendmsg */
+	uint32_t *txslot;       /* ... the held slot of each */
+	uint8_t *txkind;        /* ... and what to count once it is sent */
 	struct iovec *iov;
 	struct mmsghdr *mmsg;   /* for recvmmsg */
 	struct iovec *rxiov;

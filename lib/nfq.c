@@ -257,9 +257,40 @@ struct tx {
 	unsigned nhdr, niov;
 	size_t bytes;
 	int err;
+	/* A held packet stays held until its verdict is in the kernel: the
+	 * slot of each pending message (IPR_NONE: no held packet) and the
+	 * counter to bump, applied only once sendmsg has taken them.  If it
+	 * fails they stay held, for the caller to answer again or for the
+	 * queue time. */
+	uint32_t *slot;
+	uint8_t *kind;
+	unsigned answered;      /* held packets whose verdict went out */
+	bool prefix;            /* after a failed send, send nothing more (so
+				   that what is answered is a prefix) */
 };
+enum { TXK_NONE, TXK_SENT, TXK_DROPPED, TXK_TIMEOUT };
 
 static const uint8_t zero_pad[4];
+
+static void tx_settle(struct tx *t, bool sent)
+{
+	struct ipr_queue *q = t->q;
+	for (unsigned i = 0; i < t->nhdr; i++) {
+		uint32_t s = t->slot[i];
+		if (s == IPR_NONE)
+			continue;
+		q->held.fl[s] &= (uint8_t)~IPR_HELD_PENDING;
+		if (!sent)
+			continue;
+		ipr_held_del(&q->held, s);
+		t->answered++;
+		switch (t->kind[i]) {
+		case TXK_SENT: ipr_qst_add(&q->st.sent_packets, 1); break;
+		case TXK_DROPPED: ipr_qst_add(&q->st.dropped_verdict, 1); break;
+		case TXK_TIMEOUT: ipr_qst_add(&q->st.dropped_timeout, 1); break;
+		}
+	}
+}
 
 static int tx_flush(struct tx *t)
 {
@@ -271,16 +302,21 @@ static int tx_flush(struct tx *t)
 		.msg_iov = t->iov, .msg_iovlen = t->niov,
 	};
 	ssize_t n;
+	int tries = 0;
+	/* A netlink datagram to the kernel is taken whole or not at all;
+	 * a lack of memory may pass, so try it again a few times. */
 	do
 		n = sendmsg(t->q->fd, &mh, 0);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR ||
+			 ((errno == ENOBUFS || errno == ENOMEM ||
+			   errno == EAGAIN) && ++tries < 4)));
+	int e = n < 0 ? -errno : 0;
+	tx_settle(t, n >= 0);
 	t->niov = t->nhdr = 0;
 	t->bytes = 0;
-	if (n < 0) {
-		t->err = -errno;
-		return t->err;
-	}
-	return 0;
+	if (e)
+		t->err = e;
+	return e;
 }
 
 static void tx_init(struct tx *t, struct ipr_queue *q)
@@ -288,19 +324,28 @@ static void tx_init(struct tx *t, struct ipr_queue *q)
 	t->q = q;
 	t->hdrs = (struct vmsg *)q->txhdr;
 	t->iov = q->iov;
+	t->slot = q->txslot;
+	t->kind = q->txkind;
 	t->nhdr = t->niov = 0;
 	t->bytes = 0;
 	t->err = 0;
+	t->answered = 0;
+	t->prefix = false;
 }
 
-/* Queue one verdict; @data (may be NULL) replaces the packet. */
-static void tx_add(struct tx *t, uint16_t qnum, uint32_t verdict, uint32_t id,
+/* Queue one verdict; @data (may be NULL) replaces the packet.  False if
+ * it was not queued (a prefix send that failed already). */
+static bool tx_add(struct tx *t, uint16_t qnum, uint32_t verdict, uint32_t id,
 		   const void *data, uint32_t len)
 {
 	size_t need = sizeof(struct vmsg) + len + 4;
 	if (t->niov + 3 > TX_MAX_IOV || t->nhdr >= IPR_BATCH_MAX * 2 ||
 	    (t->bytes && t->bytes + need > TX_MAX_BYTES))
 		tx_flush(t);
+	if (t->prefix && t->err)
+		return false;
+	t->slot[t->nhdr] = IPR_NONE;
+	t->kind[t->nhdr] = TXK_NONE;
 	struct vmsg *m = &t->hdrs[t->nhdr++];
 	size_t hl = data ? sizeof(*m) : sizeof(*m) - sizeof(struct nlattr);
 	m->nlh.nlmsg_len = (uint32_t)(hl + (data ? len : 0));
@@ -327,23 +372,43 @@ static void tx_add(struct tx *t, uint16_t qnum, uint32_t verdict, uint32_t id,
 			t->iov[t->niov++] = (struct iovec){ (void *)zero_pad, pad };
 	}
 	t->bytes += need;
+	return true;
 }
 
+/* The verdict of a held packet; the packet is let go once it is sent
+ * (tx_settle), and counted as @kind says. */
 static void held_answer(struct ipr_queue *q, struct tx *t, uint32_t slot,
-			uint32_t verdict, const void *data, uint32_t len)
+			uint32_t verdict, const void *data, uint32_t len,
+			uint8_t kind)
 {
 	struct ipr_held *hd = &q->held;
 	uint16_t qn = (hd->fl[slot] & IPR_HELD_SEG) ? q->seg_qnum : q->qnum;
-	tx_add(t, qn, verdict, hd->id[slot], data, len);
+	if (!tx_add(t, qn, verdict, hd->id[slot], data, len))
+		return;
+	hd->fl[slot] |= IPR_HELD_PENDING;
+	t->slot[t->nhdr - 1] = slot;
+	t->kind[t->nhdr - 1] = kind;
+}
+
+/* The same, but the packet is let go at once, sent or not: for close, and
+ * for the oldest packet when the pool is full. */
+static void held_answer_now(struct ipr_queue *q, struct tx *t, uint32_t slot,
+			    uint32_t verdict)
+{
+	struct ipr_held *hd = &q->held;
+	uint16_t qn = (hd->fl[slot] & IPR_HELD_SEG) ? q->seg_qnum : q->qnum;
+	tx_add(t, qn, verdict, hd->id[slot], NULL, 0);
 	ipr_held_del(hd, slot);
 }
 
 static void expire(struct ipr_queue *q, struct tx *t, uint64_t now)
 {
 	struct ipr_held *hd = &q->held;
-	while (hd->head != IPR_NONE && hd->deadline[hd->head] <= now) {
-		held_answer(q, t, hd->head, NF_DROP, NULL, 0);
-		ipr_qst_add(&q->st.dropped_timeout, 1);
+	uint32_t s = hd->head;
+	while (s != IPR_NONE && hd->deadline[s] <= now) {
+		uint32_t next = hd->next[s]; /* s stays listed until sent */
+		held_answer(q, t, s, NF_DROP, NULL, 0, TXK_TIMEOUT);
+		s = next;
 	}
 }
 
@@ -389,6 +454,9 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		       pkts[n - 1].addr.packet_id, NULL, 0);
 		t.hdrs[t.nhdr - 1].nlh.nlmsg_type =
 			(NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT_BATCH;
+		int err = tx_flush(&t);
+		if (err)
+			return ipr_err(-err); /* all of them still held */
 		/* batchable() checked every slot */
 		for (unsigned i = 0; i < n; i++)
 			ipr_held_del(&q->held, pkts[i].addr._slot);
@@ -396,28 +464,25 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 			ipr_qst_add(&q->st.sent_packets, n);
 		else
 			ipr_qst_add(&q->st.dropped_verdict, n);
-		int err = tx_flush(&t);
-		return err ? ipr_err(-err) : (int)n;
+		return (int)n;
 	}
-	unsigned done = 0;
 	int err = 0;
+	t.prefix = true;
 	/* Only one scratch copy exists, so a const packet that needs its
 	 * checksum completed is sent on its own. */
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n && !t.err; i++) {
 		struct ipr_packet *p = &pkts[i];
 		uint32_t s = ipr_held_find(&q->held, &p->addr);
-		if (s == IPR_NONE) {
-			err = -EINVAL;
+		if (s == IPR_NONE || (q->held.fl[s] & IPR_HELD_PENDING)) {
+			err = -EINVAL; /* not held, or twice in this batch */
 			break;
 		}
 		switch (p->verdict) {
 		case IPR_VERDICT_PASS:
-			held_answer(q, &t, s, NF_ACCEPT, NULL, 0);
-			ipr_qst_add(&q->st.sent_packets, 1);
+			held_answer(q, &t, s, NF_ACCEPT, NULL, 0, TXK_SENT);
 			break;
 		case IPR_VERDICT_DROP:
-			held_answer(q, &t, s, NF_DROP, NULL, 0);
-			ipr_qst_add(&q->st.dropped_verdict, 1);
+			held_answer(q, &t, s, NF_DROP, NULL, 0, TXK_DROPPED);
 			break;
 		case IPR_VERDICT_REPLACE: {
 			if (!p->data || p->len < 20 || p->len > IPR_MTU_MAX) {
@@ -448,8 +513,7 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 						   IPR_CSUM_NO_ICMP |
 						   IPR_CSUM_NO_ICMPV6);
 			}
-			held_answer(q, &t, s, NF_ACCEPT, d, p->len);
-			ipr_qst_add(&q->st.sent_packets, 1);
+			held_answer(q, &t, s, NF_ACCEPT, d, p->len, TXK_SENT);
 			if (d == q->scratch)
 				tx_flush(&t);
 			break;
@@ -458,15 +522,16 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 			err = -EINVAL;
 			goto out;
 		}
-		done++;
 	}
 out:
 	tx_flush(&t);
-	if (t.err && !err)
+	/* A failed send comes before any later refusal: the packets from
+	 * there on are all still held. */
+	if (t.err)
 		err = t.err;
-	if (err && !done)
+	if (err && !t.answered)
 		return ipr_err(-err);
-	return (int)done;
+	return (int)t.answered;
 }
 
 /* --- receive ------------------------------------------------------------ */
@@ -618,8 +683,8 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 				if (s == IPR_NONE) {
 					/* More held than the pool: the oldest
 					 * has waited longest; it goes. */
-					held_answer(q, t, q->held.head, NF_DROP,
-						    NULL, 0);
+					held_answer_now(q, t, q->held.head,
+							NF_DROP);
 					ipr_qst_add(&q->st.dropped_timeout, 1);
 					s = ipr_held_add(&q->held, m.id, dl, fl);
 				}
@@ -916,7 +981,7 @@ int ipr_nfq_drain(struct ipr_queue *q, bool accept)
 		tx_flush(&t);
 	}
 	while (q->held.cap && q->held.head != IPR_NONE)
-		held_answer(q, &t, q->held.head, v, NULL, 0);
+		held_answer_now(q, &t, q->held.head, v);
 	return tx_flush(&t);
 }
 
