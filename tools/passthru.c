@@ -21,7 +21,7 @@ struct worker {
 	unsigned batch;
 	bool rewrite;
 	_Atomic uint64_t packets, bytes;
-	int err;
+	_Atomic int err;       /* read by the main thread */
 };
 
 static volatile sig_atomic_t stop;

@@ -31,7 +31,7 @@ struct worker {
 	bool deadlock;
 	long sleep_ms;
 	_Atomic uint64_t packets;
-	int err;
+	_Atomic int err;       /* read by the main thread */
 };
 
 static void on_signal(int sig)
