@@ -33,6 +33,7 @@ TOOL_SRC := $(sort $(wildcard tools/*.c))
 EX_SRC   := $(sort $(wildcard examples/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 PROG_SRC := $(sort $(wildcard tests/progs/*.c))
+SHIM_SRC := $(sort $(wildcard tests/shim/*.c))
 
 STATIC   := $(O)/libipredir.a
 SHARED   := $(O)/libipredir.so.$(shell echo 0.1)
@@ -40,9 +41,10 @@ TOOL     := $(O)/bin/ipredir
 EXAMPLES := $(EX_SRC:examples/%.c=$(O)/examples/%)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 PROGS    := $(PROG_SRC:tests/progs/%.c=$(O)/tests/progs/%)
+SHIMS    := $(SHIM_SRC:tests/shim/%.c=$(O)/tests/shim/%.so)
 
 all: $(STATIC) $(SHARED) $(TOOL) $(EXAMPLES) $(O)/ipredir.pc
-tests-build: all $(UNITS) $(PROGS)
+tests-build: all $(UNITS) $(PROGS) $(SHIMS)
 
 $(O)/lib/%.o: lib/%.c lib/*.h include/ipredir.h
 	@mkdir -p $(@D)
@@ -79,6 +81,12 @@ $(O)/tests/unit/%: tests/unit/%.c $(STATIC)
 $(O)/tests/progs/%: tests/progs/%.c $(STATIC)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE) $(CFLAGS) -Itests -o $@ $< $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
+
+# LD_PRELOAD shims that make system calls fail on purpose (no sanitizer:
+# they load before its runtime).
+$(O)/tests/shim/%.so: tests/shim/%.c
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(BASE) -O2 -g -fPIC -shared -o $@ $< -ldl
 
 $(O)/ipredir.pc: ipredir.pc.in
 	@mkdir -p $(@D)
