@@ -62,6 +62,9 @@ enum ipr_param {
 				       once).  Saves the wake-up on each
 				       packet at the price of a busy CPU:
 				       for latency, with a CPU to spare. */
+	IPR_PARAM_HANG_TIME = 6,    /* ms a queue may go without a receive
+				       call before the kernel stops queueing
+				       to it (see ipr_open_opts.hang_time) */
 };
 #define IPR_BUSY_POLL_MAX 100000
 
@@ -74,6 +77,9 @@ enum ipr_param {
 #define IPR_QUEUE_SIZE_MIN       65536
 #define IPR_QUEUE_SIZE_DEFAULT   (8u << 20)
 #define IPR_QUEUE_SIZE_MAX       (64u << 20)
+#define IPR_HANG_TIME_MIN        100
+#define IPR_HANG_TIME_DEFAULT    1000
+#define IPR_HANG_TIME_MAX        60000
 
 #define IPR_QUEUES_MAX  64  /* queues (worker threads) of one handle */
 #define IPR_BATCH_MAX   256 /* packets in one ipr_recv_batch */
@@ -142,6 +148,19 @@ struct ipr_open_opts {
 				   effect when the filter has parts only user
 				   space can check (they need the whole
 				   packet). */
+	uint32_t hang_time;     /* IPR_PARAM_HANG_TIME: the dead-man switch.
+				   Each queue keeps a heartbeat in the
+				   kernel that every ipr_recv* call on it
+				   refreshes (several times per hang time,
+				   also while it waits); a queue whose
+				   program has not been in ipr_recv* for
+				   hang_time ms (stopped, deadlocked, in a
+				   debugger, busy elsewhere) is skipped by
+				   the kernel itself: new packets pass on
+				   (fail-open) or are dropped
+				   (IPR_FLAG_FAIL_CLOSED) without being
+				   queued, until the next receive call.
+				   Packets already queued wait as before. */
 };
 #define IPR_SNAPLEN_MIN 128 /* room for the largest IP and TCP headers */
 
@@ -278,6 +297,11 @@ struct ipr_stats {
 					       program (its queue or socket
 					       buffer was full); 0 with
 					       IPR_FLAG_FAIL_CLOSED */
+	uint64_t hung_packets;              /* passed on (fail-open) or dropped
+					       (fail-closed) by the kernel, not
+					       queued, because their queue had
+					       not been read for the hang
+					       time; not in kernel_bypassed */
 };
 /* Totals over all queues; the kernel counters come from
  * /proc/net/netfilter/nfnetlink_queue of the handle's namespace, and

@@ -17,6 +17,7 @@ static void handle_free(struct ipr_handle *h)
 {
 	if (!h)
 		return;
+	pthread_mutex_destroy(&h->nft_lock);
 	if (h->nft_fd >= 0)
 		close(h->nft_fd);
 	for (unsigned i = 0; h->q && i < h->nqueues; i++) {
@@ -26,6 +27,8 @@ static void handle_free(struct ipr_handle *h)
 		free(q->onebuf);
 		free(q->scratch);
 		free(q->txhdr);
+		free(q->txslot);
+		free(q->txkind);
 		free(q->iov);
 		free(q->mmsg);
 		free(q->rxiov);
@@ -43,10 +46,13 @@ static int queue_alloc(struct ipr_queue *q)
 	q->onebuf = malloc(IPR_BATCH_SLOT);
 	q->scratch = malloc(IPR_MTU_MAX + 1);
 	q->txhdr = malloc((size_t)VMSG_ROOM * IPR_BATCH_MAX * 2 + 64);
+	q->txslot = calloc(IPR_BATCH_MAX * 2, sizeof(*q->txslot));
+	q->txkind = calloc(IPR_BATCH_MAX * 2, sizeof(*q->txkind));
 	q->iov = calloc(1024, sizeof(*q->iov));
 	q->mmsg = calloc(IPR_BATCH_MAX, sizeof(*q->mmsg));
 	q->rxiov = calloc(IPR_BATCH_MAX, sizeof(*q->rxiov));
-	if (!q->rxbuf || !q->onebuf || !q->scratch || !q->txhdr || !q->iov ||
+	if (!q->rxbuf || !q->onebuf || !q->scratch || !q->txhdr || !q->txslot ||
+	    !q->txkind || !q->iov ||
 	    !q->mmsg || !q->rxiov)
 		return -ENOMEM;
 	return 0;
@@ -94,6 +100,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	if (!h)
 		return NULL;
 	h->nft_fd = h->raw4 = h->raw6 = -1;
+	pthread_mutex_init(&h->nft_lock, NULL);
 	h->layer = layer;
 	h->priority = priority;
 	h->flags = flags;
@@ -106,6 +113,8 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	unsigned nq = opt_or(o.queues, 1, 1, IPR_QUEUES_MAX, &err);
 	h->snaplen = opt_or(o.snaplen, 0, IPR_SNAPLEN_MIN, IPR_MTU_MAX, &err);
 	h->busy_poll = opt_or(o.busy_poll, 0, 0, IPR_BUSY_POLL_MAX, &err);
+	h->hang_time = opt_or(o.hang_time, IPR_HANG_TIME_DEFAULT,
+			      IPR_HANG_TIME_MIN, IPR_HANG_TIME_MAX, &err);
 	if (h->snaplen >= 65531)
 		h->snaplen = 0; /* the most one message carries anyway */
 	if (err)
@@ -167,6 +176,9 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 		}
 		spec.total = (uint16_t)nq;
 		spec.action = sniff ? IPR_ACT_LOG : IPR_ACT_QUEUE;
+		/* Copies never wait for the program: no switch needed. */
+		if (!sniff)
+			spec.hang_ms = h->hang_time;
 	}
 	char name[32];
 	for (int tries = 0; tries < 64; tries++) {
@@ -181,6 +193,16 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 		goto fail;
 	h->nft_fd = err;
 	snprintf(h->table, sizeof(h->table), "%s", name);
+	if (spec.hang_ms) {
+		/* The elements went in with the rules, alive for the hang
+		 * time from now. */
+		h->heartbeat = true;
+		uint64_t now = ipr_now_mono();
+		for (unsigned i = 0; i < h->nqueues; i++) {
+			h->q[i].hb_hang = spec.hang_ms;
+			h->q[i].hb_due = now + (uint64_t)spec.hang_ms * 250000ull;
+		}
+	}
 	return h;
 fail:
 	handle_free(h);
@@ -206,6 +228,23 @@ IPR_API int ipr_queue_fd(const ipr_handle *h, unsigned queue)
 	if (queue >= h->nqueues)
 		return ipr_err(h->nqueues ? EINVAL : EOPNOTSUPP);
 	return h->q[queue].fd;
+}
+
+/* Refreshed at a quarter of the hang time: a refresh may come up to twice
+ * that late (the receive wait is capped at it) and still be in time. */
+int ipr_heartbeat(struct ipr_queue *q, uint64_t now)
+{
+	struct ipr_handle *h = q->h;
+	uint32_t hang = atomic_load_explicit(&h->hang_time,
+					     memory_order_relaxed);
+	q->hb_hang = hang;
+	q->hb_due = now + (uint64_t)hang * 250000ull;
+	int err = 0;
+	pthread_mutex_lock(&h->nft_lock);
+	if (!h->rules_off)
+		err = ipr_rules_heartbeat(h->nft_fd, h->table, q->index, hang);
+	pthread_mutex_unlock(&h->nft_lock);
+	return err;
 }
 
 IPR_API int ipr_recv_batch(ipr_handle *h, unsigned queue, void *buf,
@@ -354,12 +393,16 @@ IPR_API int ipr_shutdown(ipr_handle *h, enum ipr_shutdown_how how)
 		/* Nothing new is queued; what is queued can still be read
 		 * (the table stays until close: deleting its chains would
 		 * make the kernel drop the queued packets). */
+		pthread_mutex_lock(&h->nft_lock);
+		int e = 0;
 		if (h->nft_fd >= 0 && !h->rules_off) {
-			int e = ipr_rules_disable(h->nft_fd, h->table);
-			if (e)
-				return ipr_err(-e);
-			h->rules_off = true;
+			e = ipr_rules_disable(h->nft_fd, h->table);
+			if (!e)
+				h->rules_off = true;
 		}
+		pthread_mutex_unlock(&h->nft_lock);
+		if (e)
+			return ipr_err(-e);
 		h->shut_recv = 1;
 		for (unsigned i = 0; i < h->nqueues; i++)
 			ipr_nfq_wake(&h->q[i]);
@@ -375,9 +418,11 @@ IPR_API int ipr_close(ipr_handle *h)
 		return ipr_err(EINVAL);
 	/* Stop the queueing first and answer what is queued and held; only
 	 * then remove the table (which would drop whatever is still queued). */
+	pthread_mutex_lock(&h->nft_lock);
 	if (h->nft_fd >= 0 && !h->rules_off &&
 	    !ipr_rules_disable(h->nft_fd, h->table))
 		h->rules_off = true;
+	pthread_mutex_unlock(&h->nft_lock);
 	if (!(h->flags & IPR_FLAG_SNIFF)) {
 		bool accept = !(h->flags & IPR_FLAG_FAIL_CLOSED);
 		for (unsigned i = 0; i < h->nqueues; i++)
@@ -413,6 +458,16 @@ IPR_API int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t v)
 			return ipr_err(EINVAL);
 		h->busy_poll = (uint32_t)v;
 		return 0;
+	case IPR_PARAM_HANG_TIME:
+		if (v < IPR_HANG_TIME_MIN || v > IPR_HANG_TIME_MAX)
+			return ipr_err(EINVAL);
+		atomic_store(&h->hang_time, (uint32_t)v);
+		/* Each queue's receive path sees the change and refreshes
+		 * with the new time; wake those that wait. */
+		if (h->heartbeat)
+			for (unsigned i = 0; i < h->nqueues; i++)
+				ipr_nfq_wake(&h->q[i]);
+		return 0;
 	case IPR_PARAM_QUEUE_SIZE:
 		if (v < IPR_QUEUE_SIZE_MIN || v > IPR_QUEUE_SIZE_MAX)
 			return ipr_err(EINVAL);
@@ -440,6 +495,7 @@ IPR_API int ipr_get_param(ipr_handle *h, enum ipr_param param, uint64_t *v)
 	case IPR_PARAM_QUEUE_TIME: *v = h->queue_time; return 0;
 	case IPR_PARAM_QUEUE_SIZE: *v = h->queue_size; return 0;
 	case IPR_PARAM_BUSY_POLL: *v = h->busy_poll; return 0;
+	case IPR_PARAM_HANG_TIME: *v = h->hang_time; return 0;
 	case IPR_PARAM_VERSION_MAJOR: *v = IPR_VERSION_MAJOR; return 0;
 	case IPR_PARAM_VERSION_MINOR: *v = IPR_VERSION_MINOR; return 0;
 	}
@@ -458,21 +514,25 @@ IPR_API int ipr_stats_get(ipr_handle *h, struct ipr_stats *st)
 	bool failopen = !(h->flags & (IPR_FLAG_SNIFF | IPR_FLAG_DROP |
 				      IPR_FLAG_SEND_ONLY |
 				      IPR_FLAG_FAIL_CLOSED));
-	uint64_t taken = 0, reached = 0, gaps = 0;
+	uint64_t taken = 0, reached = 0, gaps = 0, hung = 0;
+	/* The switch's count first: every packet in it was in the rules'
+	 * count before, so it can be taken off that. */
+	if (h->heartbeat && !ipr_rules_hung(h->table, &hung))
+		st->hung_packets = hung;
 	if (failopen && ipr_rules_queued(h->table, &taken) < 0)
 		failopen = false;
 	for (unsigned i = 0; i < h->nqueues; i++) {
 		const struct ipr_queue *q = &h->q[i];
-		st->recv_packets += q->st.recv_packets;
-		st->recv_bytes += q->st.recv_bytes;
-		st->sent_packets += q->st.sent_packets;
-		st->dropped_verdict += q->st.dropped_verdict;
-		st->dropped_timeout += q->st.dropped_timeout;
-		st->segmented += q->st.segmented;
-		st->errors += q->st.errors;
+		st->recv_packets += ipr_qst_get(&q->st.recv_packets);
+		st->recv_bytes += ipr_qst_get(&q->st.recv_bytes);
+		st->sent_packets += ipr_qst_get(&q->st.sent_packets);
+		st->dropped_verdict += ipr_qst_get(&q->st.dropped_verdict);
+		st->dropped_timeout += ipr_qst_get(&q->st.dropped_timeout);
+		st->segmented += ipr_qst_get(&q->st.segmented);
+		st->errors += ipr_qst_get(&q->st.errors);
 		if (h->flags & IPR_FLAG_SNIFF)
 			continue;
-		gaps += q->st.id_gaps;
+		gaps += ipr_qst_get(&q->st.id_gaps);
 		uint16_t nums[2] = { q->qnum, q->seg_qnum };
 		for (int k = 0; k < 2; k++) {
 			struct ipr_proc_queue c = { 0 };
@@ -489,8 +549,10 @@ IPR_API int ipr_stats_get(ipr_handle *h, struct ipr_stats *st)
 	/* Taken by the rules but given no id: passed by a full queue (or with
 	 * no program bound); given an id but never in our socket: passed by
 	 * a full socket buffer. */
-	if (failopen)
+	if (failopen) {
+		taken = taken > hung ? taken - hung : 0;
 		st->kernel_bypassed = (taken > reached ? taken - reached : 0) +
 				      gaps;
+	}
 	return 0;
 }

@@ -5,6 +5,8 @@
 #define IPR_INTERNAL_H
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -56,12 +58,25 @@ struct ipr_held {
 #define IPR_HELD_PARTIAL 0x1 /* arrived with CSUM_PARTIAL */
 #define IPR_HELD_SEG     0x2 /* came from the segmenting queue */
 #define IPR_HELD_TRUNC   0x4 /* the program got only part of it */
+#define IPR_HELD_PENDING 0x8 /* its verdict is on the way (nfq.c) */
 
+/* Counters of one queue: written only by the thread that serves the queue,
+ * read by ipr_stats_get from any thread, hence atomics (relaxed: a plain
+ * load and store on the writer's side, no locked instruction). */
 struct ipr_qstats {
-	uint64_t recv_packets, recv_bytes, sent_packets, dropped_verdict;
-	uint64_t dropped_timeout, segmented, errors;
-	uint64_t id_gaps;       /* ids that never reached the socket */
+	_Atomic uint64_t recv_packets, recv_bytes, sent_packets, dropped_verdict;
+	_Atomic uint64_t dropped_timeout, segmented, errors;
+	_Atomic uint64_t id_gaps; /* ids that never reached the socket */
 };
+static inline void ipr_qst_add(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+static inline uint64_t ipr_qst_get(const _Atomic uint64_t *c)
+{
+	return atomic_load_explicit(c, memory_order_relaxed);
+}
 
 struct ipr_queue {
 	struct ipr_handle *h;
@@ -78,12 +93,17 @@ struct ipr_queue {
 	uint8_t *onebuf;        /* for ipr_recv (single): one whole message */
 	uint8_t *scratch;       /* a copy to complete checksums in */
 	uint8_t *txhdr;         /* verdict headers of one sendmsg */
+	uint32_t *txslot;       /* ... the held slot of each */
+	uint8_t *txkind;        /* ... and what to count once it is sent */
 	struct iovec *iov;
 	struct mmsghdr *mmsg;   /* for recvmmsg */
 	struct iovec *rxiov;
 	void *rx_base;          /* what mmsg/rxiov are set up for ... */
 	unsigned rx_slots;      /* ... and for how many slots */
 	int rcvtimeo_ms;        /* SO_RCVTIMEO now set; 0 = none */
+	uint64_t hb_due;        /* CLOCK_MONOTONIC ns of the next heartbeat
+				   refresh; 0 = this queue has none */
+	uint32_t hb_hang;       /* the hang time of the last refresh */
 	uint32_t rx_off, rx_len; /* sniff: copies still unread in rxbuf */
 };
 
@@ -96,13 +116,18 @@ struct ipr_handle {
 	bool user_check_hook[IPR_HOOK_COUNT]; /* ... on this hook */
 	int nft_fd;             /* owns the table; closing it removes it */
 	char table[32];
-	bool rules_off;         /* table emptied by shutdown or close */
+	pthread_mutex_t nft_lock; /* one batch at a time on nft_fd: shutdown,
+				     close and the queues' heartbeats */
+	bool rules_off;         /* table emptied by shutdown or close (under
+				   nft_lock) */
+	bool heartbeat;         /* the rules check the queues' heartbeats */
 	unsigned nqueues;
 	struct ipr_queue *q;
-	volatile int shut_recv, shut_send;
+	atomic_int shut_recv, shut_send;
 	uint32_t queue_length, queue_time, queue_size;
 	uint32_t snaplen;       /* copy range; 0 = whole packets */
-	volatile uint32_t busy_poll; /* us to poll before sleeping */
+	_Atomic uint32_t busy_poll; /* us to poll before sleeping */
+	_Atomic uint32_t hang_time; /* ms; see IPR_PARAM_HANG_TIME */
 	int raw4, raw6;         /* injection sockets (negative errno if none) */
 	_Atomic uint64_t injected;
 };
@@ -117,6 +142,9 @@ struct ipr_rules_spec {
 	uint16_t total;         /* queues: flows spread over nums[0..total) */
 	bool bypass;            /* no listener: accept (fail-open) */
 	bool native_queue;
+	uint32_t hang_ms;       /* queue only while the queue's heartbeat,
+				   refreshed by its receive path, lives (an
+				   element with this timeout); 0: always */
 };
 /* Open a netlink socket and install the handle's table in one batch.
  * Returns the socket (which owns the table) or a negative errno. */
@@ -129,6 +157,11 @@ int ipr_rules_encode(const ipr_filter *f, const struct ipr_rules_spec *s,
 int ipr_rules_disable(int fd, const char *table);
 /* Packets the rules of a queueing handle took for its queues so far. */
 int ipr_rules_queued(const char *table, uint64_t *packets);
+/* Keep queue @key's heartbeat alive for @ms more (through @fd, the table's
+ * owner; callers serialise). */
+int ipr_rules_heartbeat(int fd, const char *table, uint32_t key, uint32_t ms);
+/* Packets passed or dropped by the kernel for want of a heartbeat. */
+int ipr_rules_hung(const char *table, uint64_t *packets);
 
 /* nlreq.c: one netlink request and all its answers.  Answers are those
  * from the kernel with a sequence number in [seq_first, seq_end); @acks of
@@ -161,6 +194,9 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 int ipr_nfq_drain(struct ipr_queue *q, bool accept);
 void ipr_nfq_close(struct ipr_queue *q);
 void ipr_nfq_wake(struct ipr_queue *q);
+/* handle.c: refresh queue @q's heartbeat now (@now: CLOCK_MONOTONIC ns)
+ * and set when the next one is due. */
+int ipr_heartbeat(struct ipr_queue *q, uint64_t now);
 uint64_t ipr_now_mono(void);
 
 /* A whole netlink message at @nlh, within the @len bytes left of a

@@ -243,9 +243,40 @@ struct tx {
 	unsigned nhdr, niov;
 	size_t bytes;
 	int err;
+	/* A held packet stays held until its verdict is in the kernel: the
+	 * slot of each pending message (IPR_NONE: no held packet) and the
+	 * counter to bump, applied only once sendmsg has taken them.  If it
+	 * fails they stay held, for the caller to answer again or for the
+	 * queue time. */
+	uint32_t *slot;
+	uint8_t *kind;
+	unsigned answered;      /* held packets whose verdict went out */
+	bool prefix;            /* after a failed send, send nothing more (so
+				   that what is answered is a prefix) */
 };
+enum { TXK_NONE, TXK_SENT, TXK_DROPPED, TXK_TIMEOUT };
 
 static const uint8_t zero_pad[4];
+
+static void tx_settle(struct tx *t, bool sent)
+{
+	struct ipr_queue *q = t->q;
+	for (unsigned i = 0; i < t->nhdr; i++) {
+		uint32_t s = t->slot[i];
+		if (s == IPR_NONE)
+			continue;
+		q->held.fl[s] &= (uint8_t)~IPR_HELD_PENDING;
+		if (!sent)
+			continue;
+		ipr_held_del(&q->held, s);
+		t->answered++;
+		switch (t->kind[i]) {
+		case TXK_SENT: ipr_qst_add(&q->st.sent_packets, 1); break;
+		case TXK_DROPPED: ipr_qst_add(&q->st.dropped_verdict, 1); break;
+		case TXK_TIMEOUT: ipr_qst_add(&q->st.dropped_timeout, 1); break;
+		}
+	}
+}
 
 static int tx_flush(struct tx *t)
 {
@@ -257,16 +288,21 @@ static int tx_flush(struct tx *t)
 		.msg_iov = t->iov, .msg_iovlen = t->niov,
 	};
 	ssize_t n;
+	int tries = 0;
+	/* A netlink datagram to the kernel is taken whole or not at all;
+	 * a lack of memory may pass, so try it again a few times. */
 	do
 		n = sendmsg(t->q->fd, &mh, 0);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR ||
+			 ((errno == ENOBUFS || errno == ENOMEM ||
+			   errno == EAGAIN) && ++tries < 4)));
+	int e = n < 0 ? -errno : 0;
+	tx_settle(t, n >= 0);
 	t->niov = t->nhdr = 0;
 	t->bytes = 0;
-	if (n < 0) {
-		t->err = -errno;
-		return t->err;
-	}
-	return 0;
+	if (e)
+		t->err = e;
+	return e;
 }
 
 static void tx_init(struct tx *t, struct ipr_queue *q)
@@ -274,19 +310,28 @@ static void tx_init(struct tx *t, struct ipr_queue *q)
 	t->q = q;
 	t->hdrs = (struct vmsg *)q->txhdr;
 	t->iov = q->iov;
+	t->slot = q->txslot;
+	t->kind = q->txkind;
 	t->nhdr = t->niov = 0;
 	t->bytes = 0;
 	t->err = 0;
+	t->answered = 0;
+	t->prefix = false;
 }
 
-/* Queue one verdict; @data (may be NULL) replaces the packet. */
-static void tx_add(struct tx *t, uint16_t qnum, uint32_t verdict, uint32_t id,
+/* Queue one verdict; @data (may be NULL) replaces the packet.  False if
+ * it was not queued (a prefix send that failed already). */
+static bool tx_add(struct tx *t, uint16_t qnum, uint32_t verdict, uint32_t id,
 		   const void *data, uint32_t len)
 {
 	size_t need = sizeof(struct vmsg) + len + 4;
 	if (t->niov + 3 > TX_MAX_IOV || t->nhdr >= IPR_BATCH_MAX * 2 ||
 	    (t->bytes && t->bytes + need > TX_MAX_BYTES))
 		tx_flush(t);
+	if (t->prefix && t->err)
+		return false;
+	t->slot[t->nhdr] = IPR_NONE;
+	t->kind[t->nhdr] = TXK_NONE;
 	struct vmsg *m = &t->hdrs[t->nhdr++];
 	size_t hl = data ? sizeof(*m) : sizeof(*m) - sizeof(struct nlattr);
 	m->nlh.nlmsg_len = (uint32_t)(hl + (data ? len : 0));
@@ -313,23 +358,43 @@ static void tx_add(struct tx *t, uint16_t qnum, uint32_t verdict, uint32_t id,
 			t->iov[t->niov++] = (struct iovec){ (void *)zero_pad, pad };
 	}
 	t->bytes += need;
+	return true;
 }
 
+/* The verdict of a held packet; the packet is let go once it is sent
+ * (tx_settle), and counted as @kind says. */
 static void held_answer(struct ipr_queue *q, struct tx *t, uint32_t slot,
-			uint32_t verdict, const void *data, uint32_t len)
+			uint32_t verdict, const void *data, uint32_t len,
+			uint8_t kind)
 {
 	struct ipr_held *hd = &q->held;
 	uint16_t qn = (hd->fl[slot] & IPR_HELD_SEG) ? q->seg_qnum : q->qnum;
-	tx_add(t, qn, verdict, hd->id[slot], data, len);
+	if (!tx_add(t, qn, verdict, hd->id[slot], data, len))
+		return;
+	hd->fl[slot] |= IPR_HELD_PENDING;
+	t->slot[t->nhdr - 1] = slot;
+	t->kind[t->nhdr - 1] = kind;
+}
+
+/* The same, but the packet is let go at once, sent or not: for close, and
+ * for the oldest packet when the pool is full. */
+static void held_answer_now(struct ipr_queue *q, struct tx *t, uint32_t slot,
+			    uint32_t verdict)
+{
+	struct ipr_held *hd = &q->held;
+	uint16_t qn = (hd->fl[slot] & IPR_HELD_SEG) ? q->seg_qnum : q->qnum;
+	tx_add(t, qn, verdict, hd->id[slot], NULL, 0);
 	ipr_held_del(hd, slot);
 }
 
 static void expire(struct ipr_queue *q, struct tx *t, uint64_t now)
 {
 	struct ipr_held *hd = &q->held;
-	while (hd->head != IPR_NONE && hd->deadline[hd->head] <= now) {
-		held_answer(q, t, hd->head, NF_DROP, NULL, 0);
-		q->st.dropped_timeout++;
+	uint32_t s = hd->head;
+	while (s != IPR_NONE && hd->deadline[s] <= now) {
+		uint32_t next = hd->next[s]; /* s stays listed until sent */
+		held_answer(q, t, s, NF_DROP, NULL, 0, TXK_TIMEOUT);
+		s = next;
 	}
 }
 
@@ -375,35 +440,35 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		       pkts[n - 1].addr.packet_id, NULL, 0);
 		t.hdrs[t.nhdr - 1].nlh.nlmsg_type =
 			(NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT_BATCH;
+		int err = tx_flush(&t);
+		if (err)
+			return ipr_err(-err); /* all of them still held */
 		/* batchable() checked every slot */
 		for (unsigned i = 0; i < n; i++)
 			ipr_held_del(&q->held, pkts[i].addr._slot);
 		if (pass)
-			q->st.sent_packets += n;
+			ipr_qst_add(&q->st.sent_packets, n);
 		else
-			q->st.dropped_verdict += n;
-		int err = tx_flush(&t);
-		return err ? ipr_err(-err) : (int)n;
+			ipr_qst_add(&q->st.dropped_verdict, n);
+		return (int)n;
 	}
-	unsigned done = 0;
 	int err = 0;
+	t.prefix = true;
 	/* Only one scratch copy exists, so a const packet that needs its
 	 * checksum completed is sent on its own. */
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n && !t.err; i++) {
 		struct ipr_packet *p = &pkts[i];
 		uint32_t s = ipr_held_find(&q->held, &p->addr);
-		if (s == IPR_NONE) {
-			err = -EINVAL;
+		if (s == IPR_NONE || (q->held.fl[s] & IPR_HELD_PENDING)) {
+			err = -EINVAL; /* not held, or twice in this batch */
 			break;
 		}
 		switch (p->verdict) {
 		case IPR_VERDICT_PASS:
-			held_answer(q, &t, s, NF_ACCEPT, NULL, 0);
-			q->st.sent_packets++;
+			held_answer(q, &t, s, NF_ACCEPT, NULL, 0, TXK_SENT);
 			break;
 		case IPR_VERDICT_DROP:
-			held_answer(q, &t, s, NF_DROP, NULL, 0);
-			q->st.dropped_verdict++;
+			held_answer(q, &t, s, NF_DROP, NULL, 0, TXK_DROPPED);
 			break;
 		case IPR_VERDICT_REPLACE: {
 			if (!p->data || p->len < 20 || p->len > IPR_MTU_MAX) {
@@ -434,8 +499,7 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 						   IPR_CSUM_NO_ICMP |
 						   IPR_CSUM_NO_ICMPV6);
 			}
-			held_answer(q, &t, s, NF_ACCEPT, d, p->len);
-			q->st.sent_packets++;
+			held_answer(q, &t, s, NF_ACCEPT, d, p->len, TXK_SENT);
 			if (d == q->scratch)
 				tx_flush(&t);
 			break;
@@ -444,15 +508,16 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 			err = -EINVAL;
 			goto out;
 		}
-		done++;
 	}
 out:
 	tx_flush(&t);
-	if (t.err && !err)
+	/* A failed send comes before any later refusal: the packets from
+	 * there on are all still held. */
+	if (t.err)
 		err = t.err;
-	if (err && !done)
+	if (err && !t.answered)
 		return ipr_err(-err);
-	return (int)done;
+	return (int)t.answered;
 }
 
 /* --- receive ------------------------------------------------------------ */
@@ -534,7 +599,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 			if (e->error)
-				q->st.errors++;
+				ipr_qst_add(&q->st.errors, 1);
 			continue;
 		}
 		uint16_t want = sniff ? (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET
@@ -557,7 +622,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 			 * packets over: a gap is packets it gave an id but
 			 * could not put in our socket buffer (passed on
 			 * fail-open, dropped fail-closed). */
-			q->st.id_gaps += (uint32_t)(m.id - q->last_id - 1u);
+			ipr_qst_add(&q->st.id_gaps, (uint32_t)(m.id - q->last_id - 1u));
 			q->last_id = m.id;
 		}
 
@@ -572,7 +637,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 			if (!(h->flags & IPR_FLAG_FAIL_CLOSED))
 				v |= NF_VERDICT_FLAG_QUEUE_BYPASS;
 			tx_add(t, qn, v, m.id, NULL, 0);
-			q->st.segmented++;
+			ipr_qst_add(&q->st.segmented, 1);
 			continue;
 		}
 		p->data = (void *)m.data;
@@ -604,9 +669,9 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 				if (s == IPR_NONE) {
 					/* More held than the pool: the oldest
 					 * has waited longest; it goes. */
-					held_answer(q, t, q->held.head, NF_DROP,
-						    NULL, 0);
-					q->st.dropped_timeout++;
+					held_answer_now(q, t, q->held.head,
+							NF_DROP);
+					ipr_qst_add(&q->st.dropped_timeout, 1);
 					s = ipr_held_add(&q->held, m.id, dl, fl);
 				}
 				q->held.sig[s] = ipr_hdr_sig(m.data, m.len);
@@ -615,8 +680,8 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 				p->addr._gen = q->held.gen[s];
 			}
 		}
-		q->st.recv_packets++;
-		q->st.recv_bytes += p->len;
+		ipr_qst_add(&q->st.recv_packets, 1);
+		ipr_qst_add(&q->st.recv_bytes, p->len);
 		got = 1;
 	}
 	return got;
@@ -705,8 +770,8 @@ static unsigned sniff_take(struct ipr_queue *q, void *buf, size_t cap,
 		    q->h->user_check_hook[ipr_hook_of(m.hook)] &&
 		    ipr_filter_eval(q->h->filter, p->data, p->len, &p->addr) != 1)
 			continue;
-		q->st.recv_packets++;
-		q->st.recv_bytes += p->len;
+		ipr_qst_add(&q->st.recv_packets, 1);
+		ipr_qst_add(&q->st.recv_bytes, p->len);
 		got++;
 	}
 	return got;
@@ -741,6 +806,16 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		if (held)
 			expire(q, &t, mono);
 		tx_flush(&t);
+		/* The dead-man switch: this call is the sign of life.  A
+		 * compare per call; a refresh a few times per hang time. */
+		if (q->hb_due &&
+		    (mono >= q->hb_due ||
+		     q->hb_hang != atomic_load_explicit(&h->hang_time,
+							memory_order_relaxed))) {
+			int e = ipr_heartbeat(q, mono);
+			if (e)
+				return ipr_err(-e);
+		}
 
 		/* The caller's timeout, cut at the next queue-time deadline
 		 * so that unanswered packets never wait longer. */
@@ -755,6 +830,14 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		if (held && q->held.head != IPR_NONE) {
 			uint64_t dl = q->held.deadline[q->held.head];
 			int ms = dl > mono ? (int)((dl - mono) / 1000000ull) + 1 : 0;
+			if (wait < 0 || ms < wait)
+				wait = ms;
+		}
+		if (q->hb_due) {
+			/* Wake up in time for the next refresh, so that an
+			 * idle program stays alive.  A constant cap, so the
+			 * cached socket timeout does not change every call. */
+			int ms = (int)(q->hb_hang / 4);
 			if (wait < 0 || ms < wait)
 				wait = ms;
 		}
@@ -884,7 +967,7 @@ int ipr_nfq_drain(struct ipr_queue *q, bool accept)
 		tx_flush(&t);
 	}
 	while (q->held.cap && q->held.head != IPR_NONE)
-		held_answer(q, &t, q->held.head, v, NULL, 0);
+		held_answer_now(q, &t, q->held.head, v);
 	return tx_flush(&t);
 }
 

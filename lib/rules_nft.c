@@ -290,6 +290,18 @@ static void ex_log(struct nb *b, uint16_t group)
  * outlives ipr_rules_disable. */
 #define QUEUED_CTR "queued"
 
+/* The dead-man switch: a set of heartbeats, one element per queue (key:
+ * the queue's index) with a timeout of the hang time, which the program's
+ * receive path keeps refreshing (ipr_rules_heartbeat).  The queue chain
+ * queues only while its element lives; once it has expired the kernel
+ * itself passes (fail-open) or drops (fail-closed) the packet, counted in
+ * HUNG_CTR, without waiting for a program that no longer reads. */
+#define HB_SET "hb"
+#define HB_SET_ID 2
+#define HUNG_CTR "hung"
+/* The filter's own sets are numbered from here on in a batch. */
+#define FIRST_SET_ID 16
+
 static void ex_symhash(struct nb *b, uint32_t mod)
 {
 	struct ex e = ex_begin(b, "hash");
@@ -593,6 +605,9 @@ static void emit_action(struct nb *b, const struct ipr_rules_spec *s)
 			 * jumps to the queue's chain, one hash per packet. */
 			ex_symhash(b, s->total);
 			ex_lookup_vmap(b);
+		} else if (s->hang_ms) {
+			/* the heartbeat check lives in the queue chain */
+			ex_verdict(b, NFT_JUMP, "q0");
 		} else {
 			ex_queue(b, s->nums[0], s->bypass, s->native_queue);
 		}
@@ -802,6 +817,118 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 	}
 }
 
+/* --- the dead-man switch (heartbeats) ---------------------------------- */
+
+/* reg1 = @v: the key of a queue's heartbeat. */
+static void ex_imm_reg1(struct nb *b, uint32_t v)
+{
+	struct ex e = ex_begin(b, "immediate");
+	nb_put_u32(b, NFTA_IMMEDIATE_DREG, htonl(NFT_REG_1));
+	put_data(b, NFTA_IMMEDIATE_DATA, &v, 4);
+	ex_end(b, e);
+}
+
+/* Go on only if reg1 is in the heartbeat set (and has not expired). */
+static void ex_lookup_hb(struct nb *b)
+{
+	struct ex e = ex_begin(b, "lookup");
+	nb_put_strz(b, NFTA_LOOKUP_SET, HB_SET);
+	nb_put_u32(b, NFTA_LOOKUP_SET_ID, htonl(HB_SET_ID));
+	nb_put_u32(b, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
+	ex_end(b, e);
+}
+
+static void ex_count_hung(struct nb *b)
+{
+	struct ex e = ex_begin(b, "objref");
+	nb_put_u32(b, NFTA_OBJREF_IMM_TYPE, htonl(NFT_OBJECT_COUNTER));
+	nb_put_strz(b, NFTA_OBJREF_IMM_NAME, HUNG_CTR);
+	ex_end(b, e);
+}
+
+/* Chain q<k>: queue to queue k while its heartbeat lives, else pass or
+ * drop at once, counted. */
+static void build_queue_chain(struct nb *b, const struct ipr_rules_spec *s,
+			      uint32_t k)
+{
+	char name[16];
+	struct nlattr *list;
+	snprintf(name, sizeof(name), "q%u", k);
+	chain_add(b, s->table, name, -1, 0);
+	list = rule_begin(b, s->table, name);
+	if (!list)
+		return;
+	ex_imm_reg1(b, k);
+	ex_lookup_hb(b);
+	ex_queue(b, s->nums[k], s->bypass, s->native_queue);
+	rule_end(b, list);
+	list = rule_begin(b, s->table, name);
+	if (!list)
+		return;
+	ex_count_hung(b);
+	ex_verdict(b, s->bypass ? NF_ACCEPT : NF_DROP, NULL);
+	rule_end(b, list);
+}
+
+/* NEWSETELEM (or DELSETELEM) of queue @k's heartbeat, expiring after @ms
+ * (0: no timeout given). */
+static void hb_elem_msg(struct nb *b, const char *table, uint16_t type,
+			uint32_t k, uint32_t ms, bool with_id)
+{
+	if (!nft_msg(b, type, type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0))
+		return;
+	nb_put_strz(b, NFTA_SET_ELEM_LIST_TABLE, table);
+	nb_put_strz(b, NFTA_SET_ELEM_LIST_SET, HB_SET);
+	if (with_id)
+		nb_put_u32(b, NFTA_SET_ELEM_LIST_SET_ID, htonl(HB_SET_ID));
+	struct nlattr *elems = nb_nest(b, NFTA_SET_ELEM_LIST_ELEMENTS);
+	struct nlattr *el = nb_nest(b, NFTA_LIST_ELEM);
+	put_data(b, NFTA_SET_ELEM_KEY, &k, 4);
+	if (ms)
+		nb_put_u64(b, NFTA_SET_ELEM_TIMEOUT, htobe64(ms));
+	nb_nest_end(b, el);
+	nb_nest_end(b, elems);
+	nb_end(b, true);
+}
+
+/* A named counter object. */
+static void counter_add(struct nb *b, const char *table, const char *name)
+{
+	if (!nft_msg(b, NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL))
+		return;
+	nb_put_strz(b, NFTA_OBJ_TABLE, table);
+	nb_put_strz(b, NFTA_OBJ_NAME, name);
+	nb_put_u32(b, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
+	struct nlattr *d = nb_nest(b, NFTA_OBJ_DATA);
+	nb_put_u64(b, NFTA_COUNTER_PACKETS, htobe64(0));
+	nb_put_u64(b, NFTA_COUNTER_BYTES, htobe64(0));
+	nb_nest_end(b, d);
+	nb_end(b, true);
+}
+
+/* The heartbeat set with a live element per queue, the counter of packets
+ * passed or dropped for want of one, and, with a single queue, its chain
+ * (several queues get theirs from build_fanout).  Before any rule that
+ * uses them. */
+static void build_heartbeat(struct nb *b, const struct ipr_rules_spec *s)
+{
+	if (!nft_msg(b, NFT_MSG_NEWSET, NLM_F_CREATE))
+		return;
+	nb_put_strz(b, NFTA_SET_TABLE, s->table);
+	nb_put_strz(b, NFTA_SET_NAME, HB_SET);
+	nb_put_u32(b, NFTA_SET_ID, htonl(HB_SET_ID));
+	nb_put_u32(b, NFTA_SET_FLAGS, htonl(NFT_SET_TIMEOUT));
+	nb_put_u32(b, NFTA_SET_KEY_TYPE, htonl(KEY_TYPE_INTEGER));
+	nb_put_u32(b, NFTA_SET_KEY_LEN, htonl(4));
+	nb_end(b, true);
+
+	for (uint32_t k = 0; k < s->total; k++)
+		hb_elem_msg(b, s->table, NFT_MSG_NEWSETELEM, k, s->hang_ms, true);
+	counter_add(b, s->table, HUNG_CTR);
+	if (s->total == 1)
+		build_queue_chain(b, s, 0);
+}
+
 /* The queue chains q0.. (one queue rule each) and the map from the flow
  * hash to them, shared by the hooks. */
 static void build_fanout(struct nb *b, const struct ipr_rules_spec *s)
@@ -809,6 +936,10 @@ static void build_fanout(struct nb *b, const struct ipr_rules_spec *s)
 	char name[16];
 	struct nlattr *list;
 	for (uint32_t k = 0; k < s->total; k++) {
+		if (s->hang_ms) {
+			build_queue_chain(b, s, k);
+			continue;
+		}
 		snprintf(name, sizeof(name), "q%u", k);
 		chain_add(b, s->table, name, -1, 0);
 		list = rule_begin(b, s->table, name);
@@ -857,7 +988,7 @@ static int nb_init(struct nb *b, size_t cap)
 
 	memset(b, 0, sizeof(*b));
 	b->seq = b->first_seq = seq;
-	b->next_set_id = FAN_MAP_ID + 1;
+	b->next_set_id = FIRST_SET_ID;
 	b->cap = cap;
 	b->buf = malloc(b->cap);
 	return b->buf ? 0 : -ENOMEM;
@@ -910,17 +1041,10 @@ static int build_batch(const ipr_filter *f, const struct ipr_rules_spec *s,
 		nb_end(&b, true);
 	}
 
-	if (s->action == IPR_ACT_QUEUE &&
-	    nft_msg(&b, NFT_MSG_NEWOBJ, NLM_F_CREATE | NLM_F_EXCL)) {
-		nb_put_strz(&b, NFTA_OBJ_TABLE, s->table);
-		nb_put_strz(&b, NFTA_OBJ_NAME, QUEUED_CTR);
-		nb_put_u32(&b, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
-		struct nlattr *d = nb_nest(&b, NFTA_OBJ_DATA);
-		nb_put_u64(&b, NFTA_COUNTER_PACKETS, htobe64(0));
-		nb_put_u64(&b, NFTA_COUNTER_BYTES, htobe64(0));
-		nb_nest_end(&b, d);
-		nb_end(&b, true);
-	}
+	if (s->action == IPR_ACT_QUEUE)
+		counter_add(&b, s->table, QUEUED_CTR);
+	if (s->action == IPR_ACT_QUEUE && s->hang_ms)
+		build_heartbeat(&b, s);
 	if (s->action == IPR_ACT_QUEUE && s->total > 1)
 		build_fanout(&b, s);
 	for (int hk = 0; hk < IPR_HOOK_COUNT; hk++) {
@@ -1052,7 +1176,7 @@ int ipr_rules_disable(int fd, const char *table)
 	return err;
 }
 
-static int queued_cb(const struct nlmsghdr *nlh, void *data)
+static int counter_cb(const struct nlmsghdr *nlh, void *data)
 {
 	uint64_t *packets = data;
 	const struct nlattr *a, *d;
@@ -1071,10 +1195,51 @@ static int queued_cb(const struct nlmsghdr *nlh, void *data)
 	return 0;
 }
 
+static int ipr_rules_counter(const char *table, const char *name,
+			     uint64_t *packets);
+
+/*
+ * Refresh queue @key's heartbeat to live @ms more.  Re-adding a live
+ * element refreshes its timeout only on recent kernels (elsewhere it is a
+ * no-op), and deleting one that has expired fails with ENOENT; add, delete,
+ * add in one transaction works on every kernel with set timeouts, whether
+ * the element lives, has expired or is gone, and the lookup never sees it
+ * missing.  Only @fd, the socket that owns the table, may change it: the
+ * caller serialises its use.
+ */
+int ipr_rules_heartbeat(int fd, const char *table, uint32_t key, uint32_t ms)
+{
+	struct nb b;
+	int err = nb_open(&b, 1 << 17);
+
+	if (!err) {
+		hb_elem_msg(&b, table, NFT_MSG_NEWSETELEM, key, ms, false);
+		hb_elem_msg(&b, table, NFT_MSG_DELSETELEM, key, 0, false);
+		hb_elem_msg(&b, table, NFT_MSG_NEWSETELEM, key, ms, false);
+		err = nb_commit(fd, &b);
+	}
+	free(b.buf);
+	return err;
+}
+
 /* The packets the handle's rules have taken for its queues so far (the
  * QUEUED_CTR object), read on a socket of its own: the handle's socket may
  * be in use by another thread (ipr_shutdown). */
 int ipr_rules_queued(const char *table, uint64_t *packets)
+{
+	return ipr_rules_counter(table, QUEUED_CTR, packets);
+}
+
+/* Packets the kernel passed or dropped because a queue's heartbeat had
+ * expired (the HUNG_CTR object). */
+int ipr_rules_hung(const char *table, uint64_t *packets)
+{
+	return ipr_rules_counter(table, HUNG_CTR, packets);
+}
+
+/* The packet count of the named counter object @name of @table. */
+static int ipr_rules_counter(const char *table, const char *name,
+			     uint64_t *packets)
 {
 	int fd = nft_socket();
 	if (fd < 0)
@@ -1086,14 +1251,14 @@ int ipr_rules_queued(const char *table, uint64_t *packets)
 	/* A plain request, not a batch: the object, then an ack. */
 	if (!err && nft_msg(&b, NFT_MSG_GETOBJ, 0)) {
 		nb_put_strz(&b, NFTA_OBJ_TABLE, table);
-		nb_put_strz(&b, NFTA_OBJ_NAME, QUEUED_CTR);
+		nb_put_strz(&b, NFTA_OBJ_NAME, name);
 		nb_put_u32(&b, NFTA_OBJ_TYPE, htonl(NFT_OBJECT_COUNTER));
 		nb_end(&b, true);
 	}
 	if (!err && !b.err) {
 		struct ipr_nlreq r = {
 			.seq_first = b.first_seq, .seq_end = b.seq,
-			.acks = b.nmsg, .cb = queued_cb, .data = &got,
+			.acks = b.nmsg, .cb = counter_cb, .data = &got,
 		};
 		err = ipr_nl_request(fd, b.buf, b.len, &r);
 	} else if (!err) {

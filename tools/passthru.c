@@ -21,7 +21,7 @@ struct worker {
 	unsigned batch;
 	bool rewrite;
 	_Atomic uint64_t packets, bytes;
-	int err;
+	_Atomic int err;       /* read by the main thread */
 };
 
 static volatile sig_atomic_t stop;
@@ -30,6 +30,46 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+/* Answer every packet of the batch.  ipr_send_batch answers a prefix and
+ * stops at the first packet it cannot answer: go on after it, or the rest
+ * would wait out the queue time and be dropped.  A replacement refused is
+ * passed on as it came; a passing error of the socket is tried again; a
+ * packet the library does not hold (EINVAL) is skipped.  Returns 0, or the
+ * errno that stops the worker. */
+static int answer_all(ipr_handle *h, struct ipr_packet *pkts, unsigned n)
+{
+	unsigned i = 0, tries = 0;
+	while (i < n) {
+		int r = ipr_send_batch(h, pkts + i, n - i);
+		if (r > 0) {
+			i += (unsigned)r;
+			tries = 0;
+			continue;
+		}
+		int e = r < 0 ? -r : EIO;
+		if (e == ESHUTDOWN)
+			return 0; /* closing: the library answers the rest */
+		if (pkts[i].verdict == IPR_VERDICT_REPLACE && e != ENOBUFS &&
+		    e != EAGAIN && e != EINTR && e != ENOMEM) {
+			pkts[i].verdict = IPR_VERDICT_PASS;
+			continue;
+		}
+		if ((e == ENOBUFS || e == EAGAIN || e == EINTR || e == ENOMEM) &&
+		    ++tries <= 100) {
+			if (e != EINTR) {
+				struct timespec ms = { 0, 1000000 };
+				nanosleep(&ms, NULL);
+			}
+			continue;
+		}
+		if (e != EINVAL)
+			return e;
+		i++; /* not held (any more): nothing to answer */
+		tries = 0;
+	}
+	return 0;
 }
 
 static void *work(void *arg)
@@ -71,9 +111,9 @@ static void *work(void *arg)
 			    !(pkts[i].addr.flags & IPR_ADDR_TRUNCATED))
 				pkts[i].verdict = IPR_VERDICT_REPLACE;
 		}
-		if (n && ipr_send_batch(w->h, pkts, (unsigned)n) < 0 &&
-		    errno != EINVAL) {
-			w->err = errno;
+		int e = answer_all(w->h, pkts, (unsigned)n);
+		if (e) {
+			w->err = e;
 			break;
 		}
 		atomic_store_explicit(&w->packets, w->packets + (uint64_t)n,
@@ -119,6 +159,11 @@ static void usage(FILE *f)
 "                     program (%d-%d; default: all); longer packets are\n"
 "                     passed on unchanged even with --rewrite\n"
 "  -l, --queue-len N  kernel queue length per queue (%d-%d, default %d)\n"
+"  -H, --hang-time MS when a queue's thread has not read for MS ms\n"
+"                     (stopped, stuck, in a debugger), the kernel passes\n"
+"                     its packets on (or drops them with --fail-closed)\n"
+"                     without queueing them, until it reads again\n"
+"                     (%d-%d, default %d)\n"
 "  -p, --priority P   handle priority (%d to %d, default 0)\n"
 "  -r, --rewrite      write every packet back in full (exercise the write\n"
 "                     path) instead of passing it on unchanged\n"
@@ -134,8 +179,8 @@ static void usage(FILE *f)
 		IPR_QUEUES_MAX, THREADS_DEFAULT_MAX, default_threads(),
 		IPR_BATCH_MAX, IPR_BUSY_POLL_MAX, IPR_SNAPLEN_MIN, IPR_MTU_MAX,
 		IPR_QUEUE_LENGTH_MIN, IPR_QUEUE_LENGTH_MAX,
-		IPR_QUEUE_LENGTH_DEFAULT,
-		IPR_PRIORITY_MIN, IPR_PRIORITY_MAX);
+		IPR_QUEUE_LENGTH_DEFAULT, IPR_HANG_TIME_MIN, IPR_HANG_TIME_MAX,
+		IPR_HANG_TIME_DEFAULT, IPR_PRIORITY_MIN, IPR_PRIORITY_MAX);
 }
 
 static void totals(struct worker *w, unsigned n, uint64_t *pk, uint64_t *by)
@@ -163,6 +208,7 @@ int cmd_passthru(int argc, char **argv)
 		{ "busy-poll", required_argument, NULL, 'B' },
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "queue-len", required_argument, NULL, 'l' },
+		{ "hang-time", required_argument, NULL, 'H' },
 		{ "priority", required_argument, NULL, 'p' },
 		{ "rewrite", no_argument, NULL, 'r' },
 		{ "fail-closed", no_argument, NULL, 'c' },
@@ -175,13 +221,14 @@ int cmd_passthru(int argc, char **argv)
 	long threads = default_threads(), batch = 64, snaplen = 0, busy = 0;
 	int cpus[IPR_QUEUES_MAX], ncpus = 0;
 	long qlen = IPR_QUEUE_LENGTH_DEFAULT, prio = 0;
+	long hang = IPR_HANG_TIME_DEFAULT;
 	bool rewrite = false, quiet = false;
 	const char *user = NULL;
 	uint64_t flags = 0;
 	enum ipr_layer layer = IPR_LAYER_NETWORK;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:b:B:C:s:l:p:rcfqu:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:b:B:C:s:l:H:p:rcfqu:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			if (!tool_parse_long("passthru", "--threads", optarg, 1,
@@ -219,6 +266,12 @@ int cmd_passthru(int argc, char **argv)
 					     IPR_QUEUE_LENGTH_MAX, &qlen))
 				return EXIT_USAGE;
 			break;
+		case 'H':
+			if (!tool_parse_long("passthru", "--hang-time", optarg,
+					     IPR_HANG_TIME_MIN,
+					     IPR_HANG_TIME_MAX, &hang))
+				return EXIT_USAGE;
+			break;
 		case 'p':
 			if (!tool_parse_long("passthru", "--priority", optarg,
 					     IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
@@ -244,7 +297,7 @@ int cmd_passthru(int argc, char **argv)
 	struct ipr_open_opts o = {
 		.sz = sizeof(o), .queues = (uint32_t)threads,
 		.queue_length = (uint32_t)qlen, .snaplen = (uint32_t)snaplen,
-		.busy_poll = (uint32_t)busy,
+		.busy_poll = (uint32_t)busy, .hang_time = (uint32_t)hang,
 	};
 	ipr_handle *h = ipr_open_ex(filter, layer, (int16_t)prio, flags, &o);
 	if (!h) {
@@ -314,7 +367,7 @@ int cmd_passthru(int argc, char **argv)
 		ipr_stats_get(h, &st);
 		fprintf(stderr, "passthru: %llu pkts %.1f MB | %.1f kpps %.3f "
 			"Gbit/s | drops kernel=%llu timeout=%llu | seg=%llu | "
-			"bypassed=%llu\n",
+			"bypassed=%llu hung=%llu\n",
 			(unsigned long long)pk, (double)by / 1e6,
 			(double)(pk - lp) / dt / 1e3,
 			(double)(by - lb) * 8 / dt / 1e9,
@@ -322,7 +375,8 @@ int cmd_passthru(int argc, char **argv)
 				(unsigned long long)st.kernel_user_dropped,
 			(unsigned long long)st.dropped_timeout,
 			(unsigned long long)st.segmented,
-			(unsigned long long)st.kernel_bypassed);
+			(unsigned long long)st.kernel_bypassed,
+			(unsigned long long)st.hung_packets);
 		lp = pk;
 		lb = by;
 		tl = t;
@@ -348,13 +402,15 @@ int cmd_passthru(int argc, char **argv)
 	double el = now_s() - t0;
 	fprintf(stderr, "passthru: total packets=%llu bytes=%llu seconds=%.1f "
 		"avg_kpps=%.1f kernel_drops=%llu timeout_drops=%llu "
-		"segmented=%llu bypassed=%llu\n", (unsigned long long)pk,
+		"segmented=%llu bypassed=%llu hung=%llu\n",
+		(unsigned long long)pk,
 		(unsigned long long)by, el, el > 0 ? (double)pk / el / 1e3 : 0.0,
 		(unsigned long long)st.kernel_queue_dropped +
 			(unsigned long long)st.kernel_user_dropped,
 		(unsigned long long)st.dropped_timeout,
 		(unsigned long long)st.segmented,
-		(unsigned long long)st.kernel_bypassed);
+		(unsigned long long)st.kernel_bypassed,
+		(unsigned long long)st.hung_packets);
 	ipr_close(h);
 	free(w);
 	return rc;

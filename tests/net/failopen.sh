@@ -2,7 +2,9 @@
 # failopen.sh - a handle that does not read: with fail-open (the default)
 # datagrams pass once its queue of 32 is full, with IPR_FLAG_FAIL_CLOSED
 # none do; a packet left unanswered past the queue time is dropped and
-# counted while later, answered ones flow.
+# counted while later, answered ones flow.  The handles here do not read
+# for long: a hang time of 60 s keeps the dead-man switch (fault_hang.sh)
+# out of the way of the queue-full behaviour tested here.
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
 skip_unless_root
@@ -13,7 +15,7 @@ topo_pair
 hold_stat() { sed -nE "s/^stats .*[ ]$2=([0-9]+).*/\1/p" "$TMPD/$1.out" | tail -n 1; }
 
 # --- fail-open: 32 wait in the queue, the other 168 go through.
-if start_prog open "$NS_A" ipr_hold --no-read --queue-len 32 --seconds 60 'udp.DstPort == 5301'; then
+if start_prog open "$NS_A" ipr_hold --no-read --hang-time 60000 --queue-len 32 --seconds 60 'udp.DstPort == 5301'; then
 	udp_xfer fo "$NS_A" "$NS_B" "$B4" 5301 200 1200 --min 0 --idle 2 --timeout 10 -- --pps 500
 	if [ "$UDP_OK" -ge 160 ] && [ "$UDP_OK" -le 168 ]; then
 		pass fail-open "$UDP_OK of 200 arrived (32 held in the full queue)"
@@ -32,7 +34,7 @@ else
 fi
 
 # --- fail-closed: nothing goes through while the handle is open.
-if start_prog closed "$NS_A" ipr_hold --no-read --fail-closed --queue-len 32 --seconds 60 \
+if start_prog closed "$NS_A" ipr_hold --no-read --hang-time 60000 --fail-closed --queue-len 32 --seconds 60 \
 	'udp.DstPort == 5302'; then
 	udp_xfer fc "$NS_A" "$NS_B" "$B4" 5302 200 1200 --min 0 --idle 2 --timeout 5 -- --pps 500
 	if [ "$UDP_OK" -eq 0 ]; then
@@ -61,7 +63,7 @@ fi
 # and are passed when it wakes.  All arrive, and each one either reached the
 # program or is counted in kernel_bypassed (the gap in the ids shows once
 # the later 20 come).
-if start_prog sock "$NS_A" ipr_hold --hold 0 --queue-size 65536 --sleep 1500 --seconds 60 \
+if start_prog sock "$NS_A" ipr_hold --hold 0 --hang-time 60000 --queue-size 65536 --sleep 1500 --seconds 60 \
 	'udp.DstPort == 5305'; then
 	udp_xfer sk1 "$NS_A" "$NS_B" "$B4" 5305 200 1200 --min 0 --idle 2 --timeout 10 -- --pps 1000
 	check sock.all-arrived "want 200 of 200: $XFER_MSG" [ "$UDP_OK" -eq 200 ]

@@ -37,9 +37,11 @@ one_mode() {
 	port=$([ "$m" = open ] && echo 5400 || echo 5500)
 	# One queue: fail-open lets packets by when *their* queue is full, and
 	# the load keeps this one full.  (With several, a new flow hashed to
-	# another queue would wait there for the hung program.)
-	if ! start_passthru "$pt" "$NS_A" --threads 1 --queue-len 32 "$@"; then
-		fail "$m.start" "ipredir passthru --threads 1 --queue-len 32 $* did not start"
+	# another queue would wait there for the hung program.)  The hang time
+	# of 60 s keeps the dead-man switch (fault_hang.sh) out of the way of
+	# this full-queue behaviour.
+	if ! start_passthru "$pt" "$NS_A" --threads 1 --queue-len 32 --hang-time 60000 "$@"; then
+		fail "$m.start" "ipredir passthru --threads 1 --queue-len 32 --hang-time 60000 $* did not start"
 		return
 	fi
 	pid=${BG[$pt]}

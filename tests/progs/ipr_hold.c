@@ -47,6 +47,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: ipr_hold [--no-read | --no-answer | --hold N] "
 		"[--batch] [--fail-closed] [--queue-len N] [--queue-time MS] "
+		"[--hang-time MS] "
 		"[--queue-size BYTES] [--sleep MS] [--seconds S] FILTER\n");
 	exit(2);
 }
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' },
 		{ "queue-size", required_argument, NULL, 'z' },
 		{ "sleep", required_argument, NULL, 'w' },
+		{ "hang-time", required_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ipr_open_opts opts = { .sz = sizeof(opts) };
@@ -85,6 +87,7 @@ int main(int argc, char **argv)
 		case 's': seconds = atof(optarg); break;
 		case 'z': opts.queue_size = (uint32_t)atol(optarg); break;
 		case 'w': sleep_ms = atol(optarg); break;
+		case 'H': opts.hang_time = (uint32_t)atol(optarg); break;
 		default: usage();
 		}
 	}

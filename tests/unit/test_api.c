@@ -117,6 +117,10 @@ static const struct open_case open_cases[] = {
 	  OPTS(.snaplen = UINT32_MAX) },
 	{ "open.busy_poll_above_max", "true", 0, 0, 0,
 	  OPTS(.busy_poll = IPR_BUSY_POLL_MAX + 1) },
+	{ "open.hang_time_below_min", "true", 0, 0, 0,
+	  OPTS(.hang_time = IPR_HANG_TIME_MIN - 1) },
+	{ "open.hang_time_above_max", "true", 0, 0, 0,
+	  OPTS(.hang_time = IPR_HANG_TIME_MAX + 1) },
 	/* A bad option must win over a flag that installs no rules. */
 	{ "open.sendonly_bad_queue_len", "true", 0, 0, IPR_FLAG_SEND_ONLY,
 	  OPTS(.queue_length = 1) },
@@ -732,7 +736,12 @@ struct param_case {
 static const struct param_case param_cases[] = {
 	{ "param.set_version_major", IPR_PARAM_VERSION_MAJOR, IPR_VERSION_MAJOR, -EINVAL },
 	{ "param.set_version_minor", IPR_PARAM_VERSION_MINOR, IPR_VERSION_MINOR, -EINVAL },
-	{ "param.set_unknown_6", 6, 1, -EINVAL },
+	{ "param.set_unknown_7", 7, 1, -EINVAL },
+	{ "param.hang_time_below_min", IPR_PARAM_HANG_TIME, IPR_HANG_TIME_MIN - 1, -EINVAL },
+	{ "param.hang_time_0", IPR_PARAM_HANG_TIME, 0, -EINVAL },
+	{ "param.hang_time_above_max", IPR_PARAM_HANG_TIME, IPR_HANG_TIME_MAX + 1, -EINVAL },
+	{ "param.hang_time_2pow32_plus_min", IPR_PARAM_HANG_TIME,
+	  (1ULL << 32) + IPR_HANG_TIME_MIN, -EINVAL },
 	{ "param.busy_poll_above_max", IPR_PARAM_BUSY_POLL, IPR_BUSY_POLL_MAX + 1, -EINVAL },
 	{ "param.busy_poll_u64_max", IPR_PARAM_BUSY_POLL, UINT64_MAX, -EINVAL },
 	{ "param.set_unknown_99", 99, 1, -EINVAL },
@@ -750,6 +759,7 @@ static const struct param_case param_cases[] = {
 	{ "param.queue_time_1000", IPR_PARAM_QUEUE_TIME, 1000, 0 },
 	{ "param.queue_len_min", IPR_PARAM_QUEUE_LENGTH, IPR_QUEUE_LENGTH_MIN, 0 },
 	{ "param.queue_len_default", IPR_PARAM_QUEUE_LENGTH, IPR_QUEUE_LENGTH_DEFAULT, 0 },
+	{ "param.hang_time_1500", IPR_PARAM_HANG_TIME, 1500, 0 },
 };
 
 static void run_param_cases(void)
@@ -764,6 +774,10 @@ static void run_param_cases(void)
 	int rc = ipr_get_param(H, IPR_PARAM_QUEUE_TIME, &v);
 	CHECK("param.queue_time_reads_back", rc == 0 && v == 1000,
 	      "rc %d value %llu, want 0 and 1000", rc, (unsigned long long)v);
+	rc = ipr_get_param(H, IPR_PARAM_HANG_TIME, &v);
+	CHECK("param.hang_time_reads_back", rc == 0 && v == 1500,
+	      "rc %d value %llu, want 0 and 1500", rc, (unsigned long long)v);
+	ipr_set_param(H, IPR_PARAM_HANG_TIME, IPR_HANG_TIME_DEFAULT);
 	rc = ipr_get_param(H, IPR_PARAM_VERSION_MAJOR, &v);
 	CHECK("param.version_major_reads", rc == 0 && v == IPR_VERSION_MAJOR,
 	      "rc %d value %llu", rc, (unsigned long long)v);
