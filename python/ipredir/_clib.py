@@ -78,6 +78,7 @@ class OpenOpts(Structure):
         ("queue_size", c_uint32),
         ("busy_poll", c_uint32),
         ("snaplen", c_uint32),
+        ("hang_time", c_uint32),
     ]
 
 
@@ -85,7 +86,8 @@ class Stats(Structure):
     _fields_ = [(n, c_uint64) for n in (
         "recv_packets", "recv_bytes", "sent_packets", "injected_packets",
         "dropped_verdict", "dropped_timeout", "kernel_queue_dropped",
-        "kernel_user_dropped", "segmented", "errors", "kernel_bypassed")]
+        "kernel_user_dropped", "segmented", "errors", "kernel_bypassed",
+        "hung_packets")]
 
 
 class FilterError(Structure):

@@ -37,6 +37,7 @@ class Param(enum.IntEnum):
     VERSION_MAJOR = 3
     VERSION_MINOR = 4
     BUSY_POLL = 5
+    HANG_TIME = 6
 
 
 class Shutdown(enum.IntEnum):
@@ -127,7 +128,8 @@ class Handle:
 
     def __init__(self, filter="true", layer=Layer.NETWORK, priority=0,
                  flags=0, *, queues=0, queue_length=0, queue_time=0,
-                 queue_size=0, busy_poll=0, snaplen=0, auto_checksums=True):
+                 queue_size=0, busy_poll=0, snaplen=0, hang_time=0,
+                 auto_checksums=True):
         self.filter = _text(filter)
         self.layer = _layer(layer)
         if isinstance(priority, bool) or not isinstance(priority, int) or \
@@ -143,7 +145,8 @@ class Handle:
         self._opts.sz = ctypes.sizeof(_clib.OpenOpts)
         for name, v in (("queues", queues), ("queue_length", queue_length),
                         ("queue_time", queue_time), ("queue_size", queue_size),
-                        ("busy_poll", busy_poll), ("snaplen", snaplen)):
+                        ("busy_poll", busy_poll), ("snaplen", snaplen),
+                        ("hang_time", hang_time)):
             if not isinstance(v, int) or v < 0 or v > 0xffffffff:
                 raise ValueError(f"{name}={v!r}: want a non-negative integer")
             setattr(self._opts, name, v)

@@ -35,15 +35,18 @@ struct spec_case {
 	uint16_t total;
 	enum ipr_layer layer;
 	bool native;
+	uint32_t hang_ms;       /* the dead-man switch's heartbeat set */
 };
 
 static const struct spec_case specs[] = {
-	{ "queue", IPR_ACT_QUEUE, 1, IPR_LAYER_NETWORK, true },
-	{ "queue4", IPR_ACT_QUEUE, 4, IPR_LAYER_NETWORK, true },
-	{ "xt-queue4", IPR_ACT_QUEUE, 4, IPR_LAYER_NETWORK, false },
-	{ "drop", IPR_ACT_DROP, 1, IPR_LAYER_NETWORK, true },
-	{ "log", IPR_ACT_LOG, 1, IPR_LAYER_NETWORK, true },
-	{ "fwd-queue", IPR_ACT_QUEUE, 2, IPR_LAYER_NETWORK_FORWARD, true },
+	{ "queue", IPR_ACT_QUEUE, 1, IPR_LAYER_NETWORK, true, 0 },
+	{ "queue4", IPR_ACT_QUEUE, 4, IPR_LAYER_NETWORK, true, 0 },
+	{ "xt-queue4", IPR_ACT_QUEUE, 4, IPR_LAYER_NETWORK, false, 0 },
+	{ "drop", IPR_ACT_DROP, 1, IPR_LAYER_NETWORK, true, 0 },
+	{ "log", IPR_ACT_LOG, 1, IPR_LAYER_NETWORK, true, 0 },
+	{ "fwd-queue", IPR_ACT_QUEUE, 2, IPR_LAYER_NETWORK_FORWARD, true, 0 },
+	{ "queue-hang", IPR_ACT_QUEUE, 1, IPR_LAYER_NETWORK, true, 1000 },
+	{ "queue4-hang", IPR_ACT_QUEUE, 4, IPR_LAYER_NETWORK, false, 1000 },
 };
 
 /* Encode @text for every spec and check each batch. */
@@ -60,6 +63,7 @@ static void check_filter(const char *label, const char *text, int want_err,
 			.table = "ipredir_1_1", .layer = sc->layer,
 			.action = sc->action, .total = sc->total,
 			.bypass = true, .native_queue = sc->native,
+			.hang_ms = sc->hang_ms,
 		};
 		struct nlc_stats st;
 		void *buf = NULL;
