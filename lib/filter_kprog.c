@@ -762,7 +762,7 @@ static int32_t simplify(struct kb *b, int32_t e)
 	for (c = b->x[e].child; c != K_ERR; c = b->x[c].next)
 		n++;
 	/* j_add relinks the children: take them out first */
-	kids = malloc(n * sizeof(*kids));
+	kids = malloc((n ? n : 1) * sizeof(*kids));
 	if (!kids)
 		return kb_fail(b, -ENOMEM);
 	for (k = 0, c = b->x[e].child; c != K_ERR; c = b->x[c].next)
@@ -1196,10 +1196,10 @@ static int32_t setify(struct kb *b, int32_t e)
 	type = b->x[e].type;
 	for (c = b->x[e].child; c != K_ERR; c = b->x[c].next)
 		n++;
-	kids = malloc(n * sizeof(*kids));
-	cd = malloc(n * sizeof(*cd));
-	grp = malloc(n * sizeof(*grp));
-	ks = malloc(n * sizeof(*ks));
+	kids = malloc((n ? n : 1) * sizeof(*kids));
+	cd = malloc((n ? n : 1) * sizeof(*cd));
+	grp = malloc((n ? n : 1) * sizeof(*grp));
+	ks = malloc((n ? n : 1) * sizeof(*ks));
 	if (!kids || !cd || !grp || !ks) {
 		kb_fail(b, -ENOMEM);
 		goto out;
@@ -1611,8 +1611,9 @@ static int layout(struct kb *b, struct ipr_kprog *prog)
 	for (k = 0; k < npost; k++)
 		renum[post[npost - 1 - k]] = (int32_t)k;
 	prog->nchains = npost;
-	prog->chains = calloc(prog->nchains, sizeof(*prog->chains));
-	prog->rules = calloc(b->nrules, sizeof(*prog->rules));
+	prog->chains = calloc(prog->nchains ? prog->nchains : 1,
+			      sizeof(*prog->chains));
+	prog->rules = calloc(b->nrules ? b->nrules : 1, sizeof(*prog->rules));
 	prog->tests = calloc(b->ntests ? b->ntests : 1, sizeof(*prog->tests));
 	if (!prog->chains || !prog->rules || !prog->tests) {
 		ipr_kprog_free(prog);

@@ -294,7 +294,7 @@ IPR_API uint64_t ipr_packet_hash(const void *pkt, size_t len, uint64_t seed)
 	uint64_t h;
 
 	if (!pkt)
-		len = total = 0;
+		total = 0;
 	else if (ipr_packet_parse(pkt, len, &hd) == 0)
 		total = hd.total_len;
 	n = total < sizeof(b) ? total : sizeof(b);

@@ -115,7 +115,7 @@ void tool_open_error(const char *cmd, const char *filter,
 			cmd, fe.msg ? fe.msg : "error", fe.pos);
 		fprintf(stderr, "  %s%.*s%s\n  %*s^\n", start ? "..." : "",
 			len, filter + start,
-			(size_t)(start + len) < flen ? "..." : "",
+			(size_t)start + (size_t)len < flen ? "..." : "",
 			caret + (start ? 3 : 0), "");
 		return;
 	}
@@ -128,14 +128,14 @@ void tool_open_error(const char *cmd, const char *filter,
 	quote_window(filter, pos, &start, &len, &caret);
 	fprintf(stderr, "ipredir %s: cannot open a handle for '%s%.*s%s'%s: "
 		"%s\n", cmd, start ? "..." : "", len, filter + start,
-		(size_t)(start + len) < flen ? "..." : "",
+		(size_t)start + (size_t)len < flen ? "..." : "",
 		flen > QUOTE_MAX ? " (quoted in part)" : "", ipr_strerror(-err));
 	if (detail[0])
 		fprintf(stderr, "  %s\n", detail);
 	if (pos >= 0)
 		fprintf(stderr, "  at position %d: %s%.*s%s\n  %*s^\n", pos,
 			start ? "..." : "", len, filter + start,
-			(size_t)(start + len) < flen ? "..." : "",
+			(size_t)start + (size_t)len < flen ? "..." : "",
 			(int)strlen("at position : ") + snprintf(NULL, 0, "%d", pos) +
 			caret + (start ? 3 : 0), "");
 }
