@@ -434,6 +434,10 @@ int ipr_ipv6_format(const uint8_t addr[16], char *buf, size_t size);
 
 /* Static text for a negative errno returned by this library. */
 const char *ipr_strerror(int err);
+/* Static text naming the kernel feature whose absence made the last failed
+ * ipr_open / ipr_open_ex on this thread fail (then with -EOPNOTSUPP), e.g.
+ * "xt_NFQUEUE"; NULL when the last failure had no such cause. */
+const char *ipr_error_detail(void);
 
 #ifdef __cplusplus
 }

@@ -96,6 +96,8 @@ struct ipr_handle {
 	bool user_check_hook[IPR_HOOK_COUNT]; /* ... on this hook */
 	int nft_fd;             /* owns the table; closing it removes it */
 	char table[32];
+	bool unowned;           /* no owner flag: deleted at close, guarded */
+	int guard_fd;           /* write end of the guard's pipe, or -1 */
 	bool rules_off;         /* table emptied by shutdown or close */
 	unsigned nqueues;
 	struct ipr_queue *q;
@@ -117,14 +119,34 @@ struct ipr_rules_spec {
 	uint16_t total;         /* queues: flows spread over nums[0..total) */
 	bool bypass;            /* no listener: accept (fail-open) */
 	bool native_queue;
+	bool unowned;           /* set by install: no owner flag (pre-5.12) */
 };
 /* Open a netlink socket and install the handle's table in one batch.
  * Returns the socket (which owns the table) or a negative errno. */
-int ipr_rules_install(const ipr_filter *f, const struct ipr_rules_spec *s);
+int ipr_rules_install(const ipr_filter *f, struct ipr_rules_spec *s);
 /* Empty the table (no new packets queued; queued ones kept). */
 int ipr_rules_disable(int fd, const char *table);
 /* Packets the rules of a queueing handle took for its queues so far. */
 int ipr_rules_queued(const char *table, uint64_t *packets);
+
+/* probe.c */
+/* 1 if tables can carry the owner flag (Linux 5.12+), 0 if not, or a
+ * negative errno; asked once per process. */
+int ipr_probe_owner_tables(void);
+/* 0 if the kernel has xtables target @name at @rev (loading its module on
+ * the way), -ENOENT if not. */
+int ipr_probe_xt_target(const char *name, uint32_t rev);
+/* The static text ipr_error_detail() returns on this thread. */
+void ipr_detail_set(const char *text);
+
+/* guard.c: tables without the owner flag */
+int ipr_table_delete(const char *name);
+/* Start a guard process that deletes @table once the write end of a pipe,
+ * returned in *wr (close-on-exec), is closed: at close, or when the
+ * program dies in any way. */
+int ipr_guard_start(const char *table, int *wr);
+/* Delete the ipredir tables without the owner flag whose pid is gone. */
+int ipr_tables_sweep(void);
 
 /* nfq.c */
 int ipr_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,

@@ -89,7 +89,11 @@ void tool_open_error(const char *cmd, const char *filter,
 		return;
 	}
 	ipr_filter_free(f);
-	if (err == -EPERM || err == -EACCES)
+	const char *missing = ipr_error_detail();
+	if (err == -EOPNOTSUPP && missing)
+		fprintf(stderr, "ipredir %s: cannot open a handle: this kernel "
+			"lacks %s\n", cmd, missing);
+	else if (err == -EPERM || err == -EACCES)
 		fprintf(stderr, "ipredir %s: not permitted: opening a handle "
 			"needs CAP_NET_ADMIN (run as root)\n", cmd);
 	else
