@@ -707,14 +707,14 @@ static int missing_feature(const struct ipr_rules_spec *s)
 int ipr_rules_install(const ipr_filter *f, struct ipr_rules_spec *s)
 {
 	/* Before 5.12 tables cannot have the owner flag: the table is made
-	 * without it, and the caller deletes it (guard.c); leftovers of dead
-	 * programs are swept first. */
+	 * without it, and the caller deletes it (guard.c).  Leftovers of dead
+	 * programs (a guard killed with its program, or tables of an older
+	 * ipredir) are swept first, on every kernel. */
 	int own = ipr_probe_owner_tables();
 	if (own < 0)
 		return own;
 	s->unowned = !own;
-	if (s->unowned)
-		(void)ipr_tables_sweep();
+	(void)ipr_tables_sweep();
 	int fd = nft_socket();
 	if (fd < 0)
 		return fd;
