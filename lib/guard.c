@@ -120,16 +120,27 @@ static void guard_main(int rd, int nl, const char *batch, size_t len)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	for (int fd = 0; fd < 65536; fd++)
-		if (fd != rd && fd != nl && close(fd) < 0 && fd > 4096)
-			break;
-	while (read(rd, &c, 1) < 0 && errno == EINTR)
+	/* Keep the pipe as 0 and the netlink socket as 1, close the rest:
+	 * the guard must not keep the program's sockets or files open. */
+	if (nl == 0)
+		nl = dup(nl); /* out of the pipe's way */
+	if (rd != 0 && dup2(rd, 0) < 0)
+		_exit(1);
+	if (nl != 1 && dup2(nl, 1) < 0)
+		_exit(1);
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 2u, ~0u, 0u) < 0)
+#endif
+		for (int fd = 2; fd < 65536; fd++)
+			if (close(fd) < 0 && fd > 4096)
+				break;
+	while (read(0, &c, 1) < 0 && errno == EINTR)
 		;
 	/* The program closed the handle or died: delete, and wait for the
 	 * ack so that the deletion is done before we go. */
-	if (send(nl, batch, len, 0) >= 0) {
+	if (send(1, batch, len, 0) >= 0) {
 		char rbuf[1024];
-		(void)recv(nl, rbuf, sizeof(rbuf), 0);
+		(void)recv(1, rbuf, sizeof(rbuf), 0);
 	}
 	_exit(0);
 }
