@@ -92,7 +92,8 @@ static int nl_ask(int fd, const void *buf, size_t len, uint32_t seq)
 static atomic_int owner_state;
 
 /* Can a table carry the owner flag?  A batch that makes an owner table of
- * a probe's own name; the kernel removes it with the socket.  Kernels before
+ * a probe's own name (not ipredir*, which tools and tests count); the
+ * kernel removes it with the socket.  Kernels before
  * 5.12 know only the dormant flag and refuse any other with EINVAL. */
 int ipr_probe_owner_tables(void)
 {
@@ -106,7 +107,7 @@ int ipr_probe_owner_tables(void)
 	static atomic_uint n;
 	uint32_t seq = (uint32_t)time(NULL) ^ 0x5a5a0000u;
 	char name[40];
-	snprintf(name, sizeof(name), "ipredir_probe_%d_%u", (int)getpid(),
+	snprintf(name, sizeof(name), "ipr_probe_%d_%u", (int)getpid(),
 		 atomic_fetch_add(&n, 1));
 	size_t len = 0;
 	struct nlmsghdr *nlh = put_msg(buf, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
