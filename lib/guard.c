@@ -71,7 +71,8 @@ static int nl_open(void)
 	return fd;
 }
 
-/* The kernel's answer to @seq on @fd: 0 or its error. */
+/* The kernel's answer to @seq on @fd: 0 or its error; an error for the
+ * batch's begin message (@seq - 1: EPERM without CAP_NET_ADMIN) too. */
 static int wait_ack(int fd, uint32_t seq)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE];
@@ -85,10 +86,12 @@ static int wait_ack(int fd, uint32_t seq)
 		int left = (int)n;
 		for (const struct nlmsghdr *nlh = (const void *)rbuf;
 		     ipr_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			if (nlh->nlmsg_seq != seq || nlh->nlmsg_type != NLMSG_ERROR)
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_seq < seq - 1 || nlh->nlmsg_seq > seq)
 				continue;
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-			return e->error;
+			if (e->error || nlh->nlmsg_seq == seq)
+				return e->error;
 		}
 	}
 }

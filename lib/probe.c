@@ -60,8 +60,11 @@ static struct nlmsghdr *put_msg(char *at, uint16_t type, uint16_t flags,
 }
 
 /* Send @len bytes and wait for the answer to @seq: 0 for an ack or a
- * reply, else the kernel's error. */
-static int nl_ask(int fd, const void *buf, size_t len, uint32_t seq)
+ * reply, else the kernel's error.  An error for any message from @lo to
+ * @seq answers too: a batch refused as a whole (EPERM without
+ * CAP_NET_ADMIN) is answered on its begin message only. */
+static int nl_ask(int fd, const void *buf, size_t len, uint32_t lo,
+		  uint32_t seq)
 {
 	if (send(fd, buf, len, 0) < 0)
 		return -errno;
@@ -76,14 +79,15 @@ static int nl_ask(int fd, const void *buf, size_t len, uint32_t seq)
 		int left = (int)n;
 		for (const struct nlmsghdr *nlh = (const void *)rbuf;
 		     ipr_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
-			if (nlh->nlmsg_seq != seq)
+			if (nlh->nlmsg_seq < lo || nlh->nlmsg_seq > seq)
 				continue;
 			if (nlh->nlmsg_type != NLMSG_ERROR)
 				return 0;
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
 			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)))
 				return -EPROTO;
-			return e->error;
+			if (e->error || nlh->nlmsg_seq == seq)
+				return e->error;
 		}
 	}
 }
@@ -122,7 +126,7 @@ int ipr_probe_owner_tables(void)
 	nlh = put_msg(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
 		      NFNL_SUBSYS_NFTABLES, seq + 2);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	int err = nl_ask(fd, buf, len, seq + 1);
+	int err = nl_ask(fd, buf, len, seq, seq + 1);
 	close(fd); /* an owner table goes with its socket */
 	if (err == -EINVAL || err == -EOPNOTSUPP) {
 		atomic_store(&owner_state, -1);
@@ -155,7 +159,7 @@ int ipr_probe_xt_target(const char *name, uint32_t rev)
 	mnl_attr_put_strz(nlh, NFTA_COMPAT_NAME, name);
 	mnl_attr_put_u32(nlh, NFTA_COMPAT_REV, htonl(rev));
 	mnl_attr_put_u32(nlh, NFTA_COMPAT_TYPE, htonl(1)); /* a target */
-	int err = nl_ask(fd, buf, nlh->nlmsg_len, seq);
+	int err = nl_ask(fd, buf, nlh->nlmsg_len, seq, seq);
 	close(fd);
 	/* No nft_compat at all: the nfnetlink subsystem is unknown. */
 	if (err == -EOPNOTSUPP || err == -EINVAL)
