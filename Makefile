@@ -120,6 +120,21 @@ check-tsan: deps
 	$(Q)O=build-tsan TSAN_OPTIONS="halt_on_error=1 exitcode=66 $(TSAN_OPTIONS)" \
 		tests/run $(TSAN_TESTS)
 
+# The suite on Debian's stock kernels under QEMU (tests/vm/README.md):
+# make vmtest KERNEL=5.10|6.1|6.12 [TESTS='unit =killnine'], make vmtest-all.
+KERNEL     ?= 6.1
+VM_KERNELS ?=
+vm-deps:
+	$(Q)scripts/deps --vm
+
+vmtest: vm-deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)tests/vm/run $(KERNEL) $(TESTS)
+
+vmtest-all: vm-deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)TESTS='$(TESTS)' tests/vm/all $(VM_KERNELS)
+
 # libFuzzer harnesses, one per parser; FUZZ_SECONDS each (CI: a short run).
 FUZZ_SRC     := $(sort $(wildcard fuzz/*.c))
 FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(O)/fuzz/%)
@@ -182,4 +197,4 @@ install-python:
 clean:
 	rm -rf $(O) build-san build-tsan
 
-.PHONY: all tests-build deps test unit demo check-sanitize check-tsan fuzz lint soak bench install install-python clean
+.PHONY: all tests-build deps vm-deps vmtest vmtest-all test unit demo check-sanitize check-tsan fuzz lint soak bench install install-python clean

@@ -20,6 +20,8 @@ static void handle_free(struct ipr_handle *h)
 	pthread_mutex_destroy(&h->nft_lock);
 	if (h->nft_fd >= 0)
 		close(h->nft_fd);
+	if (h->guard_fd >= 0)
+		close(h->guard_fd); /* the guard deletes the table, if left */
 	for (unsigned i = 0; h->q && i < h->nqueues; i++) {
 		struct ipr_queue *q = &h->q[i];
 		ipr_nfq_close(q);
@@ -99,7 +101,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	struct ipr_handle *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->nft_fd = h->raw4 = h->raw6 = -1;
+	h->nft_fd = h->raw4 = h->raw6 = h->guard_fd = -1;
 	pthread_mutex_init(&h->nft_lock, NULL);
 	h->layer = layer;
 	h->priority = priority;
@@ -203,6 +205,12 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 			h->q[i].hb_due = now + (uint64_t)spec.hang_ms * 250000ull;
 		}
 	}
+	/* Without the owner flag the table would outlive the program: a
+	 * guard deletes it if the program dies without ipr_close.  No guard
+	 * (no fork allowed) leaves the sweep of the next open. */
+	h->unowned = spec.unowned;
+	if (h->unowned)
+		(void)ipr_guard_start(h->table, &h->guard_fd);
 	return h;
 fail:
 	handle_free(h);
@@ -428,6 +436,8 @@ IPR_API int ipr_close(ipr_handle *h)
 		for (unsigned i = 0; i < h->nqueues; i++)
 			ipr_nfq_drain(&h->q[i], accept);
 	}
+	if (h->unowned && h->nft_fd >= 0)
+		(void)ipr_table_delete(h->table);
 	handle_free(h);
 	return 0;
 }

@@ -121,6 +121,8 @@ struct ipr_handle {
 	bool rules_off;         /* table emptied by shutdown or close (under
 				   nft_lock) */
 	bool heartbeat;         /* the rules check the queues' heartbeats */
+	bool unowned;           /* no owner flag: deleted at close, guarded */
+	int guard_fd;           /* write end of the guard's pipe, or -1 */
 	unsigned nqueues;
 	struct ipr_queue *q;
 	atomic_int shut_recv, shut_send;
@@ -145,10 +147,11 @@ struct ipr_rules_spec {
 	uint32_t hang_ms;       /* queue only while the queue's heartbeat,
 				   refreshed by its receive path, lives (an
 				   element with this timeout); 0: always */
+	bool unowned;           /* set by install: no owner flag (pre-5.12) */
 };
 /* Open a netlink socket and install the handle's table in one batch.
  * Returns the socket (which owns the table) or a negative errno. */
-int ipr_rules_install(const ipr_filter *f, const struct ipr_rules_spec *s);
+int ipr_rules_install(const ipr_filter *f, struct ipr_rules_spec *s);
 /* The batch ipr_rules_install would send (BATCH_BEGIN to BATCH_END), in a
  * buffer the caller frees: for tests and the fuzzer. */
 int ipr_rules_encode(const ipr_filter *f, const struct ipr_rules_spec *s,
@@ -178,10 +181,33 @@ int ipr_nl_request(int fd, const void *msg, size_t len,
 		   const struct ipr_nlreq *r);
 /* Capped acks and extended-ack text on a netlink socket. */
 void ipr_nl_sockopts(int fd);
+/* A bound NETLINK_NETFILTER socket with those options and a 5 s receive
+ * timeout, or a negative errno. */
+int ipr_nl_socket(void);
+/* The header of an nfnetlink message at @at (room for it assumed). */
+struct nlmsghdr *ipr_nfnl_put(void *at, uint16_t type, uint16_t flags,
+			      uint8_t family, uint16_t res_id, uint32_t seq);
 /* The thread's last-error detail (ipr_last_error): set, clear. */
 void ipr_detail_set(int pos, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ipr_detail_clear(void);
+
+/* probe.c */
+/* 1 if tables can carry the owner flag (Linux 5.12+), 0 if not, or a
+ * negative errno; asked once per process. */
+int ipr_probe_owner_tables(void);
+/* 0 if the kernel has xtables target @name at @rev (loading its module on
+ * the way), -ENOENT if not. */
+int ipr_probe_xt_target(const char *name, uint32_t rev);
+
+/* guard.c: tables without the owner flag */
+int ipr_table_delete(const char *name);
+/* Start a guard process that deletes @table once the write end of a pipe,
+ * returned in *wr (close-on-exec), is closed: at close, or when the
+ * program dies in any way. */
+int ipr_guard_start(const char *table, int *wr);
+/* Delete the ipredir tables without the owner flag whose pid is gone. */
+int ipr_tables_sweep(void);
 
 /* nfq.c */
 int ipr_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,

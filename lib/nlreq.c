@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
+#include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <linux/netfilter/nfnetlink.h>
 #include "internal.h"
 
 #ifndef NETLINK_EXT_ACK
@@ -58,6 +61,38 @@ IPR_API const char *ipr_last_error(int *pos)
 }
 
 /* ----------------------------------------------------------- requests --- */
+
+int ipr_nl_socket(void)
+{
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	if (fd < 0)
+		return -errno;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	/* an answer that never comes is an error, not a hang */
+	struct timeval tv = { .tv_sec = 5 };
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ipr_nl_sockopts(fd);
+	return fd;
+}
+
+struct nlmsghdr *ipr_nfnl_put(void *at, uint16_t type, uint16_t flags,
+			      uint8_t family, uint16_t res_id, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(at);
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = htons(res_id);
+	return nlh;
+}
 
 void ipr_nl_sockopts(int fd)
 {

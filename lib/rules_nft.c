@@ -1035,9 +1035,11 @@ static int build_batch(const ipr_filter *f, const struct ipr_rules_spec *s,
 	if (err)
 		goto out;
 
+	/* before 5.12 no owner flag: the library deletes it (guard.c) */
 	if (nft_msg(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL)) {
 		nb_put_strz(&b, NFTA_TABLE_NAME, s->table);
-		nb_put_u32(&b, NFTA_TABLE_FLAGS, htonl(NFT_TABLE_F_OWNER));
+		nb_put_u32(&b, NFTA_TABLE_FLAGS,
+			   htonl(s->unowned ? 0 : NFT_TABLE_F_OWNER));
 		nb_end(&b, true);
 	}
 
@@ -1118,14 +1120,47 @@ static int nft_socket(void)
 	return fd;
 }
 
-int ipr_rules_install(const ipr_filter *f, const struct ipr_rules_spec *s)
+/* A missing kernel part, named: the batch failed with ENOENT, which is what
+ * nf_tables answers for an expression it has no module for. */
+static int missing_feature(const struct ipr_rules_spec *s)
 {
+	switch (s->action) {
+	case IPR_ACT_QUEUE:
+		ipr_detail_set(-1, "this kernel lacks the NFQUEUE verdict: neither nft_queue "
+			       "(CONFIG_NFT_QUEUE) nor xt_NFQUEUE through "
+			       "nft_compat (CONFIG_NFT_COMPAT, "
+			       "CONFIG_NETFILTER_XT_TARGET_NFQUEUE)");
+		break;
+	case IPR_ACT_LOG:
+		ipr_detail_set(-1, "this kernel lacks the log expression (CONFIG_NFT_LOG) or "
+			       "nfnetlink_log (CONFIG_NETFILTER_NETLINK_LOG)");
+		break;
+	case IPR_ACT_DROP:
+		ipr_detail_set(-1, "this kernel lacks an nf_tables expression module (nft_hash, "
+			       "nft_ct, nft_objref, ...)");
+		break;
+	}
+	return -EOPNOTSUPP;
+}
+
+int ipr_rules_install(const ipr_filter *f, struct ipr_rules_spec *s)
+{
+	/* Before 5.12 tables cannot have the owner flag: the table is made
+	 * without it, and the caller deletes it (guard.c).  Leftovers of dead
+	 * programs (a guard killed with its program, or tables of an older
+	 * ipredir) are swept first, on every kernel. */
+	int own = ipr_probe_owner_tables();
+	if (own < 0)
+		return own;
+	s->unowned = !own;
+	(void)ipr_tables_sweep();
 	int fd = nft_socket();
 	if (fd < 0)
 		return fd;
 	struct ipr_rules_spec spec = *s;
 	int st = atomic_load(&native_state);
 	int err;
+	static atomic_int xt_probed;
 
 	if (spec.action == IPR_ACT_QUEUE && st >= 0) {
 		spec.native_queue = true;
@@ -1146,8 +1181,12 @@ int ipr_rules_install(const ipr_filter *f, const struct ipr_rules_spec *s)
 		ipr_detail_clear();
 	}
 	spec.native_queue = false;
+	if (spec.action == IPR_ACT_QUEUE && !atomic_exchange(&xt_probed, 1))
+		(void)ipr_probe_xt_target("NFQUEUE", 3); /* loads xt_NFQUEUE */
 	err = install_once(fd, f, &spec);
 done:
+	if (err == -ENOENT)
+		err = missing_feature(&spec);
 	if (err) {
 		close(fd);
 		return err;

@@ -120,6 +120,12 @@ void tool_open_error(const char *cmd, const char *filter,
 		return;
 	}
 	ipr_filter_free(f);
+	if (err == -EOPNOTSUPP && detail[0]) {
+		/* "this kernel lacks ...": which part, by name */
+		fprintf(stderr, "ipredir %s: cannot open a handle: %s\n", cmd,
+			detail);
+		return;
+	}
 	if (err == -EPERM || err == -EACCES) {
 		fprintf(stderr, "ipredir %s: not permitted: opening a handle "
 			"needs CAP_NET_ADMIN (run as root)\n", cmd);

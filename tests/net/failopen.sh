@@ -58,7 +58,9 @@ else
 fi
 
 # --- fail-open at the socket: the program sleeps 1.5 s before its first
-# read, with a socket buffer of 64 KiB.  The datagrams that do not fit are
+# read (counted from the first queued packet: on an emulated machine the
+# receiver's start-up alone took longer than the sleep, and every datagram
+# reached the program), with a socket buffer of 64 KiB.  The datagrams that do not fit are
 # passed by the kernel (they got an id the program never sees); the rest wait
 # and are passed when it wakes.  All arrive, and each one either reached the
 # program or is counted in kernel_bypassed (the gap in the ids shows once

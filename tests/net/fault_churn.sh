@@ -2,7 +2,7 @@
 # fault_churn.sh - two handles on overlapping filters opened and closed
 # 1000 times in a tight loop (tests/progs/ipr_faultchurn.c) while a TCP
 # transfer and pings cross them: no file descriptor leaked (or closed that
-# was not the library's), RSS bounded, never more than the two tables at
+# was not the library's), anonymous RSS bounded, never more than the two tables at
 # once and none at the end, no queue left bound, the transfer intact.
 # (fault_concurrent.sh does the same with loops in several threads.)
 # shellcheck source=tests/net/lib.sh
@@ -55,9 +55,9 @@ check no-fd-leak "fds at start $fs, before the loop $fb, after $fa" [ $ok = 1 ]
 rb=$(kv churn rss_before_kb) ra=$(kv churn rss_after_kb) rm=$(kv churn rss_max_kb)
 if [ -n "$rb" ] && [ -n "$ra" ] && [ "$ra" -le $((rb + RSS_MARGIN_KB)) ] &&
 	[ "$rm" -le $((rb + RSS_MARGIN_KB)) ]; then
-	pass rss-bounded "RSS ${rb} kB before, ${ra} kB after, ${rm} kB at most (margin ${RSS_MARGIN_KB} kB)"
+	pass rss-bounded "anonymous RSS ${rb} kB before, ${ra} kB after, ${rm} kB at most (margin ${RSS_MARGIN_KB} kB; VmRSS $(kv churn vmrss_before_kb) -> $(kv churn vmrss_after_kb) kB)"
 else
-	fail rss-bounded "RSS grew: before ${rb} kB, after ${ra} kB, max ${rm} kB (margin ${RSS_MARGIN_KB} kB)"
+	fail rss-bounded "anonymous RSS grew: before ${rb} kB, after ${ra} kB, max ${rm} kB (margin ${RSS_MARGIN_KB} kB; VmRSS $(kv churn vmrss_before_kb) -> $(kv churn vmrss_after_kb) kB)"
 fi
 n=$(ipr_tables "$NS_A")
 check no-table-left "$n ipredir table(s) left: $(ip netns exec "$NS_A" nft list tables | tr '\n' ' ')" [ "$n" -eq 0 ]

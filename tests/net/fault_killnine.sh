@@ -63,10 +63,10 @@ for r in 1 2 3; do
 		--send 1000 --recv 1000 --timeout 2 >"$TMPD/quick$r-cli.out" 2>&1
 	crc=$?
 	ms_tcp=$(ms_since "$t0")
-	if [ $ok = 1 ] && [ $crc -eq 0 ] && [ "$ms_tcp" -le 1000 ]; then
+	if [ $ok = 1 ] && [ $crc -eq 0 ] && [ "$ms_tcp" -le $((1000 * TIME_SCALE)) ]; then
 		pass "r$r.network-back" "ping after ${ms_ping} ms, TCP exchange done ${ms_tcp} ms after kill -9"
 	else
-		fail "r$r.network-back" "want ping and TCP within 1000 ms: ping ok=$ok at ${ms_ping} ms, tcp status $crc at ${ms_tcp} ms"
+		fail "r$r.network-back" "want ping and TCP within $((1000 * TIME_SCALE)) ms: ping ok=$ok at ${ms_ping} ms, tcp status $crc at ${ms_tcp} ms"
 		dump "quick$r-cli"
 	fi
 	bg_wait "quick$r-srv" 5

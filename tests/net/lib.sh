@@ -17,6 +17,10 @@ case $O in /*) BUILD=$O ;; *) BUILD=$ROOT/$O ;; esac
 IPREDIR=$BUILD/bin/ipredir
 PROGS=$BUILD/tests/progs
 XFER=$NET_DIR/xfer.py
+# Wall-clock bounds of the tests are written for the host; under emulation
+# (tests/vm sets IPR_TIME_SCALE=4) they stretch by this factor, and paced
+# senders slow down by it.
+TIME_SCALE=${IPR_TIME_SCALE:-1}
 # Seconds any one transfer may take: ample for 8 MB even in a sanitizer
 # build, short enough that a stalled one fails well within the test timeout.
 XFER_TIMEOUT=${XFER_TIMEOUT:-20}

@@ -21,10 +21,10 @@ pass start "table and queue in place in $NS_A"
 
 tcp_case tcp4 t4 "$NS_A" "$NS_B" "$B4" 5001 $MB8 $MB8
 tcp_case tcp6 t6 "$NS_A" "$NS_B" "$B6" 5002 $MB8 $MB8
-udp_case udp4-out u4o "$NS_A" "$NS_B" "$B4" 5101 2000 1200
-udp_case udp4-in u4i "$NS_B" "$NS_A" "$A4" 5102 2000 1200
-udp_case udp6-out u6o "$NS_A" "$NS_B" "$B6" 5103 2000 1200
-udp_case udp6-in u6i "$NS_B" "$NS_A" "$A6" 5104 2000 1200
+udp_case udp4-out u4o "$NS_A" "$NS_B" "$B4" 5101 2000 1200 -- --pps $((2000 / TIME_SCALE))
+udp_case udp4-in u4i "$NS_B" "$NS_A" "$A4" 5102 2000 1200 -- --pps $((2000 / TIME_SCALE))
+udp_case udp6-out u6o "$NS_A" "$NS_B" "$B6" 5103 2000 1200 -- --pps $((2000 / TIME_SCALE))
+udp_case udp6-in u6i "$NS_B" "$NS_A" "$A6" 5104 2000 1200 -- --pps $((2000 / TIME_SCALE))
 ping_case ping4 "$NS_A" "$B4" 10
 ping_case ping6 "$NS_A" "$B6" 10
 # 8000 datagrams and 40 ICMP packets crossed A's hooks, besides the TCP.

@@ -16,10 +16,10 @@ ping_fast() {
 		return
 	fi
 	max=$(ping_rtt | cut -d/ -f3)
-	if awk -v m="$max" 'BEGIN { exit !(m < 5) }'; then
+	if awk -v m="$max" -v s="$TIME_SCALE" 'BEGIN { exit !(m < 5 * s) }'; then
 		pass "$c" "$n answered, rtt min/avg/max/mdev $(ping_rtt) ms"
 	else
-		fail "$c" "rtt max $max ms >= 5 ms: $(ping_rtt)"
+		fail "$c" "rtt max $max ms >= $((5 * TIME_SCALE)) ms: $(ping_rtt)"
 	fi
 }
 

@@ -3,7 +3,9 @@
  * first N packets unanswered (--hold N; --no-answer holds all of them).
  * With --batch the rest of each batch is answered with one ipr_send_batch,
  * which must not pass the held ones with it.  --sleep MS waits that long
- * before the first read, and --queue-size BYTES sets the socket buffer: the
+ * before the first read, counted from the moment the first packet waits in
+ * a queue of this namespace (so that on a slow machine the sender's start-up
+ * does not eat the sleep), and --queue-size BYTES sets the socket buffer: the
  * packets that do not fit in it meanwhile are passed by the kernel
  * (fail-open) and must show in kernel_bypassed. */
 #include <errno.h>
@@ -17,6 +19,22 @@
 #include "ipredir.h"
 
 static volatile sig_atomic_t stop;
+
+/* Packets waiting in the namespace's queues (the test namespace has only
+ * ours): the third column of /proc/net/netfilter/nfnetlink_queue. */
+static unsigned long queued_now(void)
+{
+	FILE *f = fopen("/proc/net/netfilter/nfnetlink_queue", "re");
+	unsigned long sum = 0, num, portid, total;
+	if (!f)
+		return 0;
+	char line[256];
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lu %lu %lu", &num, &portid, &total) == 3)
+			sum += total;
+	fclose(f);
+	return sum;
+}
 
 static void on_signal(int sig)
 {
@@ -121,8 +139,11 @@ int main(int argc, char **argv)
 		void *buf = malloc(cap);
 		if (!buf)
 			return 1;
-		if (sleep_ms)
+		if (sleep_ms) {
+			while (!stop && now_s() < end && !queued_now())
+				usleep(5000);
 			usleep((useconds_t)sleep_ms * 1000);
+		}
 		/* Short timeouts: we stop on time, and the library gets to run
 		 * its queue-time expiry even when nothing comes. */
 		while (!stop && now_s() < end) {

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* guard.c - tables without the owner flag (kernels before 5.12), which the
+ * kernel keeps after the program is gone: the library deletes them at
+ * close; a guard process deletes them when the program dies in any other
+ * way (kill -9 included); and a sweep at the next open (and `ipredir
+ * cleanup`) removes those of dead programs that even the guard missed. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "internal.h"
+
+/* A batch that deletes table @name of the inet family, into @buf (>= 512
+ * bytes); returns its length.  The delete message carries sequence @seq. */
+static size_t del_batch(char *buf, const char *name, uint32_t seq)
+{
+	size_t len = 0;
+	struct nlmsghdr *nlh = ipr_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
+				       NFNL_SUBSYS_NFTABLES, seq - 1);
+	len += MNL_ALIGN(nlh->nlmsg_len);
+	nlh = ipr_nfnl_put(buf + len, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
+		      NLM_F_ACK, NFPROTO_INET, 0, seq);
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
+	len += MNL_ALIGN(nlh->nlmsg_len);
+	nlh = ipr_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
+		      NFNL_SUBSYS_NFTABLES, seq + 1);
+	len += MNL_ALIGN(nlh->nlmsg_len);
+	return len;
+}
+
+int ipr_table_delete(const char *name)
+{
+	char buf[512];
+	uint32_t seq = (uint32_t)time(NULL) | 1;
+	int fd = ipr_nl_socket();
+	if (fd < 0)
+		return fd;
+	size_t len = del_batch(buf, name, seq);
+	struct ipr_nlreq r = { .seq_first = seq - 1, .seq_end = seq + 2,
+			       .acks = 1 };
+	int err = ipr_nl_request(fd, buf, len, &r);
+	close(fd);
+	return err;
+}
+
+/* The guard: a grandchild of the opening thread, in a session of its own
+ * (a terminal's ^C or a kill of the program's process group must not take it
+ * first), holding nothing of the program's but the read end of a pipe whose
+ * write end only the program holds.  When the program is gone, by any means,
+ * the read returns and the guard deletes the table.  Between fork and exit it
+ * makes only async-signal-safe system calls: the program may have threads. */
+static void guard_main(int rd, int nl, const char *batch, size_t len)
+{
+	char c;
+	setsid();
+	prctl(PR_SET_NAME, "ipredir-guard", 0, 0, 0);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	/* Keep the pipe as 0 and the netlink socket as 1, close the rest:
+	 * the guard must not keep the program's sockets or files open. */
+	if (nl == 0)
+		nl = dup(nl); /* out of the pipe's way */
+	if (rd != 0 && dup2(rd, 0) < 0)
+		_exit(1);
+	if (nl != 1 && dup2(nl, 1) < 0)
+		_exit(1);
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, 2u, ~0u, 0u) < 0)
+#endif
+		for (int fd = 2; fd < 65536; fd++)
+			if (close(fd) < 0 && fd > 4096)
+				break;
+	while (read(0, &c, 1) < 0 && errno == EINTR)
+		;
+	/* The program closed the handle or died: delete, and wait for the
+	 * ack so that the deletion is done before we go. */
+	if (send(1, batch, len, 0) >= 0) {
+		char rbuf[1024];
+		(void)recv(1, rbuf, sizeof(rbuf), 0);
+	}
+	_exit(0);
+}
+
+int ipr_guard_start(const char *table, int *wr_out)
+{
+	static char batch[512]; /* built before the fork: no malloc after */
+	char local[512];
+	uint32_t seq = (uint32_t)time(NULL) | 1;
+	size_t len = del_batch(local, table, seq);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	int nl = ipr_nl_socket();
+	if (nl < 0) {
+		close(p[0]);
+		close(p[1]);
+		return nl;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		memcpy(batch, local, len);
+		if (fork() == 0)
+			guard_main(p[0], nl, batch, len);
+		_exit(0);
+	}
+	int e = pid < 0 ? -errno : 0;
+	close(p[0]);
+	close(nl);
+	if (pid > 0) {
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
+	if (e) {
+		close(p[1]);
+		return e;
+	}
+	*wr_out = p[1];
+	return 0;
+}
+
+/* ipredir_<pid>_<n>: the pid, or 0 if the name is not of that form. */
+static int table_pid(const char *name)
+{
+	int pid = 0, n = 0;
+	unsigned seq;
+	if (sscanf(name, "ipredir_%d_%u%n", &pid, &seq, &n) != 2 ||
+	    name[n] || pid <= 0)
+		return 0;
+	return pid;
+}
+
+struct sweep {
+	char names[64][NFT_TABLE_MAXNAMELEN];
+	unsigned n;
+};
+
+static int sweep_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct sweep *s = data;
+	const struct nlattr *a;
+	const char *name = NULL;
+	uint32_t flags = 0;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) == NFTA_TABLE_NAME &&
+		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+			name = mnl_attr_get_str(a);
+		else if (mnl_attr_get_type(a) == NFTA_TABLE_FLAGS &&
+			 mnl_attr_get_payload_len(a) == 4)
+			flags = ntohl(mnl_attr_get_u32(a));
+	}
+	if (!name || (flags & NFT_TABLE_F_OWNER) || s->n >= 64)
+		return MNL_CB_OK;
+	int pid = table_pid(name);
+	/* Only a pid that no longer exists: a live one (or one reused by
+	 * another program since) keeps its table. */
+	if (pid && kill(pid, 0) < 0 && errno == ESRCH)
+		snprintf(s->names[s->n++], NFT_TABLE_MAXNAMELEN, "%s", name);
+	return MNL_CB_OK;
+}
+
+int ipr_tables_sweep(void)
+{
+	struct sweep *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	int fd = ipr_nl_socket();
+	if (fd < 0) {
+		free(s);
+		return fd;
+	}
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq = (uint32_t)time(NULL);
+	struct nlmsghdr *nlh = ipr_nfnl_put(buf, (NFNL_SUBSYS_NFTABLES << 8) |
+					    NFT_MSG_GETTABLE, NLM_F_DUMP,
+				       NFPROTO_INET, 0, seq);
+	int err = 0;
+	if (send(fd, buf, nlh->nlmsg_len, 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			err = -errno;
+			goto out;
+		}
+		int r = mnl_cb_run(buf, (size_t)n, seq, 0, sweep_cb, s);
+		if (r < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (r == MNL_CB_STOP)
+			break;
+	}
+	for (unsigned i = 0; i < s->n; i++) {
+		int e = ipr_table_delete(s->names[i]);
+		if (e && e != -ENOENT && !err)
+			err = e;
+	}
+out:
+	close(fd);
+	free(s);
+	return err;
+}
