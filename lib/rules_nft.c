@@ -311,11 +311,12 @@ static void ex_symhash(struct nb *b, uint32_t mod)
 	ex_end(b, e);
 }
 
-static void ex_count_queued(struct nb *b)
+/* Count the packet in the named counter object @name. */
+static void ex_count(struct nb *b, const char *name)
 {
 	struct ex e = ex_begin(b, "objref");
 	nb_put_u32(b, NFTA_OBJREF_IMM_TYPE, htonl(NFT_OBJECT_COUNTER));
-	nb_put_strz(b, NFTA_OBJREF_IMM_NAME, QUEUED_CTR);
+	nb_put_strz(b, NFTA_OBJREF_IMM_NAME, name);
 	ex_end(b, e);
 }
 
@@ -597,7 +598,7 @@ static void emit_action(struct nb *b, const struct ipr_rules_spec *s)
 		ex_verdict(b, NF_ACCEPT, NULL);
 		break;
 	case IPR_ACT_QUEUE:
-		ex_count_queued(b);
+		ex_count(b, QUEUED_CTR);
 		if (s->total > 1) {
 			/* Flows spread over the queues by a symmetric hash,
 			 * so both directions of a connection stay on one
@@ -838,14 +839,6 @@ static void ex_lookup_hb(struct nb *b)
 	ex_end(b, e);
 }
 
-static void ex_count_hung(struct nb *b)
-{
-	struct ex e = ex_begin(b, "objref");
-	nb_put_u32(b, NFTA_OBJREF_IMM_TYPE, htonl(NFT_OBJECT_COUNTER));
-	nb_put_strz(b, NFTA_OBJREF_IMM_NAME, HUNG_CTR);
-	ex_end(b, e);
-}
-
 /* Chain q<k>: queue to queue k while its heartbeat lives, else pass or
  * drop at once, counted. */
 static void build_queue_chain(struct nb *b, const struct ipr_rules_spec *s,
@@ -865,7 +858,7 @@ static void build_queue_chain(struct nb *b, const struct ipr_rules_spec *s,
 	list = rule_begin(b, s->table, name);
 	if (!list)
 		return;
-	ex_count_hung(b);
+	ex_count(b, HUNG_CTR);
 	ex_verdict(b, s->bypass ? NF_ACCEPT : NF_DROP, NULL);
 	rule_end(b, list);
 }
@@ -1098,15 +1091,9 @@ static int install_once(int fd, const ipr_filter *f,
 
 static int nft_socket(void)
 {
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+	int fd = ipr_nl_socket();
 	if (fd < 0)
-		return -errno;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = -errno;
-		close(fd);
-		return e;
-	}
+		return fd;
 	/* A batch of a large filter is megabytes, and each of its messages
 	 * is acked: room for both, so that no ack is lost. */
 	int big = 8 << 20;
@@ -1114,9 +1101,6 @@ static int nft_socket(void)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	ipr_nl_sockopts(fd);
-	struct timeval tv = { .tv_sec = 5 };
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
 }
 
