@@ -15,6 +15,8 @@
 #include "../lib/addr.c"
 #include "../lib/nlreq.c"
 #include "../lib/rules_nft.c"
+#include "../lib/probe.c"
+#include "../lib/guard.c"
 
 /* The unit test brings the packets and the kernel program interpreter. */
 #define main test_filter_main
