@@ -157,6 +157,10 @@ void ipr_kprog_free(struct ipr_kprog *prog);
 bool ipr_filter_needs_user_check(const ipr_filter *f);
 bool ipr_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook);
 
+/* True when the filter tests ct.state, which ipr_filter_eval cannot know
+ * (so it cannot check such a filter again on its own). */
+bool ipr_filter_uses_ct(const ipr_filter *f);
+
 /* The handle's priority, for the `priority` field (0 until bound).  Bind
  * it before building the kernel programs. */
 void ipr_filter_bind_priority(ipr_filter *f, int16_t priority);

@@ -1323,6 +1323,15 @@ bool ipr_filter_needs_user_check(const ipr_filter *f)
 	return f && f->needs_user;
 }
 
+bool ipr_filter_uses_ct(const ipr_filter *f)
+{
+	for (uint32_t i = 0; f && i < f->nnodes; i++)
+		if (f->nodes[i].type == IPR_FN_TEST &&
+		    ipr_filter_fields[f->nodes[i].field].kind == IPR_FK_CT)
+			return true;
+	return false;
+}
+
 bool ipr_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook)
 {
 	return f && (unsigned)hook < IPR_HOOK_COUNT && f->user_hook[hook];

@@ -129,6 +129,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	}
 	ipr_filter_bind_priority(h->filter, priority);
 	h->user_check = ipr_filter_needs_user_check(h->filter);
+	h->frag_check = !ipr_filter_uses_ct(h->filter);
 	if (h->user_check)
 		h->snaplen = 0; /* the user-space check reads the whole packet */
 	for (int k = 0; k < IPR_HOOK_COUNT; k++)

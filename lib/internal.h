@@ -113,6 +113,7 @@ struct ipr_handle {
 	uint64_t flags;
 	ipr_filter *filter;
 	bool user_check;        /* re-check packets with ipr_filter_eval */
+	bool frag_check;        /* ... later fragments at least (no ct) */
 	bool user_check_hook[IPR_HOOK_COUNT]; /* ... on this hook */
 	int nft_fd;             /* owns the table; closing it removes it */
 	char table[32];

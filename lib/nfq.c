@@ -46,6 +46,44 @@ static uint64_t now_real(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * A later fragment has no transport header, so every test on one is false
+ * (and tcp, udp, icmp, icmpv6 themselves).  The kernel's payload loads
+ * refuse later fragments only since Linux 5.11-ish: 5.10 reads fragment
+ * data as a header, and its rules can take a later fragment the filter
+ * does not select, never the other way round.  So later fragments are
+ * checked again here, on every kernel; a fragment is rare, the test of the
+ * IP header cheap.
+ */
+static bool later_fragment(const uint8_t *p, uint32_t len)
+{
+	uint32_t off = 40;
+	uint8_t nh;
+
+	if (len >= 20 && (p[0] >> 4) == 4)
+		return ((p[6] & 0x1f) << 8 | p[7]) != 0;
+	if (len < 40 || (p[0] >> 4) != 6)
+		return false;
+	nh = p[6];
+	for (int hops = 0; hops < 8 && off + 8 <= len; hops++) {
+		switch (nh) {
+		case 44: /* fragment: offset in 8-byte units, flags below */
+			return ((p[off + 2] << 8 | p[off + 3]) & 0xfff8) != 0;
+		case 0: case 43: case 60: /* hop-by-hop, routing, dest. */
+			nh = p[off];
+			off += ((uint32_t)p[off + 1] + 1) * 8;
+			break;
+		case 51: /* AH */
+			nh = p[off];
+			off += ((uint32_t)p[off + 1] + 2) * 4;
+			break;
+		default:
+			return false;
+		}
+	}
+	return false;
+}
+
 /* --- configuration ---------------------------------------------------- */
 
 static struct nlmsghdr *cfg_hdr(char *buf, bool log, uint16_t num)
@@ -644,7 +682,8 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 		p->len = m.len;
 		p->verdict = IPR_VERDICT_PASS;
 		fill_addr(q, &m, &p->addr, real, sniff);
-		if (h->user_check && h->user_check_hook[ipr_hook_of(m.hook)] &&
+		if (((h->user_check && h->user_check_hook[ipr_hook_of(m.hook)]) ||
+		     (h->frag_check && later_fragment(p->data, p->len))) &&
 		    ipr_filter_eval(h->filter, p->data, p->len, &p->addr) != 1) {
 			/* The kernel could not check all of the filter and the
 			 * rest says no: pass it on at once. */
@@ -766,8 +805,9 @@ static unsigned sniff_take(struct ipr_queue *q, void *buf, size_t cap,
 		p->verdict = IPR_VERDICT_PASS;
 		fill_addr(q, &m, &p->addr, real, true);
 		used += (m.len + 7u) & ~7u;
-		if (q->h->user_check &&
-		    q->h->user_check_hook[ipr_hook_of(m.hook)] &&
+		if (((q->h->user_check &&
+		      q->h->user_check_hook[ipr_hook_of(m.hook)]) ||
+		     (q->h->frag_check && later_fragment(p->data, p->len))) &&
 		    ipr_filter_eval(q->h->filter, p->data, p->len, &p->addr) != 1)
 			continue;
 		ipr_qst_add(&q->st.recv_packets, 1);
