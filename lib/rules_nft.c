@@ -320,15 +320,20 @@ static void ex_count(struct nb *b, const char *name)
 	ex_end(b, e);
 }
 
-/* verdict = map[reg1]: the fan-out map, named and referenced by its id
- * (it is created in the same batch). */
-static void ex_lookup_vmap(struct nb *b)
+/* reg1 in the named set @set (created earlier in the same batch, found by
+ * its id @id): @how 0 go on if found, LOOKUP_INV if not, LOOKUP_VMAP take
+ * the verdict the map gives for reg1. */
+enum { LOOKUP_IN, LOOKUP_INV, LOOKUP_VMAP };
+static void ex_lookup(struct nb *b, const char *set, uint32_t id, int how)
 {
 	struct ex e = ex_begin(b, "lookup");
-	nb_put_strz(b, NFTA_LOOKUP_SET, FAN_MAP);
-	nb_put_u32(b, NFTA_LOOKUP_SET_ID, htonl(FAN_MAP_ID));
+	nb_put_strz(b, NFTA_LOOKUP_SET, set);
+	nb_put_u32(b, NFTA_LOOKUP_SET_ID, htonl(id));
 	nb_put_u32(b, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
-	nb_put_u32(b, NFTA_LOOKUP_DREG, htonl(NFT_REG_VERDICT));
+	if (how == LOOKUP_VMAP)
+		nb_put_u32(b, NFTA_LOOKUP_DREG, htonl(NFT_REG_VERDICT));
+	if (how == LOOKUP_INV)
+		nb_put_u32(b, NFTA_LOOKUP_FLAGS, htonl(NFT_LOOKUP_F_INV));
 	ex_end(b, e);
 }
 
@@ -420,13 +425,8 @@ static void ex_set_lookup(struct nb *b, const struct ipr_ktest *t)
 	char name[32];
 
 	set_name(name, sizeof(name), b->hook, t->set);
-	struct ex e = ex_begin(b, "lookup");
-	nb_put_strz(b, NFTA_LOOKUP_SET, name);
-	nb_put_u32(b, NFTA_LOOKUP_SET_ID, htonl(b->set_id_base + t->set));
-	nb_put_u32(b, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
-	if (t->op == IPR_KOP_NOTIN)
-		nb_put_u32(b, NFTA_LOOKUP_FLAGS, htonl(NFT_LOOKUP_F_INV));
-	ex_end(b, e);
+	ex_lookup(b, name, b->set_id_base + t->set,
+		  t->op == IPR_KOP_NOTIN ? LOOKUP_INV : LOOKUP_IN);
 }
 
 /* The comparison of a test whose value is @v (@len bytes, as the register
@@ -605,7 +605,7 @@ static void emit_action(struct nb *b, const struct ipr_rules_spec *s)
 			 * queue and in order; the verdict map (build_fanout)
 			 * jumps to the queue's chain, one hash per packet. */
 			ex_symhash(b, s->total);
-			ex_lookup_vmap(b);
+			ex_lookup(b, FAN_MAP, FAN_MAP_ID, LOOKUP_VMAP);
 		} else if (s->hang_ms) {
 			/* the heartbeat check lives in the queue chain */
 			ex_verdict(b, NFT_JUMP, "q0");
@@ -829,16 +829,6 @@ static void ex_imm_reg1(struct nb *b, uint32_t v)
 	ex_end(b, e);
 }
 
-/* Go on only if reg1 is in the heartbeat set (and has not expired). */
-static void ex_lookup_hb(struct nb *b)
-{
-	struct ex e = ex_begin(b, "lookup");
-	nb_put_strz(b, NFTA_LOOKUP_SET, HB_SET);
-	nb_put_u32(b, NFTA_LOOKUP_SET_ID, htonl(HB_SET_ID));
-	nb_put_u32(b, NFTA_LOOKUP_SREG, htonl(NFT_REG_1));
-	ex_end(b, e);
-}
-
 /* Chain q<k>: queue to queue k while its heartbeat lives, else pass or
  * drop at once, counted. */
 static void build_queue_chain(struct nb *b, const struct ipr_rules_spec *s,
@@ -852,7 +842,8 @@ static void build_queue_chain(struct nb *b, const struct ipr_rules_spec *s,
 	if (!list)
 		return;
 	ex_imm_reg1(b, k);
-	ex_lookup_hb(b);
+	/* go on only while the heartbeat lives (not expired) */
+	ex_lookup(b, HB_SET, HB_SET_ID, LOOKUP_IN);
 	ex_queue(b, s->nums[k], s->bypass, s->native_queue);
 	rule_end(b, list);
 	list = rule_begin(b, s->table, name);
