@@ -476,6 +476,35 @@ int ipr_ipv4_format(uint32_t addr, char *buf, size_t size);
 int ipr_ipv6_format(const uint8_t addr[16], char *buf, size_t size);
 #define IPR_ADDRSTRLEN 46
 
+/* What the running kernel offers, where ipredir picks its way by it.
+ * Each is asked once per process (a rule that is added and removed in the
+ * same netlink batch, so nothing is ever left behind); without
+ * CAP_NET_ADMIN the answer is guessed from the kernel's version and
+ * IPR_KF_GUESSED is set.  The environment variable IPREDIR_DISABLE (words
+ * "owner-tables", "native-queue", "xt-queue", "inner-payload", "log",
+ * separated by commas) turns features off, to run the fallbacks. */
+enum {
+	IPR_KF_OWNER_TABLES  = 1u << 0, /* tables that go with their socket
+					   (5.12+); else a guard process
+					   deletes them and the next open
+					   sweeps what a dead program left */
+	IPR_KF_NATIVE_QUEUE  = 1u << 1, /* nft_queue; else ... */
+	IPR_KF_XT_QUEUE      = 1u << 2, /* ... xt NFQUEUE through nft_compat
+					   (asked only without nft_queue) */
+	IPR_KF_INNER_PAYLOAD = 1u << 3, /* tcp/udp.Payload[i] in the kernel
+					   (6.2+); else checked in user
+					   space */
+	IPR_KF_LOG           = 1u << 4, /* the log expression (IPR_FLAG_SNIFF) */
+	IPR_KF_GUESSED       = 1u << 31,
+};
+/* Fills *@features with IPR_KF_* bits; 0 or a negative errno. */
+int ipr_kernel_features(uint32_t *features);
+/* What @features mean for ipredir, for people: the kernel's release, then
+ * one "what: way" item per feature, separated by @sep ("\n", "; ").
+ * snprintf-style: the length it needs, or a negative errno. */
+int ipr_kernel_features_format(uint32_t features, const char *sep,
+			       char *buf, size_t size);
+
 /* Static text for a negative errno returned by this library. */
 const char *ipr_strerror(int err);
 

@@ -160,6 +160,17 @@ bool ipr_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook);
 /* True when the filter tests ct.state, which ipr_filter_eval cannot know
  * (so it cannot check such a filter again on its own). */
 bool ipr_filter_uses_ct(const ipr_filter *f);
+/* True when a test of the filter reads a field of kind @kind (enum
+ * ipr_fkind). */
+bool ipr_filter_uses_kind(const ipr_filter *f, unsigned kind);
+
+/* ipr_filter_compile, with the fields of the kinds in @user_kinds (bits
+ * 1 << enum ipr_fkind) checked in user space: what the running kernel
+ * cannot match (tcp.Payload[i] without the inner payload expression of
+ * Linux 6.2) keeps its meaning that way. */
+ipr_filter *ipr_filter_compile_kinds(const char *text, enum ipr_layer layer,
+				     struct ipr_filter_error *err,
+				     uint32_t user_kinds);
 
 /* The handle's priority, for the `priority` field (0 until bound).  Bind
  * it before building the kernel programs. */

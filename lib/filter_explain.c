@@ -451,6 +451,8 @@ static void put_prog(struct xw *w, unsigned hook, const struct ipr_kprog *p)
 static int explain(const ipr_filter *f, char *buf, size_t size)
 {
 	struct xw w = { buf, size, 0 };
+	ipr_filter *own = NULL;
+	uint32_t feats = 0;
 	unsigned hooks;
 	char *text;
 	int n;
@@ -467,10 +469,30 @@ static int explain(const ipr_filter *f, char *buf, size_t size)
 		return -ENOMEM;
 	ipr_filter_format(f, text, (size_t)n + 1);
 	wf(&w, "filter: %s\n", text);
-	free(text);
 	hooks = ipr_layer_hooks(f->layer);
 	wf(&w, "layer: %s\n", f->layer == IPR_LAYER_NETWORK_FORWARD
 	   ? "network-forward" : "network");
+	if (!ipr_kernel_features(&feats)) {
+		char d[512];
+
+		ipr_kernel_features_format(feats, "; ", d, sizeof(d));
+		wf(&w, "kernel: %s\n", d);
+		/* the filter as ipr_open runs it on this kernel */
+		if (!(feats & IPR_KF_INNER_PAYLOAD) &&
+		    ipr_filter_uses_kind(f, IPR_FK_PAYLOAD)) {
+			own = ipr_filter_compile_kinds(text, f->layer, NULL,
+						       1u << IPR_FK_PAYLOAD);
+			if (!own)
+				wf(&w, "kernel: this filter cannot run here: "
+				       "ct.state with tcp/udp.Payload[i] needs "
+				       "the inner payload expression\n");
+			else {
+				ipr_filter_bind_priority(own, f->priority);
+				f = own;
+			}
+		}
+	}
+	free(text);
 	for (unsigned h = 0; h < IPR_HOOK_COUNT; h++) {
 		struct ipr_kprog p;
 		int err;
@@ -548,6 +570,7 @@ static int explain(const ipr_filter *f, char *buf, size_t size)
 		wf(&w, "  %s\n", t);
 	}
 out:
+	ipr_filter_free(own);
 	return w.len > INT_MAX ? -EOVERFLOW : (int)w.len;
 }
 

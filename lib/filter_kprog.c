@@ -526,9 +526,17 @@ static int32_t leaf(struct kb *b, const struct ipr_fnode *nd, bool neg)
 	struct junct j, a;
 	bool rest;
 
-	if (nd->user)
-		return K_TRUE; /* the kernel lets it by, user space decides */
 	b->pos = nd->pos;
+	if (nd->user) {
+		/* The kernel lets it by, user space decides.  A payload test
+		 * (in user space where the kernel has no inner payload
+		 * expression) still holds only for its protocol: the kernel
+		 * keeps that much, so other traffic is not queued for it. */
+		if (!neg && fd->kind == IPR_FK_PAYLOAD && fd->l4proto)
+			return kx_test(b, IPR_KT_L4PROTO, IPR_KOP_EQ, 1, 0,
+				       &fd->l4proto);
+		return K_TRUE;
+	}
 	switch (fd->kind) {
 	case IPR_FK_CONST:
 		return konst((fd->arg != 0) != neg);

@@ -196,6 +196,8 @@ struct parser {
 	const char *err_msg;
 	size_t err_pos;
 	int err_code;
+	uint32_t user_kinds; /* 1 << enum ipr_fkind: checked in user space on
+				this kernel (ipr_filter_compile_kinds) */
 };
 
 static int32_t fail(struct parser *p, size_t pos, const char *msg)
@@ -733,7 +735,8 @@ static int32_t test_node(struct parser *p, unsigned fi, const struct tok *id)
 		return n;
 	p->nodes[n].field = (uint16_t)fi;
 	p->nodes[n].pos = (uint32_t)id->pos;
-	p->nodes[n].user = (ipr_filter_fields[fi].flags & IPR_FF_USER) != 0;
+	p->nodes[n].user = (ipr_filter_fields[fi].flags & IPR_FF_USER) ||
+			   (p->user_kinds >> ipr_filter_fields[fi].kind & 1);
 	return n;
 }
 
@@ -1252,6 +1255,13 @@ out:
 IPR_API ipr_filter *ipr_filter_compile(const char *text, enum ipr_layer layer,
 				       struct ipr_filter_error *err)
 {
+	return ipr_filter_compile_kinds(text, layer, err, 0);
+}
+
+ipr_filter *ipr_filter_compile_kinds(const char *text, enum ipr_layer layer,
+				     struct ipr_filter_error *err,
+				     uint32_t user_kinds)
+{
 	struct parser p;
 	ipr_filter *f;
 	int32_t root;
@@ -1270,6 +1280,7 @@ IPR_API ipr_filter *ipr_filter_compile(const char *text, enum ipr_layer layer,
 	p.s = text;
 	p.len = strnlen(text, IPR_FILTER_MAX_LEN + 1);
 	p.layer = layer;
+	p.user_kinds = user_kinds;
 	if (p.len > IPR_FILTER_MAX_LEN) {
 		set_err(err, -EINVAL, IPR_FILTER_MAX_LEN, "filter too long");
 		errno = EINVAL;
@@ -1323,13 +1334,18 @@ bool ipr_filter_needs_user_check(const ipr_filter *f)
 	return f && f->needs_user;
 }
 
-bool ipr_filter_uses_ct(const ipr_filter *f)
+bool ipr_filter_uses_kind(const ipr_filter *f, unsigned kind)
 {
 	for (uint32_t i = 0; f && i < f->nnodes; i++)
 		if (f->nodes[i].type == IPR_FN_TEST &&
-		    ipr_filter_fields[f->nodes[i].field].kind == IPR_FK_CT)
+		    ipr_filter_fields[f->nodes[i].field].kind == kind)
 			return true;
 	return false;
+}
+
+bool ipr_filter_uses_ct(const ipr_filter *f)
+{
+	return ipr_filter_uses_kind(f, IPR_FK_CT);
 }
 
 bool ipr_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook)

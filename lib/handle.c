@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "filter_ast.h"
 #include "internal.h"
 
 #define VMSG_ROOM 48 /* >= sizeof(struct vmsg) in nfq.c */
@@ -70,6 +71,56 @@ static uint32_t opt_or(uint32_t v, uint32_t def, uint32_t lo, uint32_t hi,
 	return v;
 }
 
+/* The filter as this kernel can run it: without the inner payload
+ * expression (Linux < 6.2), tcp/udp.Payload[i] are checked in user space,
+ * which keeps their meaning; with ct.state, which user space cannot
+ * check, such a filter cannot run here, and the error names what is
+ * missing.  Not being allowed to ask (EPERM) is left to the install. */
+static int kernel_fields(struct ipr_handle *h, const char *text)
+{
+	if (!ipr_filter_uses_kind(h->filter, IPR_FK_PAYLOAD) ||
+	    ipr_feature_probe(IPR_KF_INNER_PAYLOAD) != 0)
+		return 0;
+	struct ipr_filter_error fe;
+	ipr_filter *f = ipr_filter_compile_kinds(text, h->layer, &fe,
+						 1u << IPR_FK_PAYLOAD);
+	if (!f) {
+		ipr_detail_set(fe.pos, "tcp/udp.Payload[i] with ct.state "
+			       "needs the kernel's inner payload expression "
+			       "(Linux 6.2+): user space can check one but "
+			       "not the other");
+		return -EOPNOTSUPP;
+	}
+	ipr_filter_free(h->filter);
+	h->filter = f;
+	return 0;
+}
+
+/* A drop handle reads nothing, so the kernel must decide its whole filter:
+ * were a test left to user space, the kernel would drop what the filter
+ * does not select (a superset).  0, or an error that names the test. */
+static int drop_decidable(struct ipr_handle *h, bool moved)
+{
+	const ipr_filter *f = h->filter;
+
+	if (!(h->flags & IPR_FLAG_DROP) || !ipr_filter_needs_user_check(f))
+		return 0;
+	for (uint32_t i = 0; i < f->nnodes; i++) {
+		char t[128];
+
+		if (f->nodes[i].type != IPR_FN_TEST || !f->nodes[i].user ||
+		    ipr_filter_format_test(f, (int32_t)i, t, sizeof(t)) < 0)
+			continue;
+		ipr_detail_set((int)f->nodes[i].pos, "'%s' is checked in user "
+			       "space%s, which a drop handle (IPR_FLAG_DROP) "
+			       "does not do: divert the packets and drop what "
+			       "is received", t, moved ? " on this kernel (no "
+			       "inner payload expression, Linux < 6.2)" : "");
+		break;
+	}
+	return moved ? -EOPNOTSUPP : -EINVAL;
+}
+
 IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 				int16_t priority, uint64_t flags,
 				const struct ipr_open_opts *opts)
@@ -126,6 +177,15 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	if (!h->filter) {
 		err = -errno;
 		goto fail;
+	}
+	if (!(flags & IPR_FLAG_SEND_ONLY)) {
+		bool user = ipr_filter_needs_user_check(h->filter);
+
+		err = kernel_fields(h, filter);
+		if (!err)
+			err = drop_decidable(h, !user);
+		if (err)
+			goto fail;
 	}
 	ipr_filter_bind_priority(h->filter, priority);
 	h->user_check = ipr_filter_needs_user_check(h->filter);

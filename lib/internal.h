@@ -200,6 +200,12 @@ int ipr_probe_owner_tables(void);
 /* 0 if the kernel has xtables target @name at @rev (loading its module on
  * the way), -ENOENT if not. */
 int ipr_probe_xt_target(const char *name, uint32_t rev);
+/* 1 if the running kernel has feature @bit (IPR_KF_*) and IPREDIR_DISABLE
+ * does not name it, 0 if not, a negative errno if it could not be asked
+ * (EPERM); asked once per process and feature. */
+int ipr_feature_probe(uint32_t bit);
+/* The IPR_KF_* bits that IPREDIR_DISABLE turns off. */
+uint32_t ipr_features_disabled(void);
 
 /* guard.c: tables without the owner flag */
 int ipr_table_delete(const char *name);

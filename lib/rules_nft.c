@@ -1137,7 +1137,8 @@ int ipr_rules_install(const ipr_filter *f, struct ipr_rules_spec *s)
 	int err;
 	static atomic_int xt_probed;
 
-	if (spec.action == IPR_ACT_QUEUE && st >= 0) {
+	if (spec.action == IPR_ACT_QUEUE && st >= 0 &&
+	    !(ipr_features_disabled() & IPR_KF_NATIVE_QUEUE)) {
 		spec.native_queue = true;
 		err = install_once(fd, f, &spec);
 		if (err != -ENOENT && err != -EOPNOTSUPP) {

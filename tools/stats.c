@@ -74,6 +74,12 @@ static void print_text(const struct tool_tables *tt, const struct queues *q,
 		       const struct queues *l)
 {
 	char comm[32];
+	uint32_t kf;
+	if (!ipr_kernel_features(&kf)) {
+		char d[512];
+		ipr_kernel_features_format(kf, "\n  ", d, sizeof(d));
+		printf("kernel: %s\n", d);
+	}
 	if (!tt->n && !q->n && !l->n) {
 		printf("no ipredir tables, queues or log groups in this "
 		       "namespace\n");
@@ -136,11 +142,27 @@ static void json_queues(const char *key, const struct queues *q, bool log)
 	printf("%s]", q->n ? "\n  " : "");
 }
 
+static const char *json_bool(uint32_t v)
+{
+	return v ? "true" : "false";
+}
+
 static void print_json(const struct tool_tables *tt, const struct queues *q,
 		       const struct queues *l)
 {
 	char comm[32];
-	printf("{\n  \"tables\": [");
+	uint32_t kf = 0;
+	printf("{\n");
+	if (!ipr_kernel_features(&kf))
+		printf("  \"kernel\": {\"owner_tables\": %s, \"native_queue\": "
+		       "%s, \"xt_queue\": %s, \"inner_payload\": %s, \"log\": "
+		       "%s, \"guessed\": %s},\n",
+		       json_bool(kf & IPR_KF_OWNER_TABLES),
+		       json_bool(kf & IPR_KF_NATIVE_QUEUE),
+		       json_bool(kf & IPR_KF_XT_QUEUE),
+		       json_bool(kf & IPR_KF_INNER_PAYLOAD),
+		       json_bool(kf & IPR_KF_LOG), json_bool(kf & IPR_KF_GUESSED));
+	printf("  \"tables\": [");
 	for (size_t i = 0; i < tt->n; i++) {
 		const struct tool_table *t = &tt->v[i];
 		int pid = owner_pid(t, comm, sizeof(comm));

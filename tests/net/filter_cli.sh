@@ -113,6 +113,25 @@ expect_grep explain-ifname 0 "$OUT" 'meta iifname "eth\*" -> queue' explain 'ifN
 expect_grep explain-uid 0 "$OUT" 'meta skuid 1000 -> queue' explain 'uid == 1000'
 expect_grep explain-ct 0 "$OUT" 'ct state new -> queue' explain 'ct.state == new'
 expect_grep explain-chains 0 "$OUT" '^  chain in_1:$' explain '(tcp or udp) and (ip or icmpv6)'
+expect_grep explain-kernel 0 "$OUT" '^kernel: Linux .*; tcp/udp.Payload\[i\]: in ' \
+	explain 'tcp.DstPort == 80'
+# Without the inner payload expression (as on Linux < 6.2, forced here):
+# the payload test moves to user space, the kernel keeps its protocol.
+IPREDIR_DISABLE=inner-payload expect_grep explain-payload-moved 0 "$OUT" \
+	'^    meta l4proto tcp -> queue$' explain 'tcp.Payload[0] == 0x47'
+IPREDIR_DISABLE=inner-payload expect_grep explain-payload-user 0 "$OUT" \
+	'^  tcp.Payload\[0\] == 71$' explain 'tcp.Payload[0] == 0x47'
+IPREDIR_DISABLE=inner-payload expect_grep explain-payload-ct 0 "$OUT" \
+	'^kernel: this filter cannot run here: ct.state with tcp/udp.Payload' \
+	explain 'ct.state == new and tcp.Payload[0] == 0x47'
+# And as this kernel runs it: in the kernel where it has the expression.
+if "$IPREDIR" filter explain true | grep -q '^kernel: .*Payload\[i\]: in the kernel'; then
+	expect_grep explain-payload-here 0 "$OUT" '@ih,0,8 71 -> queue$' \
+		explain 'tcp.Payload[0] == 0x47'
+else
+	expect_grep explain-payload-here 0 "$OUT" '^    meta l4proto tcp -> queue$' \
+		explain 'tcp.Payload[0] == 0x47'
+fi
 expect_grep explain-bad 2 "$ERR" "^ipredir filter explain: unknown field at position 0: 'foo'" explain foo
 
 # ------------------------------------------------------------------- eval

@@ -35,17 +35,20 @@ g = [x for x in s["log_groups"] if x["pid"] == mon]
 ok = (tp == sorted([imp, mon]) and all(t["owner"] for t in s["tables"]) and
       sum(x["waiting"] for x in q) == 5 and
       all(x["process"] == "ipredir" for x in q) and
-      len(g) == 1)
+      len(g) == 1 and not s["kernel"]["guessed"] and
+      (s["kernel"]["native_queue"] or s["kernel"]["xt_queue"]))
 print(("ok " if ok else "MISMATCH ") + json.dumps(s))
 ' "${BG[im]}" "${BG[mo]}" <<<"$json" 2>&1)
 check json "$res" grep -q '^ok ' <<<"$res"
 [[ $res == ok* ]] && echo "# $res"
 if grep -Eq "^  inet ipredir_${BG[im]}_[0-9]+ +chains=[0-9]+ +owner +pid=${BG[im]} \(ipredir\)" <<<"$text" &&
 	grep -Eq "^  [0-9]+ +${BG[im]} +ipredir +5 " <<<"$text" &&
-	grep -Eq "^  [0-9]+ +${BG[mo]} +ipredir " <<<"$text"; then
+	grep -Eq "^  [0-9]+ +${BG[mo]} +ipredir " <<<"$text" &&
+	grep -Eq "^kernel: Linux $(uname -r)$" <<<"$text" &&
+	grep -Eq "^  queue verdict: (nft_queue|xt NFQUEUE)" <<<"$text"; then
 	pass text "$(tr '\n' '|' <<<"$text")"
 else
-	fail text "want the impair's table and queue (5 waiting) and the monitor's log group: $text"
+	fail text "want the kernel's features, the impair's table and queue (5 waiting) and the monitor's log group: $text"
 fi
 stop_tool im
 stop_tool mo

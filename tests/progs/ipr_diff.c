@@ -10,7 +10,11 @@
  * the IPv4 Id or the IPv6 flow label.
  *
  *   ipr_diff --peer-ns NS --peer-if IF --if IF --a4 A --b4 B --a6 A --b6 B
- *            [--generated N] [--seed S]
+ *            [--generated N] [--seed S] [--only TEXT] [--prefix NAME]
+ * --only runs only the filters whose text contains TEXT (with
+ * IPREDIR_DISABLE=inner-payload: the Payload filters, checked in user
+ * space as on a kernel without the inner payload expression); --prefix
+ * names the checks.
  * With --forward, it runs in a router namespace instead: the handles are
  * at the forward layer, the peer sends through this namespace (to --b4 /
  * --b6 behind --out-if), and nothing is reassembled on the way, so later
@@ -948,9 +952,12 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "forward", no_argument, NULL, 'f' },
 		{ "out-if", required_argument, NULL, 'o' },
+		{ "only", required_argument, NULL, 'O' },
+		{ "prefix", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *peer_ns = NULL, *peer_if = "v0", *lif = "v0", *out_if = NULL;
+	const char *only = NULL, *prefix_opt = NULL;
 	const char *s4a = "198.18.1.1", *s4b = "198.18.1.2";
 	const char *s6a = "fd00:1::1", *s6b = "fd00:1::2";
 	unsigned ngen = 60, fails = 0, runs = 0;
@@ -970,11 +977,15 @@ int main(int argc, char **argv)
 		case 's': rs = strtoull(optarg, NULL, 0) | 1; break;
 		case 'f': forward = true; prefix = "filter_diff_fwd"; break;
 		case 'o': out_if = optarg; break;
+		case 'O': only = optarg; break;
+		case 'P': prefix_opt = optarg; break;
 		default:
 			fprintf(stderr, "usage: ipr_diff --peer-ns NS [options]\n");
 			return 2;
 		}
 	}
+	if (prefix_opt)
+		prefix = prefix_opt;
 	if (!peer_ns || inet_pton(AF_INET, s4a, &a4) != 1 ||
 	    inet_pton(AF_INET, s4b, &b4) != 1 ||
 	    inet_pton(AF_INET6, s6a, a6) != 1 ||
@@ -1060,6 +1071,8 @@ int main(int argc, char **argv)
 		char name[64];
 		const char *t = handwritten[i];
 
+		if (only && !strstr(t, only))
+			continue;
 		snprintf(name, sizeof(name), "%s.hand%02zu", prefix, i);
 		fails += (unsigned)run_filter(name, t, ht,
 					      strstr(t, "&") != NULL);
@@ -1069,6 +1082,8 @@ int main(int argc, char **argv)
 		char name[64], text[2048];
 
 		gen(text, sizeof(text), 0);
+		if (only && !strstr(text, only))
+			continue;
 		snprintf(name, sizeof(name), "%s.gen%02u", prefix, i);
 		fails += (unsigned)run_filter(name, text, ht, false);
 		runs++;

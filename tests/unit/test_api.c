@@ -22,6 +22,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,6 +89,11 @@ static const struct open_case open_cases[] = {
 	  IPR_FLAG_SNIFF | IPR_FLAG_DROP, false, { 0 } },
 	{ "open.sniff_drop_failclosed", "true", 0, 0,
 	  IPR_FLAG_SNIFF | IPR_FLAG_DROP | IPR_FLAG_FAIL_CLOSED, false, { 0 } },
+	/* a drop handle reads nothing: the kernel would drop a superset */
+	{ "open.drop_random8", "icmp and random8 < 10", 0, 0, IPR_FLAG_DROP,
+	  false, { 0 } },
+	{ "open.drop_payload_from_end", "udp.Payload[-1] == 1", 0, 0,
+	  IPR_FLAG_DROP, false, { 0 } },
 	{ "open.recvonly_and_sendonly", "true", 0, 0,
 	  IPR_FLAG_RECV_ONLY | IPR_FLAG_SEND_ONLY, false, { 0 } },
 	{ "open.opts_sz_0", "true", 0, 0, 0, true, { .sz = 0 } },
@@ -1340,6 +1346,60 @@ static void run_threads(void)
 	CHECK("threads.close", ipr_close(h) == 0, "ipr_close failed");
 }
 
+/* ---- what the kernel offers ------------------------------------------ */
+
+/* Count the tables of this namespace whose name starts with @prefix. */
+static int count_tables(const char *prefix)
+{
+	FILE *p = popen("nft list tables 2>/dev/null", "r");
+	char line[256];
+	int n = 0;
+
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p)) {
+		char *name = strrchr(line, ' ');
+		if (name && !strncmp(name + 1, prefix, strlen(prefix)))
+			n++;
+	}
+	return pclose(p) == 0 ? n : -1;
+}
+
+/* As root the kernel is asked, not guessed, and its answers agree with
+ * the kernel's version where the feature is part of nf_tables proper
+ * (owner tables: 5.12, the inner payload base: 6.2); a probe leaves no
+ * table behind. */
+static void run_kernel_features(void)
+{
+	struct utsname u;
+	unsigned x = 0, y = 0, ver;
+	uint32_t v = 0;
+	char d[512];
+
+	CHECK("kernel.features", ipr_kernel_features(&v) == 0,
+	      "ipr_kernel_features failed");
+	uname(&u);
+	sscanf(u.release, "%u.%u", &x, &y);
+	ver = x * 1000 + y;
+	CHECK("kernel.asked", !(v & IPR_KF_GUESSED), "answer guessed as root");
+	CHECK("kernel.owner_tables", !(v & IPR_KF_OWNER_TABLES) == (ver < 5012),
+	      "owner tables %s on %s", (v & IPR_KF_OWNER_TABLES) ? "yes" : "no",
+	      u.release);
+	CHECK("kernel.inner_payload", !(v & IPR_KF_INNER_PAYLOAD) == (ver < 6002),
+	      "inner payload %s on %s",
+	      (v & IPR_KF_INNER_PAYLOAD) ? "yes" : "no", u.release);
+	/* the handles are open: one queue way is there */
+	CHECK("kernel.queue_way", (v & (IPR_KF_NATIVE_QUEUE | IPR_KF_XT_QUEUE)) != 0,
+	      "neither queue way, yet handles are open (features %#x)", v);
+	CHECK("kernel.no_probe_tables", count_tables("ipr_probe") == 0,
+	      "a probe table is left: %d", count_tables("ipr_probe"));
+	int n = ipr_kernel_features_format(v, "; ", d, sizeof(d));
+	CHECK("kernel.format", n > 0 && strstr(d, u.release) &&
+	      strstr(d, (v & IPR_KF_INNER_PAYLOAD) ? "Payload[i]: in the kernel"
+						   : "Payload[i]: in user space"),
+	      "'%s'", d);
+}
+
 /* ---- set-up and tear-down of the root part --------------------------- */
 
 static const char *root_skip_reason(void)
@@ -1449,6 +1509,7 @@ int main(void)
 	run_steps();
 	run_sniff_cases();
 	run_threads();
+	run_kernel_features();
 	close_handles();
 	close(rx_held);
 	close(rx_sniff);
