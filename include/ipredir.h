@@ -492,7 +492,7 @@ enum {
 	IPR_KF_XT_QUEUE      = 1u << 2, /* ... xt NFQUEUE through nft_compat
 					   (asked only without nft_queue) */
 	IPR_KF_INNER_PAYLOAD = 1u << 3, /* tcp/udp.Payload[i] in the kernel
-					   (6.2+); else checked in user
+					   (5.16+); else checked in user
 					   space */
 	IPR_KF_LOG           = 1u << 4, /* the log expression (IPR_FLAG_SNIFF) */
 	IPR_KF_GUESSED       = 1u << 31,

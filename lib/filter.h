@@ -167,7 +167,7 @@ bool ipr_filter_uses_kind(const ipr_filter *f, unsigned kind);
 /* ipr_filter_compile, with the fields of the kinds in @user_kinds (bits
  * 1 << enum ipr_fkind) checked in user space: what the running kernel
  * cannot match (tcp.Payload[i] without the inner payload expression of
- * Linux 6.2) keeps its meaning that way. */
+ * Linux 5.16) keeps its meaning that way. */
 ipr_filter *ipr_filter_compile_kinds(const char *text, enum ipr_layer layer,
 				     struct ipr_filter_error *err,
 				     uint32_t user_kinds);

@@ -72,7 +72,7 @@ static uint32_t opt_or(uint32_t v, uint32_t def, uint32_t lo, uint32_t hi,
 }
 
 /* The filter as this kernel can run it: without the inner payload
- * expression (Linux < 6.2), tcp/udp.Payload[i] are checked in user space,
+ * base (Linux < 5.16), tcp/udp.Payload[i] are checked in user space,
  * which keeps their meaning; with ct.state, which user space cannot
  * check, such a filter cannot run here, and the error names what is
  * missing.  Not being allowed to ask (EPERM) is left to the install. */
@@ -87,7 +87,7 @@ static int kernel_fields(struct ipr_handle *h, const char *text)
 	if (!f) {
 		ipr_detail_set(fe.pos, "tcp/udp.Payload[i] with ct.state "
 			       "needs the kernel's inner payload expression "
-			       "(Linux 6.2+): user space can check one but "
+			       "(Linux 5.16+): user space can check one but "
 			       "not the other");
 		return -EOPNOTSUPP;
 	}
@@ -115,7 +115,7 @@ static int drop_decidable(struct ipr_handle *h, bool moved)
 			       "space%s, which a drop handle (IPR_FLAG_DROP) "
 			       "does not do: divert the packets and drop what "
 			       "is received", t, moved ? " on this kernel (no "
-			       "inner payload expression, Linux < 6.2)" : "");
+			       "inner payload base, Linux < 5.16)" : "");
 		break;
 	}
 	return moved ? -EOPNOTSUPP : -EINVAL;

@@ -167,7 +167,7 @@ static int probe_expr(void (*put)(struct nlmsghdr *nlh))
 	return err;
 }
 
-/* payload @ih,0,8 into register 1: the inner payload base (Linux 6.2);
+/* payload @ih,0,8 into register 1: the inner payload base (Linux 5.16);
  * older kernels refuse a base past the transport header with EOPNOTSUPP. */
 static void put_inner_payload(struct nlmsghdr *nlh)
 {
@@ -270,7 +270,7 @@ static int ask(uint32_t bit)
 }
 
 /* Without the right to ask: what the kernel's version says (Linux 5.12
- * brought owner tables, 6.2 the inner payload); the queue and log
+ * brought owner tables, 5.16 the inner payload base); the queue and log
  * expressions are in every kernel that has nf_tables' owner tables. */
 static bool guess(uint32_t bit)
 {
@@ -280,7 +280,7 @@ static bool guess(uint32_t bit)
 	case IPR_KF_OWNER_TABLES:
 		return ver >= 5012;
 	case IPR_KF_INNER_PAYLOAD:
-		return ver >= 6002;
+		return ver >= 5016;
 	case IPR_KF_NATIVE_QUEUE:
 	case IPR_KF_LOG:
 		return true;
@@ -354,7 +354,7 @@ IPR_API int ipr_kernel_features_format(uint32_t v, const char *sep, char *buf,
 		  "Linux < 5.12)", sep,
 		q, sep,
 		(v & IPR_KF_INNER_PAYLOAD) ? "in the kernel (inner payload)"
-		: "in user space (no inner payload expression, Linux < 6.2)",
+		: "in user space (no inner payload base, Linux < 5.16)",
 		sep, (v & IPR_KF_LOG) ? "nft log" : "none (no nft_log)");
 	return n < 0 ? -EINVAL : n;
 }

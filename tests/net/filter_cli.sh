@@ -115,7 +115,7 @@ expect_grep explain-ct 0 "$OUT" 'ct state new -> queue' explain 'ct.state == new
 expect_grep explain-chains 0 "$OUT" '^  chain in_1:$' explain '(tcp or udp) and (ip or icmpv6)'
 expect_grep explain-kernel 0 "$OUT" '^kernel: Linux .*; tcp/udp.Payload\[i\]: in ' \
 	explain 'tcp.DstPort == 80'
-# Without the inner payload expression (as on Linux < 6.2, forced here):
+# Without the inner payload expression (as on Linux < 5.16, forced here):
 # the payload test moves to user space, the kernel keeps its protocol.
 IPREDIR_DISABLE=inner-payload expect_grep explain-payload-moved 0 "$OUT" \
 	'^    meta l4proto tcp -> queue$' explain 'tcp.Payload[0] == 0x47'

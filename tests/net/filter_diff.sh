@@ -39,7 +39,7 @@ diff_run() {
 diff_run run "$NS_B" --peer-ns "$NS_A" --peer-if v0 --if v0 \
 	--a4 "$A4" --b4 "$B4" --a6 "$A6" --b6 "$B6"
 
-# Without the inner payload expression (Linux < 6.2), as ipr_open runs
+# Without the inner payload expression (Linux < 5.16), as ipr_open runs
 # such filters there: tcp/udp.Payload[i] checked in user space, the kernel
 # keeping only their protocol.  More generated filters, to meet more
 # Payload tests.

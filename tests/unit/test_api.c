@@ -1367,7 +1367,7 @@ static int count_tables(const char *prefix)
 
 /* As root the kernel is asked, not guessed, and its answers agree with
  * the kernel's version where the feature is part of nf_tables proper
- * (owner tables: 5.12, the inner payload base: 6.2); a probe leaves no
+ * (owner tables: 5.12, the inner payload base: 5.16); a probe leaves no
  * table behind. */
 static void run_kernel_features(void)
 {
@@ -1385,7 +1385,7 @@ static void run_kernel_features(void)
 	CHECK("kernel.owner_tables", !(v & IPR_KF_OWNER_TABLES) == (ver < 5012),
 	      "owner tables %s on %s", (v & IPR_KF_OWNER_TABLES) ? "yes" : "no",
 	      u.release);
-	CHECK("kernel.inner_payload", !(v & IPR_KF_INNER_PAYLOAD) == (ver < 6002),
+	CHECK("kernel.inner_payload", !(v & IPR_KF_INNER_PAYLOAD) == (ver < 5016),
 	      "inner payload %s on %s",
 	      (v & IPR_KF_INNER_PAYLOAD) ? "yes" : "no", u.release);
 	/* the handles are open: one queue way is there */
