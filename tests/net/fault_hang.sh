@@ -76,13 +76,15 @@ new_tcp_start() {
 # so a SYN queued to the hung program just before would hold the
 # connection until the program answers it.
 new_tcp_check() {
-	local c=$1 n=$2 t0=$3 el
+	local c=$1 n=$2 t0=$3 el cli
+	bg_wait "$n-cli" 10
+	cli=$(($(now_ms) - t0))
 	if tcp_finish "$n" 10; then
 		el=$(($(now_ms) - t0))
 		if [ "$el" -le "$LIMIT" ]; then
 			pass "$c" "new connection and 64 KiB each way done $el ms after the hang began ($(grep -o 'connected in [0-9.]* ms' "$TMPD/$n-cli.out"))"
 		else
-			fail "$c" "done only $el ms after the hang began, want <= $LIMIT ($(grep -o 'connected in [0-9.]* ms' "$TMPD/$n-cli.out"); hung counter $(hung_ctr "$NS_A"))"
+			fail "$c" "done only $el ms after the hang began, want <= $LIMIT (client done at $cli ms, $(grep -o 'connected in [0-9.]* ms' "$TMPD/$n-cli.out"); hung counter $(hung_ctr "$NS_A"); queues: $(ip netns exec "$NS_A" cat /proc/net/netfilter/nfnetlink_queue | awk '{ printf "%s waiting %s, ", $1, $3 }'))"
 		fi
 	else
 		fail "$c" "$XFER_MSG"

@@ -455,7 +455,22 @@ udp_xfer() {
 	UDP_OK=$(sed -nE 's/^udp-recv ok=([0-9]+).*/\1/p' <<<"$XFER_MSG")
 	UDP_OK=${UDP_OK:-0}
 	XFER_MSG="${XFER_MSG#udp-recv } ($(grep -E '^udp-send' "$TMPD/$name-snd.out" | tail -n 1))"
+	# A loss says where it happened: the receiving socket's buffer
+	# (RcvbufErrors in the receiver's namespace), or a queue (its drops in
+	# the sender's and the receiver's namespace).
+	[ "$rrc" -ne 0 ] && XFER_MSG+="; $(udp_where "$rns" receiver) $(udp_where "$sns" sender)"
 	return $rrc
+}
+# udp_where NS LABEL: LABEL's UDP receive-buffer errors and queue drops.
+udp_where() {
+	local rb qd
+	rb=$(ip netns exec "$1" cat /proc/net/snmp /proc/net/snmp6 2>/dev/null |
+		awk '/^Udp: / && !h { split($0, n); h = 1; next }
+		     /^Udp: / { for (i = 2; i <= NF; i++) if (n[i] == "RcvbufErrors") s += $i }
+		     /^Udp6RcvbufErrors/ { s += $2 } END { print s + 0 }')
+	qd=$(ip netns exec "$1" cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
+		awk '{ q += $6; u += $7 } END { print q + 0 "/" u + 0 }')
+	echo "$2 ns: udp rcvbuf errors $rb, queue/user drops $qd"
 }
 
 # ping_ok NS ADDR [COUNT]: every one of COUNT echo requests answered.

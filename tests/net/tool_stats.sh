@@ -32,7 +32,8 @@ imp, mon = int(sys.argv[1]), int(sys.argv[2])
 tp = sorted(t["pid"] for t in s["tables"])
 q = [x for x in s["queues"] if x["pid"] == imp]
 g = [x for x in s["log_groups"] if x["pid"] == mon]
-ok = (tp == sorted([imp, mon]) and all(t["owner"] for t in s["tables"]) and
+own = s["kernel"]["owner_tables"]  # 5.10: tables without the owner flag
+ok = (tp == sorted([imp, mon]) and all(t["owner"] == own for t in s["tables"]) and
       sum(x["waiting"] for x in q) == 5 and
       all(x["process"] == "ipredir" for x in q) and
       len(g) == 1 and not s["kernel"]["guessed"] and
@@ -41,7 +42,9 @@ print(("ok " if ok else "MISMATCH ") + json.dumps(s))
 ' "${BG[im]}" "${BG[mo]}" <<<"$json" 2>&1)
 check json "$res" grep -q '^ok ' <<<"$res"
 [[ $res == ok* ]] && echo "# $res"
-if grep -Eq "^  inet ipredir_${BG[im]}_[0-9]+ +chains=[0-9]+ +owner +pid=${BG[im]} \(ipredir\)" <<<"$text" &&
+own=owner
+grep -q '^  rules removed: by a guard process' <<<"$text" && own=no-owner
+if grep -Eq "^  inet ipredir_${BG[im]}_[0-9]+ +chains=[0-9]+ +$own +pid=${BG[im]} \(ipredir\)" <<<"$text" &&
 	grep -Eq "^  [0-9]+ +${BG[im]} +ipredir +5 " <<<"$text" &&
 	grep -Eq "^  [0-9]+ +${BG[mo]} +ipredir " <<<"$text" &&
 	grep -Eq "^kernel: Linux $(uname -r)$" <<<"$text" &&
