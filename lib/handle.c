@@ -98,7 +98,8 @@ static int kernel_fields(struct ipr_handle *h, const char *text)
 
 /* A drop handle reads nothing, so the kernel must decide its whole filter:
  * were a test left to user space, the kernel would drop what the filter
- * does not select (a superset).  0, or an error that names the test. */
+ * does not select (a superset).  0, or EOPNOTSUPP with a detail that names
+ * the test (`ipredir drop` then diverts and drops in user space). */
 static int drop_decidable(struct ipr_handle *h, bool moved)
 {
 	const ipr_filter *f = h->filter;
@@ -118,7 +119,7 @@ static int drop_decidable(struct ipr_handle *h, bool moved)
 			       "inner payload base, Linux < 5.16)" : "");
 		break;
 	}
-	return moved ? -EOPNOTSUPP : -EINVAL;
+	return -EOPNOTSUPP;
 }
 
 IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
