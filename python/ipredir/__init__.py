@@ -18,6 +18,7 @@ from ._clib import (CSUM_NO_ICMP, CSUM_NO_ICMPV6, CSUM_NO_IP, CSUM_NO_TCP,
 from .errors import FilterError, IpredirError, UnsupportedError, strerror
 from .filter import Filter, check_filter, explain_filter, format_filter
 from .handle import ANSWERED, Batch, Flag, Handle, Param, Shutdown, Stats
+from .kernel import kernel_features
 from .packet import (Direction, Header, ICMPHeader, ICMPv4Header,
                      ICMPv6Header, IPv4Header, IPv6Header, Layer, Packet,
                      Protocol, TCPHeader, UDPHeader, Verdict)
@@ -42,6 +43,7 @@ __all__ = [
     "ICMPv4Header", "ICMPv6Header", "Header",
     "IpredirError", "FilterError", "UnsupportedError", "strerror",
     "check_filter", "format_filter", "explain_filter", "packet_hash",
+    "kernel_features",
     "MTU_MAX", "BATCH_MAX", "PRIORITY_MIN", "PRIORITY_MAX",
     "CSUM_NO_IP", "CSUM_NO_TCP", "CSUM_NO_UDP", "CSUM_NO_ICMP",
     "CSUM_NO_ICMPV6",

@@ -189,3 +189,6 @@ ipr_strerror = _fn("ipr_strerror", c_char_p, c_int)
 ipr_last_error = _fn("ipr_last_error", c_char_p, POINTER(c_int))
 ipr_packet_hash = _fn("ipr_packet_hash", c_uint64, c_void_p, c_size_t,
                       c_uint64)
+ipr_kernel_features = _fn("ipr_kernel_features", c_int, POINTER(c_uint32))
+ipr_kernel_features_format = _fn("ipr_kernel_features_format", c_int,
+                                 c_uint32, c_char_p, c_void_p, c_size_t)

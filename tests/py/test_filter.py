@@ -132,6 +132,22 @@ def test_explain():
         assert "user space" in f.explain()
 
 
+def test_kernel_features():
+    import os
+    k = ipredir.kernel_features()
+    release = os.uname().release
+    major, minor = (int(x) for x in release.split(".")[:2])
+    assert k["text"].startswith("Linux " + release)
+    # as root the kernel is asked; else the version says
+    assert k["guessed"] == (os.geteuid() != 0)
+    if "owner-tables" not in os.environ.get("IPREDIR_DISABLE", ""):
+        assert k["owner_tables"] == ((major, minor) >= (5, 12))
+    if "inner-payload" not in os.environ.get("IPREDIR_DISABLE", ""):
+        assert k["inner_payload"] == ((major, minor) >= (5, 16))
+    way = "in the kernel" if k["inner_payload"] else "in user space"
+    assert "tcp/udp.Payload[i]: " + way in k["text"]
+
+
 def test_filter_nul_and_type():
     with pytest.raises(ipredir.FilterError, match="NUL"):
         ipredir.Filter("tcp\0 or udp")
