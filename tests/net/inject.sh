@@ -15,7 +15,7 @@ inject_case() {
 	local c=$1 rns=$2 raddr=$3 cns=$4 src=$5 port=$6 dir=${7:-}
 	local sport=$((port + 30000))
 	bg_start "$c-rcv" "$rns" "$PY" "$XFER" udp-recv --bind "$raddr" --port "$port" \
-		--count 2 --print --idle 3 --timeout 8
+		--count 2 --print --idle $((3 * TIME_SCALE)) --timeout $((8 * TIME_SCALE))
 	if ! wait_port "$rns" udp "$port" 10; then
 		fail "$c" "receiver did not bind"
 		return
@@ -23,7 +23,7 @@ inject_case() {
 	# The handle lives in A in both directions: the datagram leaves A
 	# (outbound) or arrives at A (inbound).
 	if ! start_prog "$c-inj" "$NS_A" ipr_inject --src "$src" --dst "$raddr" \
-		--sport $sport --dport "$port" --ifname v0 --count 1 --seconds 2 ${dir:+"$dir"} \
+		--sport $sport --dport "$port" --ifname v0 --count 1 --seconds $((2 * TIME_SCALE)) ${dir:+"$dir"} \
 		"udp.DstPort == $port"; then
 		fail "$c" "ipr_inject did not start"
 		return
@@ -31,9 +31,9 @@ inject_case() {
 	# An ordinary datagram on the same port, which the handle must see.
 	ip netns exec "$cns" "$PY" "$XFER" udp-send --connect "$raddr" --port "$port" \
 		--text CONTROL-DATAGRAM --timeout 5 >"$TMPD/$c-ctl.out" 2>&1
-	bg_wait "$c-inj" 10
+	bg_wait "$c-inj" $((8 + 2 * TIME_SCALE))
 	local irc=$?
-	bg_wait "$c-rcv" 15
+	bg_wait "$c-rcv" $((7 + 8 * TIME_SCALE))
 	local line got
 	line=$(grep -E '^injected=' "$TMPD/$c-inj.out")
 	got=$(grep -F "IPREDIR-INJECT-MAGIC" "$TMPD/$c-rcv.out")
