@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netfilter.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -183,10 +184,9 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 		if (!sniff)
 			spec.hang_ms = h->hang_time;
 	}
-	char name[32];
+	char name[IPR_TABLE_NAME_MAX];
 	for (int tries = 0; tries < 64; tries++) {
-		snprintf(name, sizeof(name), "ipredir_%d_%u", (int)getpid(),
-			 atomic_fetch_add(&table_seq, 1));
+		ipr_table_name(name, atomic_fetch_add(&table_seq, 1));
 		spec.table = name;
 		err = ipr_rules_install(h->filter, &spec);
 		if (err != -EEXIST)
@@ -438,7 +438,7 @@ IPR_API int ipr_close(ipr_handle *h)
 			ipr_nfq_drain(&h->q[i], accept);
 	}
 	if (h->unowned && h->nft_fd >= 0)
-		(void)ipr_table_delete(h->table);
+		(void)ipr_table_delete(NFPROTO_INET, h->table);
 	handle_free(h);
 	return 0;
 }

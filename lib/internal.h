@@ -13,6 +13,7 @@
 #include <linux/netlink.h>
 #include "ipredir.h"
 #include "filter.h"
+#include "tool_api.h"
 
 #ifndef IPR_API
 #define IPR_API __attribute__((visibility("default")))
@@ -116,7 +117,7 @@ struct ipr_handle {
 	bool frag_check;        /* ... later fragments at least (no ct) */
 	bool user_check_hook[IPR_HOOK_COUNT]; /* ... on this hook */
 	int nft_fd;             /* owns the table; closing it removes it */
-	char table[32];
+	char table[IPR_TABLE_NAME_MAX];
 	pthread_mutex_t nft_lock; /* one batch at a time on nft_fd: shutdown,
 				     close and the queues' heartbeats */
 	bool rules_off;         /* table emptied by shutdown or close (under
@@ -201,8 +202,14 @@ int ipr_probe_owner_tables(void);
  * the way), -ENOENT if not. */
 int ipr_probe_xt_target(const char *name, uint32_t rev);
 
+/* tables.c (the rest in tool_api.h): a batch that deletes table @name of
+ * @family, into @buf (IPR_TABLE_DEL_BATCH bytes); returns its length.  The
+ * delete message carries sequence @seq, the batch messages seq -+ 1. */
+#define IPR_TABLE_DEL_BATCH 512
+size_t ipr_table_del_batch(char *buf, uint8_t family, const char *name,
+			   uint32_t seq);
+
 /* guard.c: tables without the owner flag */
-int ipr_table_delete(const char *name);
 /* Start a guard process that deletes @table once the write end of a pipe,
  * returned in *wr (close-on-exec), is closed: at close, or when the
  * program dies in any way. */
@@ -274,13 +281,8 @@ int ipr_inject(struct ipr_handle *h, const void *pkt, size_t len,
 	       const struct ipr_addr *addr);
 void ipr_inject_close(struct ipr_handle *h);
 
-/* proc.c: kernel counters of a queue from /proc/net/netfilter. */
-struct ipr_proc_queue {
-	uint64_t queue_dropped; /* queue full, dropped (fail-closed) */
-	uint64_t user_dropped;  /* socket full, dropped (fail-closed) */
-	uint64_t id_sequence;   /* packets given an id: queued, or handed to
-				   a socket that was full */
-};
+/* proc.c: kernel counters of a queue from /proc/net/netfilter (struct
+ * ipr_proc_queue: tool_api.h). */
 int ipr_proc_queue_counters(uint16_t qnum, struct ipr_proc_queue *c);
 /* Is queue number @n (or log group, @log) free in this namespace? */
 bool ipr_proc_queue_free(uint16_t n, bool log);

@@ -108,17 +108,6 @@ static bool parse_layer(const char *s, enum ipr_layer *layer)
 	return true;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex digits, with spaces, colons and a leading 0x allowed. */
 static uint8_t *parse_hex(const char *s, size_t *len)
 {
@@ -131,7 +120,7 @@ static uint8_t *parse_hex(const char *s, size_t *len)
 	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
 	for (; *s; s++) {
-		int v = hexval((unsigned char)*s);
+		int v = ipr_hexval((unsigned char)*s);
 
 		if (*s == ' ' || *s == ':' || *s == '\t' || *s == '\n')
 			continue;
