@@ -31,10 +31,8 @@ static void usage(FILE *f)
 
 /* What the command line asks for. */
 struct drop_opts {
-	const char *ifname;
-	long prio;
+	struct tool_sel sel;
 	bool counting, verbose, quiet;
-	enum ipr_layer layer;
 	char *filter;           /* with -i folded in; malloc'ed */
 };
 
@@ -45,32 +43,27 @@ struct drop_opts {
 static int parse_opts(int argc, char **argv, struct drop_opts *o)
 {
 	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "forward", no_argument, NULL, 'f' },
+		TOOL_OPT_INTERFACE, TOOL_OPT_PRIORITY, TOOL_OPT_FORWARD,
 		{ "no-count", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *text;
-	int c;
+	int c, r;
 
-	*o = (struct drop_opts){ .counting = true, .layer = IPR_LAYER_NETWORK };
+	*o = (struct drop_opts){ .sel = TOOL_SEL_INIT, .counting = true };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:p:fnvqh", opts, NULL)) != -1) {
+		/* the counter sits one priority above */
+		r = tool_sel_opt("drop", c, optarg, IPR_PRIORITY_MAX - 1,
+				 &o->sel);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r)
+			continue;
 		switch (c) {
-		case 'i': o->ifname = optarg; break;
-		case 'p':
-			/* the counter sits one above */
-			if (!tool_parse_long("drop", "--priority", optarg,
-					     IPR_PRIORITY_MIN,
-					     IPR_PRIORITY_MAX - 1, &o->prio))
-				return EXIT_USAGE;
-			break;
-		case 'f': o->layer = IPR_LAYER_NETWORK_FORWARD; break;
 		case 'n': o->counting = false; break;
 		case 'v': o->verbose = true; break;
 		case 'q': o->quiet = true; break;
@@ -80,9 +73,7 @@ static int parse_opts(int argc, char **argv, struct drop_opts *o)
 			return EXIT_USAGE;
 		}
 	}
-	if (!tool_one_filter("drop", argc, argv, optind, true, &text))
-		return EXIT_USAGE;
-	o->filter = tool_filter("drop", text, o->ifname, o->layer);
+	o->filter = tool_sel_filter("drop", argc, argv, optind, true, &o->sel);
 	return o->filter ? RUN : EXIT_USAGE;
 }
 
@@ -139,17 +130,17 @@ int cmd_drop(int argc, char **argv)
 	struct tool_batch b = { 0 };
 	/* The counter first, so no packet is dropped uncounted. */
 	if (o.counting) {
-		counter = tool_open("drop", o.filter, o.layer,
-				    (int16_t)(o.prio + 1), IPR_FLAG_SNIFF, NULL,
-				    &rc);
+		counter = tool_open("drop", o.filter, o.sel.layer,
+				    (int16_t)(o.sel.prio + 1), IPR_FLAG_SNIFF,
+				    NULL, &rc);
 		if (!counter || tool_batch_init(&b) < 0) {
 			if (counter)
 				rc = EXIT_FAIL;
 			goto out;
 		}
 	}
-	h = tool_open("drop", o.filter, o.layer, (int16_t)o.prio, IPR_FLAG_DROP,
-		      NULL, &rc);
+	h = tool_open("drop", o.filter, o.sel.layer, (int16_t)o.sel.prio,
+		      IPR_FLAG_DROP, NULL, &rc);
 	if (!h)
 		goto out;
 	tool_signals();

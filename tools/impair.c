@@ -454,10 +454,8 @@ out:
 
 /* What the command line asks for, beyond struct conf. */
 struct impair_opts {
-	const char *ifname;
-	long prio;
+	struct tool_sel sel;
 	bool realtime;
-	enum ipr_layer layer;
 	char *filter;           /* with -i folded in; malloc'ed */
 };
 
@@ -472,7 +470,10 @@ static int parse_one(int c, const char *arg, struct conf *cf,
 	long lv;
 	char *end;
 	bool ok = true;
+	int r = tool_sel_opt("impair", c, arg, IPR_PRIORITY_MAX, &o->sel);
 
+	if (r)
+		return r < 0 ? EXIT_USAGE : RUN;
 	switch (c) {
 	case 'd': ok = msec("--delay", arg, &cf->delay); break;
 	case 'j': ok = msec("--jitter", arg, &cf->jitter); break;
@@ -500,13 +501,6 @@ static int parse_one(int c, const char *arg, struct conf *cf,
 			ok = false;
 		}
 		break;
-	case 'i': o->ifname = arg; break;
-	case 'p':
-		ok = tool_parse_long("impair", "--priority", arg,
-				     IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
-				     &o->prio);
-		break;
-	case 'f': o->layer = IPR_LAYER_NETWORK_FORWARD; break;
 	case OPT_NORT: o->realtime = false; break;
 	case 'h': usage(stdout); return EXIT_OK;
 	default: return EXIT_USAGE;
@@ -530,9 +524,7 @@ static int parse_opts(int argc, char **argv, struct conf *cf,
 		{ "rate", required_argument, NULL, 'R' },
 		{ "limit", required_argument, NULL, 'L' },
 		{ "seed", required_argument, NULL, 's' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "forward", no_argument, NULL, 'f' },
+		TOOL_OPT_INTERFACE, TOOL_OPT_PRIORITY, TOOL_OPT_FORWARD,
 		{ "no-realtime", no_argument, NULL, OPT_NORT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -542,8 +534,7 @@ static int parse_opts(int argc, char **argv, struct conf *cf,
 
 	*cf = (struct conf){ .reorder_gap = 10 * MS, .limit = 10000,
 			     .seed = real_ns() ^ ((uint64_t)getpid() << 32) };
-	*o = (struct impair_opts){ .realtime = true,
-				   .layer = IPR_LAYER_NETWORK };
+	*o = (struct impair_opts){ .sel = TOOL_SEL_INIT, .realtime = true };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":d:j:l:D:r:C:R:L:s:i:p:fh", opts,
@@ -569,7 +560,7 @@ static int parse_opts(int argc, char **argv, struct conf *cf,
 			"--reorder-gap add up to more than 15000 ms\n");
 		return EXIT_USAGE;
 	}
-	o->filter = tool_filter("impair", text, o->ifname, o->layer);
+	o->filter = tool_filter("impair", text, o->sel.ifname, o->sel.layer);
 	return o->filter ? RUN : EXIT_USAGE;
 }
 
@@ -612,8 +603,8 @@ int cmd_impair(int argc, char **argv)
 	struct ipr_open_opts oo = { .sz = sizeof(oo),
 				    .queue_time = IPR_QUEUE_TIME_MAX };
 	cf.max_hold = (IPR_QUEUE_TIME_MAX - 1000) * MS;
-	ipr_handle *h = tool_open("impair", o.filter, o.layer, (int16_t)o.prio,
-				  0, &oo, &rc);
+	ipr_handle *h = tool_open("impair", o.filter, o.sel.layer,
+				  (int16_t)o.sel.prio, 0, &oo, &rc);
 	if (!h) {
 		free(o.filter);
 		return rc;

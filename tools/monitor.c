@@ -83,10 +83,10 @@ static void capture_close(struct capture *c)
 
 /* What the command line asks for. */
 struct monitor_opts {
-	const char *file, *ifname;
-	long count, prio, snaplen;
+	struct tool_sel sel;
+	const char *file;
+	long count, snaplen;
 	bool hex, quiet;
-	enum ipr_layer layer;
 	char *filter;           /* with -i folded in; malloc'ed */
 };
 
@@ -102,19 +102,21 @@ static int parse_opts(int argc, char **argv, struct monitor_opts *o)
 		{ "snaplen", required_argument, NULL, 's' },
 		{ "hex", no_argument, NULL, 'x' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "forward", no_argument, NULL, 'f' },
+		TOOL_OPT_INTERFACE, TOOL_OPT_PRIORITY, TOOL_OPT_FORWARD,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *text;
-	int c;
+	int c, r;
 
-	*o = (struct monitor_opts){ .layer = IPR_LAYER_NETWORK };
+	*o = (struct monitor_opts){ .sel = TOOL_SEL_INIT };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":w:c:s:xqi:p:fh", opts, NULL)) != -1) {
+		r = tool_sel_opt("monitor", c, optarg, IPR_PRIORITY_MAX, &o->sel);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r)
+			continue;
 		switch (c) {
 		case 'w': o->file = optarg; break;
 		case 'c':
@@ -130,23 +132,14 @@ static int parse_opts(int argc, char **argv, struct monitor_opts *o)
 			break;
 		case 'x': o->hex = true; break;
 		case 'q': o->quiet = true; break;
-		case 'i': o->ifname = optarg; break;
-		case 'p':
-			if (!tool_parse_long("monitor", "--priority", optarg,
-					     IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
-					     &o->prio))
-				return EXIT_USAGE;
-			break;
-		case 'f': o->layer = IPR_LAYER_NETWORK_FORWARD; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default:
 			tool_bad_option("monitor", c, argv, optind);
 			return EXIT_USAGE;
 		}
 	}
-	if (!tool_one_filter("monitor", argc, argv, optind, false, &text))
-		return EXIT_USAGE;
-	o->filter = tool_filter("monitor", text, o->ifname, o->layer);
+	o->filter = tool_sel_filter("monitor", argc, argv, optind, false,
+				    &o->sel);
 	return o->filter ? RUN : EXIT_USAGE;
 }
 
@@ -226,8 +219,8 @@ int cmd_monitor(int argc, char **argv)
 	}
 	struct ipr_open_opts oo = { .sz = sizeof(oo),
 				    .snaplen = (uint32_t)o.snaplen };
-	ipr_handle *h = tool_open("monitor", o.filter, o.layer, (int16_t)o.prio,
-				  IPR_FLAG_SNIFF, &oo, &rc);
+	ipr_handle *h = tool_open("monitor", o.filter, o.sel.layer,
+				  (int16_t)o.sel.prio, IPR_FLAG_SNIFF, &oo, &rc);
 	struct tool_batch b = { 0 };
 	bool ready = h && tool_batch_init(&b) == 0;
 	if (!ready)

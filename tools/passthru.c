@@ -193,12 +193,11 @@ static double now_s(void)
 
 /* What the command line asks for. */
 struct passthru_opts {
-	long threads, batch, snaplen, busy, qlen, prio, hang;
+	struct tool_sel sel;
+	long threads, batch, snaplen, busy, qlen, hang;
 	int cpus[IPR_QUEUES_MAX], ncpus;
 	bool rewrite, quiet;
 	uint64_t flags;
-	enum ipr_layer layer;
-	const char *ifname;
 	char *filter;           /* with -i folded in; malloc'ed */
 };
 
@@ -216,11 +215,9 @@ static int parse_opts(int argc, char **argv, struct passthru_opts *o)
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "queue-len", required_argument, NULL, 'l' },
 		{ "hang-time", required_argument, NULL, 'H' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "priority", required_argument, NULL, 'p' },
+		TOOL_OPT_INTERFACE, TOOL_OPT_PRIORITY, TOOL_OPT_FORWARD,
 		{ "rewrite", no_argument, NULL, 'r' },
 		{ "fail-closed", no_argument, NULL, 'c' },
-		{ "forward", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -240,21 +237,23 @@ static int parse_opts(int argc, char **argv, struct passthru_opts *o)
 		  IPR_QUEUE_LENGTH_MAX, &o->qlen },
 		{ 'H', "--hang-time", IPR_HANG_TIME_MIN, IPR_HANG_TIME_MAX,
 		  &o->hang },
-		{ 'p', "--priority", IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
-		  &o->prio },
 	};
-	const char *text;
-	int c;
+	int c, r;
 
 	*o = (struct passthru_opts){
 		.threads = default_threads(), .batch = 64,
 		.qlen = IPR_QUEUE_LENGTH_DEFAULT,
-		.hang = IPR_HANG_TIME_DEFAULT, .layer = IPR_LAYER_NETWORK,
+		.hang = IPR_HANG_TIME_DEFAULT, .sel = TOOL_SEL_INIT,
 	};
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":t:b:B:C:s:l:H:i:p:rcfqu:h", opts,
 				NULL)) != -1) {
+		r = tool_sel_opt("passthru", c, optarg, IPR_PRIORITY_MAX, &o->sel);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r)
+			continue;
 		size_t k;
 		for (k = 0; k < sizeof(nums) / sizeof(nums[0]); k++)
 			if (nums[k].c == c)
@@ -275,10 +274,8 @@ static int parse_opts(int argc, char **argv, struct passthru_opts *o)
 				return EXIT_USAGE;
 			break;
 		}
-		case 'i': o->ifname = optarg; break;
 		case 'r': o->rewrite = true; break;
 		case 'c': o->flags |= IPR_FLAG_FAIL_CLOSED; break;
-		case 'f': o->layer = IPR_LAYER_NETWORK_FORWARD; break;
 		case 'q': o->quiet = true; break;
 		/* -u NAME: the short form of the dispatcher's --user */
 		case 'u': tool_user = optarg; break;
@@ -288,9 +285,8 @@ static int parse_opts(int argc, char **argv, struct passthru_opts *o)
 			return EXIT_USAGE;
 		}
 	}
-	if (!tool_one_filter("passthru", argc, argv, optind, false, &text))
-		return EXIT_USAGE;
-	o->filter = tool_filter("passthru", text, o->ifname, o->layer);
+	o->filter = tool_sel_filter("passthru", argc, argv, optind, false,
+				    &o->sel);
 	return o->filter ? RUN : EXIT_USAGE;
 }
 
@@ -413,8 +409,8 @@ int cmd_passthru(int argc, char **argv)
 		.queue_length = (uint32_t)o.qlen, .snaplen = (uint32_t)o.snaplen,
 		.busy_poll = (uint32_t)o.busy, .hang_time = (uint32_t)o.hang,
 	};
-	ipr_handle *h = tool_open("passthru", o.filter, o.layer,
-				  (int16_t)o.prio, o.flags, &oo, &rc);
+	ipr_handle *h = tool_open("passthru", o.filter, o.sel.layer,
+				  (int16_t)o.sel.prio, o.flags, &oo, &rc);
 	if (!h)
 		goto out;
 	tool_signals(); /* and --user */

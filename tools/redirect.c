@@ -252,8 +252,9 @@ static void usage(FILE *f)
 
 /* What the command line asks for. */
 struct redirect_opts {
-	const char *ifname, *to;
-	long prio, timeout;
+	struct tool_sel sel;    /* no -f: the network layer */
+	const char *to;
+	long timeout;
 	struct tool_endpoint ep;
 	char *user;             /* the user's filter with -i; malloc'ed */
 };
@@ -268,19 +269,24 @@ static int parse_opts(int argc, char **argv, struct redirect_opts *o,
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "priority", required_argument, NULL, 'p' },
+		TOOL_OPT_INTERFACE, TOOL_OPT_PRIORITY,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *text;
-	int c;
+	int c, r;
 
-	memset(o, 0, sizeof(*o));
+	*o = (struct redirect_opts){ .sel = TOOL_SEL_INIT };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":t:T:i:p:vh", opts, NULL)) != -1) {
+		r = tool_sel_opt("redirect", c, optarg, IPR_PRIORITY_MAX,
+				 &o->sel);
+		if (r < 0)
+			return EXIT_USAGE;
+		if (r)
+			continue;
 		switch (c) {
 		case 't':
 			o->to = optarg;
@@ -291,13 +297,6 @@ static int parse_opts(int argc, char **argv, struct redirect_opts *o,
 		case 'T':
 			if (!tool_parse_long("redirect", "--timeout", optarg, 1,
 					     86400, &o->timeout))
-				return EXIT_USAGE;
-			break;
-		case 'i': o->ifname = optarg; break;
-		case 'p':
-			if (!tool_parse_long("redirect", "--priority", optarg,
-					     IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
-					     &o->prio))
 				return EXIT_USAGE;
 			break;
 		case 'v': x->verbose = true; break;
@@ -314,7 +313,7 @@ static int parse_opts(int argc, char **argv, struct redirect_opts *o,
 			"'%s'\n", text);
 		return EXIT_USAGE;
 	}
-	o->user = tool_filter("redirect", text, o->ifname, IPR_LAYER_NETWORK);
+	o->user = tool_filter("redirect", text, o->sel.ifname, o->sel.layer);
 	return o->user ? RUN : EXIT_USAGE;
 }
 
@@ -407,7 +406,7 @@ int cmd_redirect(int argc, char **argv)
 	x.t.udp_timeout = (uint64_t)(o.timeout ? o.timeout : 60) * SEC;
 
 	ipr_handle *h = tool_open("redirect", filter, IPR_LAYER_NETWORK,
-				  (int16_t)o.prio, 0, NULL, &rc);
+				  (int16_t)o.sel.prio, 0, NULL, &rc);
 	struct tool_batch b = { 0 };
 	if (!h || tool_batch_init(&b) < 0) {
 		if (h)

@@ -68,6 +68,26 @@ struct tool_endpoint {
 bool tool_parse_addr_port(const char *cmd, const char *opt, const char *s,
 			  struct tool_endpoint *ep);
 
+/* What every packet subcommand selects by: -i NAME, -p P, -f. */
+struct tool_sel {
+	const char *ifname;     /* -i, --interface */
+	long prio;              /* -p, --priority */
+	enum ipr_layer layer;   /* -f, --forward: IPR_LAYER_NETWORK_FORWARD */
+};
+#define TOOL_SEL_INIT { .layer = IPR_LAYER_NETWORK }
+/* Their getopt_long entries (a subcommand lists only those it has). */
+#define TOOL_OPT_INTERFACE { "interface", required_argument, NULL, 'i' }
+#define TOOL_OPT_PRIORITY { "priority", required_argument, NULL, 'p' }
+#define TOOL_OPT_FORWARD { "forward", no_argument, NULL, 'f' }
+/* Take option @c if it is one of them (-p up to @prio_max): 1 taken, 0 not
+ * one of them, -1 after the error line. */
+int tool_sel_opt(const char *cmd, int c, const char *arg, long prio_max,
+		 struct tool_sel *s);
+/* The FILTER at argv[first] (tool_one_filter) with -i folded in
+ * (tool_filter): malloc'ed, or NULL after the error line. */
+char *tool_sel_filter(const char *cmd, int argc, char **argv, int first,
+		      bool required, const struct tool_sel *s);
+
 /* The FILTER argument at argv[first] (exactly one; "true" if absent and
  * not @required).  False after printing the error line. */
 bool tool_one_filter(const char *cmd, int argc, char **argv, int first,

@@ -349,6 +349,33 @@ bool tool_one_filter(const char *cmd, int argc, char **argv, int first,
 	return *filter != NULL;
 }
 
+int tool_sel_opt(const char *cmd, int c, const char *arg, long prio_max,
+		 struct tool_sel *s)
+{
+	switch (c) {
+	case 'i':
+		s->ifname = arg;
+		return 1;
+	case 'p':
+		return tool_parse_long(cmd, "--priority", arg, IPR_PRIORITY_MIN,
+				       prio_max, &s->prio) ? 1 : -1;
+	case 'f':
+		s->layer = IPR_LAYER_NETWORK_FORWARD;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+char *tool_sel_filter(const char *cmd, int argc, char **argv, int first,
+		      bool required, const struct tool_sel *s)
+{
+	const char *text;
+	if (!tool_one_filter(cmd, argc, argv, first, required, &text))
+		return NULL;
+	return tool_filter(cmd, text, s->ifname, s->layer);
+}
+
 ipr_handle *tool_open(const char *cmd, const char *filter,
 		      enum ipr_layer layer, int16_t prio, uint64_t flags,
 		      const struct ipr_open_opts *opts, int *rc)
