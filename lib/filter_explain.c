@@ -3,6 +3,7 @@
  * chains and rules in an nft-like text, and the part user space checks
  * (`ipredir filter explain`). */
 #include <errno.h>
+#include <linux/if_arp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -229,8 +230,9 @@ static void put_ktest(struct xw *w, const struct ipr_ktest *t,
 		   (const char *)t->value, t->len < 16 ? "*" : "");
 		return;
 	case IPR_KT_OIFTYPE:
-		wf(w, "meta oiftype %s%s", op, v == 772 ? "loopback" : "?");
-		if (v != 772)
+		wf(w, "meta oiftype %s%s", op,
+		   v == ARPHRD_LOOPBACK ? "loopback" : "?");
+		if (v != ARPHRD_LOOPBACK)
 			wf(w, "%" PRIu64, v);
 		return;
 	case IPR_KT_MARK:

@@ -10,7 +10,8 @@
 #include <unistd.h>
 #include "internal.h"
 
-#define VMSG_ROOM 48 /* >= sizeof(struct vmsg) in nfq.c */
+#define VMSG_ROOM 48 /* >= sizeof(struct vmsg) in nfq.c (not asserted:
+			 the struct is private to nfq.c) */
 
 static atomic_uint table_seq;
 
@@ -51,7 +52,7 @@ static int queue_alloc(struct ipr_queue *q)
 	q->txhdr = malloc((size_t)VMSG_ROOM * IPR_BATCH_MAX * 2 + 64);
 	q->txslot = calloc(IPR_BATCH_MAX * 2, sizeof(*q->txslot));
 	q->txkind = calloc(IPR_BATCH_MAX * 2, sizeof(*q->txkind));
-	q->iov = calloc(1024, sizeof(*q->iov));
+	q->iov = calloc(IPR_QUEUE_IOVS, sizeof(*q->iov));
 	q->mmsg = calloc(IPR_BATCH_MAX, sizeof(*q->mmsg));
 	q->rxiov = calloc(IPR_BATCH_MAX, sizeof(*q->rxiov));
 	if (!q->rxbuf || !q->onebuf || !q->scratch || !q->txhdr || !q->txslot ||

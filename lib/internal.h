@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 #include <linux/netlink.h>
+#include <linux/netfilter.h>
 #include "ipredir.h"
 #include "filter.h"
 #include "tool_api.h"
@@ -27,18 +28,31 @@ static inline int ipr_err(int e)
 }
 
 /* Injected packets carry this mark: high 16 bits a magic, low 16 bits the
- * injector's priority + 30000, so that every handle of the same or higher
- * priority lets them by and lower ones still see them. */
+ * injector's priority + IPR_PRIO_OFFSET (0 for the lowest priority), so
+ * that every handle of the same or higher priority lets them by and lower
+ * ones still see them. */
 #define IPR_MARK_MAGIC   0x49500000u
 #define IPR_MARK_MASK    0xffff0000u
-/* Our hook index of a netfilter hook number. */
+#define IPR_PRIO_OFFSET  (-IPR_PRIORITY_MIN)
+_Static_assert(IPR_PRIORITY_MAX + IPR_PRIO_OFFSET <= (int)~IPR_MARK_MASK,
+	       "every priority fits the mark's low 16 bits");
+/* Entries of ipr_queue.iov, below IOV_MAX (1024): nfq.c's TX_MAX_IOV
+ * must not exceed it (an assert for nfq.c to carry). */
+#define IPR_QUEUE_IOVS 1024
+
+/* Our hook index of a netfilter hook number (enum nf_inet_hooks; a queued
+ * packet comes from one of the three hooks our chains are on). */
 static inline enum ipr_hook ipr_hook_of(uint8_t nf_hook)
 {
-	return nf_hook == 1 ? IPR_HOOK_IN : nf_hook == 2 ? IPR_HOOK_FWD
-							  : IPR_HOOK_OUT;
+	return nf_hook == NF_INET_LOCAL_IN ? IPR_HOOK_IN
+	       : nf_hook == NF_INET_FORWARD ? IPR_HOOK_FWD
+					    : IPR_HOOK_OUT;
 }
 
-static inline uint32_t ipr_prio_enc(int prio) { return (uint32_t)(prio + 30000); }
+static inline uint32_t ipr_prio_enc(int prio)
+{
+	return (uint32_t)(prio + IPR_PRIO_OFFSET);
+}
 
 /* Held packets of one queue: a pool of slots on a list in arrival order,
  * so the oldest is found in O(1) for the queue time, and a slot number in
@@ -96,7 +110,7 @@ struct ipr_queue {
 	uint8_t *txhdr;         /* verdict headers of one sendmsg */
 	uint32_t *txslot;       /* ... the held slot of each */
 	uint8_t *txkind;        /* ... and what to count once it is sent */
-	struct iovec *iov;
+	struct iovec *iov;      /* IPR_QUEUE_IOVS: a sendmsg's vector */
 	struct mmsghdr *mmsg;   /* for recvmmsg */
 	struct iovec *rxiov;
 	void *rx_base;          /* what mmsg/rxiov are set up for ... */
