@@ -303,7 +303,10 @@ static bool kop_cmp(uint8_t op, int r)
 	}
 }
 
-/* The branches of a test node on this hook. */
+/* The branches of a test node on this hook.  Over 100 lines on purpose:
+ * one short case per field kind of filter_ast.h, the kernel's side of
+ * filter_eval.c's load(); read side by side, the two must agree, which one
+ * switch each shows better than a dozen helpers. */
 static void field_branches(struct kb *b, const struct ipr_fnode *nd,
 			   struct kfield *kf)
 {
