@@ -50,27 +50,22 @@ static int parse_opts(int argc, char **argv, struct drop_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int c, r;
+	int c;
 
 	*o = (struct drop_opts){ .sel = TOOL_SEL_INIT, .counting = true };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:p:fnvqh", opts, NULL)) != -1) {
-		/* the counter sits one priority above */
-		r = tool_sel_opt("drop", c, optarg, IPR_PRIORITY_MAX - 1,
-				 &o->sel);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
 		switch (c) {
 		case 'n': o->counting = false; break;
 		case 'v': o->verbose = true; break;
 		case 'q': o->quiet = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
-		default:
-			tool_bad_option("drop", c, argv, optind);
-			return EXIT_USAGE;
+		default: /* -p: the counter sits one above */
+			if (!tool_sel_opt("drop", c, argv, IPR_PRIORITY_MAX - 1,
+					  &o->sel))
+				return EXIT_USAGE;
+			break;
 		}
 	}
 	o->filter = tool_sel_filter("drop", argc, argv, optind, true, &o->sel);

@@ -462,18 +462,15 @@ struct impair_opts {
 #define RUN (-1) /* parse_*: go on and run */
 enum { OPT_GAP = 256, OPT_NORT };  /* long options without a letter */
 
-/* One option; RUN, or the exit code after --help or the error line. */
-static int parse_one(int c, const char *arg, struct conf *cf,
+/* One option (@arg its value, @argv for the error line); RUN, or the exit
+ * code after --help or the error line. */
+static int parse_one(int c, const char *arg, char **argv, struct conf *cf,
 		     struct impair_opts *o)
 {
 	double rate;
 	long lv;
 	char *end;
 	bool ok = true;
-	int r = tool_sel_opt("impair", c, arg, IPR_PRIORITY_MAX, &o->sel);
-
-	if (r)
-		return r < 0 ? EXIT_USAGE : RUN;
 	switch (c) {
 	case 'd': ok = msec("--delay", arg, &cf->delay); break;
 	case 'j': ok = msec("--jitter", arg, &cf->jitter); break;
@@ -503,7 +500,9 @@ static int parse_one(int c, const char *arg, struct conf *cf,
 		break;
 	case OPT_NORT: o->realtime = false; break;
 	case 'h': usage(stdout); return EXIT_OK;
-	default: return EXIT_USAGE;
+	default:
+		ok = tool_sel_opt("impair", c, argv, IPR_PRIORITY_MAX, &o->sel);
+		break;
 	}
 	return ok ? RUN : EXIT_USAGE;
 }
@@ -539,12 +538,9 @@ static int parse_opts(int argc, char **argv, struct conf *cf,
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":d:j:l:D:r:C:R:L:s:i:p:fh", opts,
 				NULL)) != -1) {
-		int r = parse_one(c, optarg, cf, o);
-		if (r == RUN)
-			continue;
-		if (r == EXIT_USAGE && (c == '?' || c == ':'))
-			tool_bad_option("impair", c, argv, optind);
-		return r;
+		int r = parse_one(c, optarg, argv, cf, o);
+		if (r != RUN)
+			return r;
 	}
 	if (!tool_one_filter("impair", argc, argv, optind, true, &text))
 		return EXIT_USAGE;

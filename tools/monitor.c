@@ -106,17 +106,12 @@ static int parse_opts(int argc, char **argv, struct monitor_opts *o)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	int c, r;
+	int c;
 
 	*o = (struct monitor_opts){ .sel = TOOL_SEL_INIT };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":w:c:s:xqi:p:fh", opts, NULL)) != -1) {
-		r = tool_sel_opt("monitor", c, optarg, IPR_PRIORITY_MAX, &o->sel);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
 		switch (c) {
 		case 'w': o->file = optarg; break;
 		case 'c':
@@ -134,8 +129,10 @@ static int parse_opts(int argc, char **argv, struct monitor_opts *o)
 		case 'q': o->quiet = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default:
-			tool_bad_option("monitor", c, argv, optind);
-			return EXIT_USAGE;
+			if (!tool_sel_opt("monitor", c, argv, IPR_PRIORITY_MAX,
+					  &o->sel))
+				return EXIT_USAGE;
+			break;
 		}
 	}
 	o->filter = tool_sel_filter("monitor", argc, argv, optind, false,

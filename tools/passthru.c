@@ -238,7 +238,7 @@ static int parse_opts(int argc, char **argv, struct passthru_opts *o)
 		{ 'H', "--hang-time", IPR_HANG_TIME_MIN, IPR_HANG_TIME_MAX,
 		  &o->hang },
 	};
-	int c, r;
+	int c;
 
 	*o = (struct passthru_opts){
 		.threads = default_threads(), .batch = 64,
@@ -249,11 +249,6 @@ static int parse_opts(int argc, char **argv, struct passthru_opts *o)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":t:b:B:C:s:l:H:i:p:rcfqu:h", opts,
 				NULL)) != -1) {
-		r = tool_sel_opt("passthru", c, optarg, IPR_PRIORITY_MAX, &o->sel);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
 		size_t k;
 		for (k = 0; k < sizeof(nums) / sizeof(nums[0]); k++)
 			if (nums[k].c == c)
@@ -281,8 +276,10 @@ static int parse_opts(int argc, char **argv, struct passthru_opts *o)
 		case 'u': tool_user = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default:
-			tool_bad_option("passthru", c, argv, optind);
-			return EXIT_USAGE;
+			if (!tool_sel_opt("passthru", c, argv, IPR_PRIORITY_MAX,
+					  &o->sel))
+				return EXIT_USAGE;
+			break;
 		}
 	}
 	o->filter = tool_sel_filter("passthru", argc, argv, optind, false,

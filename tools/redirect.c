@@ -275,18 +275,12 @@ static int parse_opts(int argc, char **argv, struct redirect_opts *o,
 		{ 0 },
 	};
 	const char *text;
-	int c, r;
+	int c;
 
 	*o = (struct redirect_opts){ .sel = TOOL_SEL_INIT };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":t:T:i:p:vh", opts, NULL)) != -1) {
-		r = tool_sel_opt("redirect", c, optarg, IPR_PRIORITY_MAX,
-				 &o->sel);
-		if (r < 0)
-			return EXIT_USAGE;
-		if (r)
-			continue;
 		switch (c) {
 		case 't':
 			o->to = optarg;
@@ -302,8 +296,10 @@ static int parse_opts(int argc, char **argv, struct redirect_opts *o,
 		case 'v': x->verbose = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default:
-			tool_bad_option("redirect", c, argv, optind);
-			return EXIT_USAGE;
+			if (!tool_sel_opt("redirect", c, argv, IPR_PRIORITY_MAX,
+					  &o->sel))
+				return EXIT_USAGE;
+			break;
 		}
 	}
 	if (!tool_one_filter("redirect", argc, argv, optind, true, &text))
@@ -405,16 +401,11 @@ int cmd_redirect(int argc, char **argv)
 	x.t.tcp_timeout = (uint64_t)(o.timeout ? o.timeout : 300) * SEC;
 	x.t.udp_timeout = (uint64_t)(o.timeout ? o.timeout : 60) * SEC;
 
-	ipr_handle *h = tool_open("redirect", filter, IPR_LAYER_NETWORK,
-				  (int16_t)o.sel.prio, 0, NULL, &rc);
 	struct tool_batch b = { 0 };
-	if (!h || tool_batch_init(&b) < 0) {
-		if (h)
-			rc = EXIT_FAIL;
+	ipr_handle *h = tool_start("redirect", filter, &o.sel, 0, NULL, &b,
+				   &rc);
+	if (!h)
 		goto out;
-	}
-	tool_signals();
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	fprintf(stderr, "redirect: running, filter '%s' to %s%s%s:%u\n", o.user,
 		o.ep.ipv6 ? "[" : "", ta, o.ep.ipv6 ? "]" : "", o.ep.port);
 	rc = redirect_loop(h, &b, &x);

@@ -191,22 +191,19 @@ int cmd_reject(int argc, char **argv)
 	};
 	struct tool_sel sel = TOOL_SEL_INIT;
 	bool verbose = false;
-	int c, taken, rc = EXIT_OK;
+	int c, rc = EXIT_OK;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:p:fvh", opts, NULL)) != -1) {
-		taken = tool_sel_opt("reject", c, optarg, IPR_PRIORITY_MAX, &sel);
-		if (taken < 0)
-			return EXIT_USAGE;
-		if (taken)
-			continue;
 		switch (c) {
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default:
-			tool_bad_option("reject", c, argv, optind);
-			return EXIT_USAGE;
+			if (!tool_sel_opt("reject", c, argv, IPR_PRIORITY_MAX,
+					  &sel))
+				return EXIT_USAGE;
+			break;
 		}
 	}
 	char *filter = tool_sel_filter("reject", argc, argv, optind, true,
@@ -214,17 +211,11 @@ int cmd_reject(int argc, char **argv)
 	if (!filter)
 		return EXIT_USAGE;
 
-	ipr_handle *h = tool_open("reject", filter, sel.layer,
-				  (int16_t)sel.prio, 0, NULL, &rc);
 	struct tool_batch b = { 0 };
 	struct counts n = { 0 };
-	if (!h || tool_batch_init(&b) < 0) {
-		if (h)
-			rc = EXIT_FAIL;
+	ipr_handle *h = tool_start("reject", filter, &sel, 0, NULL, &b, &rc);
+	if (!h)
 		goto out;
-	}
-	tool_signals();
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	fprintf(stderr, "reject: rejecting, filter '%.200s%s'\n", filter,
 		strlen(filter) > 200 ? "..." : "");
 	while (!tool_stop) {

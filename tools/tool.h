@@ -79,10 +79,20 @@ struct tool_sel {
 #define TOOL_OPT_INTERFACE { "interface", required_argument, NULL, 'i' }
 #define TOOL_OPT_PRIORITY { "priority", required_argument, NULL, 'p' }
 #define TOOL_OPT_FORWARD { "forward", no_argument, NULL, 'f' }
-/* Take option @c if it is one of them (-p up to @prio_max): 1 taken, 0 not
- * one of them, -1 after the error line. */
-int tool_sel_opt(const char *cmd, int c, const char *arg, long prio_max,
-		 struct tool_sel *s);
+/* Option @c (getopt_long's optarg and optind) if it is one of them (-p
+ * up to @prio_max), else a bad option: a subcommand's default case.  False
+ * after the error line. */
+bool tool_sel_opt(const char *cmd, int c, char **argv, long prio_max,
+		  struct tool_sel *s);
+struct tool_batch;
+/* The start of a single-threaded packet subcommand: its handle
+ * (tool_open, with @s's layer and priority), its receive batch @b, the
+ * signals and --user (tool_signals), standard output by line.  NULL after
+ * the message, *rc the exit code. */
+ipr_handle *tool_start(const char *cmd, const char *filter,
+		       const struct tool_sel *s, uint64_t flags,
+		       const struct ipr_open_opts *opts, struct tool_batch *b,
+		       int *rc);
 /* The FILTER at argv[first] (tool_one_filter) with -i folded in
  * (tool_filter): malloc'ed, or NULL after the error line. */
 char *tool_sel_filter(const char *cmd, int argc, char **argv, int first,

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <getopt.h>
 #include <linux/netfilter.h>
 #include <net/if.h>
 #include <signal.h>
@@ -349,21 +350,22 @@ bool tool_one_filter(const char *cmd, int argc, char **argv, int first,
 	return *filter != NULL;
 }
 
-int tool_sel_opt(const char *cmd, int c, const char *arg, long prio_max,
-		 struct tool_sel *s)
+bool tool_sel_opt(const char *cmd, int c, char **argv, long prio_max,
+		  struct tool_sel *s)
 {
 	switch (c) {
 	case 'i':
-		s->ifname = arg;
-		return 1;
+		s->ifname = optarg;
+		return true;
 	case 'p':
-		return tool_parse_long(cmd, "--priority", arg, IPR_PRIORITY_MIN,
-				       prio_max, &s->prio) ? 1 : -1;
+		return tool_parse_long(cmd, "--priority", optarg,
+				       IPR_PRIORITY_MIN, prio_max, &s->prio);
 	case 'f':
 		s->layer = IPR_LAYER_NETWORK_FORWARD;
-		return 1;
+		return true;
 	default:
-		return 0;
+		tool_bad_option(cmd, c, argv, optind);
+		return false;
 	}
 }
 
@@ -386,6 +388,26 @@ ipr_handle *tool_open(const char *cmd, const char *filter,
 		tool_open_error(cmd, filter, layer, -e);
 		*rc = e == EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	}
+	return h;
+}
+
+ipr_handle *tool_start(const char *cmd, const char *filter,
+		       const struct tool_sel *s, uint64_t flags,
+		       const struct ipr_open_opts *opts, struct tool_batch *b,
+		       int *rc)
+{
+	ipr_handle *h = tool_open(cmd, filter, s->layer, (int16_t)s->prio, flags,
+				  opts, rc);
+	if (!h)
+		return NULL;
+	if (tool_batch_init(b) < 0) {
+		fprintf(stderr, "ipredir %s: out of memory\n", cmd);
+		ipr_close(h);
+		*rc = EXIT_FAIL;
+		return NULL;
+	}
+	tool_signals();
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	return h;
 }
 
