@@ -375,7 +375,10 @@ char *tool_sel_filter(const char *cmd, int argc, char **argv, int first,
 	const char *text;
 	if (!tool_one_filter(cmd, argc, argv, first, required, &text))
 		return NULL;
-	return tool_filter(cmd, text, s->ifname, s->layer);
+	char *out = tool_filter(cmd, text, s->ifname, s->layer);
+	if (first < argc)
+		free((char *)text); /* tool_read_filter's copy, not "true" */
+	return out;
 }
 
 ipr_handle *tool_open(const char *cmd, const char *filter,
