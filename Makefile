@@ -76,7 +76,10 @@ $(O)/examples/%: examples/%.c $(STATIC)
 
 $(O)/tests/unit/%: tests/unit/%.c $(STATIC)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) $(CFLAGS) -Itests -o $@ $< $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
+	$(Q)$(CC) $(BASE) $(CFLAGS) -Itests -o $@ $(filter %.c,$^) $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
+
+# The kernel-program interpreter, shared with fuzz/fuzz_filter.c.
+$(O)/tests/unit/test_filter: tests/kprog_run.c tests/kprog_run.h
 
 $(O)/tests/progs/%: tests/progs/%.c $(STATIC)
 	@mkdir -p $(@D)
@@ -139,10 +142,14 @@ vmtest-all: vm-deps
 FUZZ_SRC     := $(sort $(wildcard fuzz/*.c))
 FUZZ_BIN     := $(FUZZ_SRC:fuzz/%.c=$(O)/fuzz/%)
 FUZZ_SECONDS ?= 30
-$(O)/fuzz/%: fuzz/%.c lib/*.c lib/*.h include/ipredir.h
+# A harness includes the parser's .c file, or (FUZZ_LINK_name) is linked
+# with the sources it names.
+FUZZ_LINK_fuzz_filter := $(LIB_SRC) tests/kprog_run.c
+$(O)/fuzz/%: fuzz/%.c lib/*.c lib/*.h include/ipredir.h tests/*.h tests/*.c
 	@mkdir -p $(@D)
 	$(Q)clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
-		-Iinclude -Ilib -Itests $(MNL_CFLAGS) -o $@ $< $(MNL_LIBS)
+		-Iinclude -Ilib -Itests $(MNL_CFLAGS) -o $@ $< $(FUZZ_LINK_$*) \
+		$(MNL_LIBS) -lpthread
 fuzz: $(FUZZ_BIN)
 	$(Q)for f in $(FUZZ_BIN); do \
 		echo "fuzz: $$f for $(FUZZ_SECONDS) s"; \

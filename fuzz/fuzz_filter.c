@@ -3,25 +3,18 @@
  * and check it against ipr_filter_eval on the unit test's packets, with
  * and without the metadata (uid, mark, loopback, ct state, names).
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 \
- *     -D_GNU_SOURCE -Iinclude -Ilib -Itests -o fuzz_filter fuzz/fuzz_filter.c
+ * Built by make fuzz with clang -fsanitize=fuzzer,address,undefined and
+ * linked with every library source and tests/kprog_run.c.
  */
-#include "../lib/filter_parse.c"
-#include "../lib/filter_eval.c"
-#include "../lib/filter_format.c"
-#include "../lib/filter_kprog.c"
-#include "../lib/filter_explain.c"
-#include "../lib/packet.c"
-#include "../lib/addr.c"
-#include "../lib/nlreq.c"
-#include "../lib/rules_nft.c"
-#include "../lib/probe.c"
-#include "../lib/guard.c"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
-/* The unit test brings the packets and the kernel program interpreter. */
-#define main test_filter_main
-#include "../tests/unit/test_filter.c"
-#undef main
+#include "internal.h"
+#include "filter_ast.h"
+/* The packets and the kernel program interpreter (tests/kprog_run.c,
+ * linked) */
+#include "kprog_run.h"
 #include "nlcheck.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -37,7 +37,7 @@ enum ipr_ktest_kind {
 	IPR_KT_IIFNAME,   /* meta iifname: len bytes of the 16-byte,
 			     zero-padded name (len < 16: a prefix) */
 	IPR_KT_OIFNAME,   /* meta oifname, same */
-	IPR_KT_OIFTYPE,   /* meta oiftype, 2 bytes (772 = loopback); EQ/NEQ */
+	IPR_KT_OIFTYPE,   /* meta oiftype, 2 bytes (ARPHRD_LOOPBACK); EQ/NEQ */
 	IPR_KT_CTSTATE,   /* ct state bits, 4 bytes (NF_CT_STATE_*_BIT) */
 	IPR_KT_FRAG6,     /* exthdr ipv6 fragment present: 1 byte, 0 or 1;
 			     only after an nfproto == 10 guard */

@@ -159,6 +159,25 @@ static inline void ipr_l4_window(unsigned off, unsigned len, unsigned *start,
 int ipr_filter_format_test(const ipr_filter *f, int32_t node, char *buf,
 			   size_t size);
 
+/* Does "a OP b" hold, for the order operators of enum ipr_kop (what the
+ * parser and the analysis fold comparisons of constants with)? */
+static inline bool ipr_kop_holds(uint8_t op, unsigned a, unsigned b)
+{
+	switch (op) {
+	case IPR_KOP_EQ: return a == b;
+	case IPR_KOP_NEQ: return a != b;
+	case IPR_KOP_LT: return a < b;
+	case IPR_KOP_LTE: return a <= b;
+	case IPR_KOP_GT: return a > b;
+	default: return a >= b;
+	}
+}
+
+/* filter_analyse.c: the per-hook analysis of a parsed filter (root, nodes
+ * and layer set): fills needs_user and user_hook[]; 0, or -EINVAL with the
+ * error's position and message, or -ENOMEM. */
+int ipr_filter_analyse(ipr_filter *f, size_t *pos, const char **msg);
+
 /* The value that a CONSTVAL field has, big-endian in @out (width bytes);
  * priority in offset binary so that memcmp orders it as a signed number. */
 void ipr_filter_constval(const ipr_filter *f, const struct ipr_field *fd,

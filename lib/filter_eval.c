@@ -227,7 +227,11 @@ static bool index_at(int32_t index, unsigned width, uint32_t start,
 	return true;
 }
 
-/* The field's value for this packet, width bytes big-endian in @v. */
+/* The field's value for this packet, width bytes big-endian in @v.
+ * Over 100 lines on purpose: one short case per field kind of filter_ast.h,
+ * in the enum's order, mirrored by filter_kprog.c's field_branches; read
+ * side by side, the user-space and the kernel meaning of each kind must
+ * agree, which one switch shows better than a dozen helpers. */
 static int load(const struct ipr_fnode *nd, const struct ipr_field *fd,
 		struct ectx *c, uint8_t *v)
 {

@@ -3,6 +3,7 @@
  * chains and rules in an nft-like text, and the part user space checks
  * (`ipredir filter explain`). */
 #include <errno.h>
+#include <linux/if_arp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -229,8 +230,9 @@ static void put_ktest(struct xw *w, const struct ipr_ktest *t,
 		   (const char *)t->value, t->len < 16 ? "*" : "");
 		return;
 	case IPR_KT_OIFTYPE:
-		wf(w, "meta oiftype %s%s", op, v == 772 ? "loopback" : "?");
-		if (v != 772)
+		wf(w, "meta oiftype %s%s", op,
+		   v == ARPHRD_LOOPBACK ? "loopback" : "?");
+		if (v != ARPHRD_LOOPBACK)
 			wf(w, "%" PRIu64, v);
 		return;
 	case IPR_KT_MARK:
@@ -448,6 +450,54 @@ static void put_prog(struct xw *w, unsigned hook, const struct ipr_kprog *p)
 	free(seen);
 }
 
+/* One hook's summary line and program. */
+static void explain_hook(struct xw *w, const ipr_filter *f, unsigned h)
+{
+	struct ipr_kprog p;
+	int err;
+
+	wf(w, "hook %s (%s):", hook_names[h], hook_desc[h]);
+	err = ipr_kprog_build(f, (enum ipr_hook)h, &p);
+	if (err) {
+		const char *why = ipr_last_error(NULL);
+
+		wf(w, " cannot be built: %s\n", err != -E2BIG ?
+		   strerror(-err) : *why ? why :
+		   "too many tests or chains for the kernel program");
+		return;
+	}
+	if (!p.nchains) {
+		wf(w, " nothing can match, no chain\n");
+		return;
+	}
+	wf(w, " %u chain%s, %u rule%s, %u test%s", p.nchains,
+	   p.nchains == 1 ? "" : "s", p.nrules,
+	   p.nrules == 1 ? "" : "s", p.ntests,
+	   p.ntests == 1 ? "" : "s");
+	if (p.nsets) {
+		uint32_t nv = 0, nr = 0;
+
+		for (uint32_t k = 0; k < p.nsets; k++) {
+			if (p.sets[k].interval)
+				nr += p.sets[k].n;
+			else
+				nv += p.sets[k].n;
+		}
+		wf(w, ", %u set%s of ", p.nsets, p.nsets == 1 ? "" : "s");
+		if (nv)
+			wf(w, "%u value%s%s", nv, nv == 1 ? "" : "s",
+			   nr ? " and " : "");
+		if (nr)
+			wf(w, "%u range%s", nr, nr == 1 ? "" : "s");
+	}
+	if (p.depth)
+		wf(w, ", jumps nest %u deep (the kernel's limit "
+		   "leaves %u here)", p.depth, IPR_KPROG_MAX_DEPTH);
+	wf(w, "%s\n", f->user_hook[h] ? "; user space checks again" : "");
+	put_prog(w, h, &p);
+	ipr_kprog_free(&p);
+}
+
 static int explain(const ipr_filter *f, char *buf, size_t size)
 {
 	struct xw w = { buf, size, 0 };
@@ -494,55 +544,8 @@ static int explain(const ipr_filter *f, char *buf, size_t size)
 	}
 	free(text);
 	for (unsigned h = 0; h < IPR_HOOK_COUNT; h++) {
-		struct ipr_kprog p;
-		int err;
-
-		if (!(hooks & (1u << h)))
-			continue;
-		wf(&w, "hook %s (%s):", hook_names[h], hook_desc[h]);
-		err = ipr_kprog_build(f, (enum ipr_hook)h, &p);
-		if (err) {
-			const char *why = ipr_last_error(NULL);
-
-			wf(&w, " cannot be built: %s\n", err != -E2BIG ?
-			   strerror(-err) : *why ? why :
-			   "too many tests or chains for the kernel program");
-			continue;
-		}
-		if (!p.nchains) {
-			wf(&w, " nothing can match, no chain\n");
-			continue;
-		}
-		wf(&w, " %u chain%s, %u rule%s, %u test%s", p.nchains,
-		   p.nchains == 1 ? "" : "s", p.nrules,
-		   p.nrules == 1 ? "" : "s", p.ntests,
-		   p.ntests == 1 ? "" : "s");
-		if (p.nsets) {
-			uint32_t nv = 0;
-
-			uint32_t nr = 0;
-
-			for (uint32_t k = 0; k < p.nsets; k++) {
-				if (p.sets[k].interval)
-					nr += p.sets[k].n;
-				else
-					nv += p.sets[k].n;
-			}
-			wf(&w, ", %u set%s of ", p.nsets,
-			   p.nsets == 1 ? "" : "s");
-			if (nv)
-				wf(&w, "%u value%s%s", nv, nv == 1 ? "" : "s",
-				   nr ? " and " : "");
-			if (nr)
-				wf(&w, "%u range%s", nr, nr == 1 ? "" : "s");
-		}
-		if (p.depth)
-			wf(&w, ", jumps nest %u deep (the kernel's limit "
-			   "leaves %u here)", p.depth, IPR_KPROG_MAX_DEPTH);
-		wf(&w, "%s\n", f->user_hook[h] ? "; user space checks again"
-					       : "");
-		put_prog(&w, h, &p);
-		ipr_kprog_free(&p);
+		if (hooks & (1u << h))
+			explain_hook(&w, f, h);
 	}
 	wf(&w, "note: transport header fields are read as 3 or 5 bytes "
 	       "around them (the rest masked), which makes the kernel refuse "

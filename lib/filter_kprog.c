@@ -4,6 +4,7 @@
  * tests, drop what the enclosing conjunctions already decide, and lay the
  * and/or tree out as chains of rules. */
 #include <errno.h>
+#include <linux/if_arp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -302,14 +303,18 @@ static bool kop_cmp(uint8_t op, int r)
 	}
 }
 
-/* The branches of a test node on this hook. */
+/* The branches of a test node on this hook.  Over 100 lines on purpose:
+ * one short case per field kind of filter_ast.h, the kernel's side of
+ * filter_eval.c's load(); read side by side, the two must agree, which one
+ * switch each shows better than a dozen helpers. */
 static void field_branches(struct kb *b, const struct ipr_fnode *nd,
 			   struct kfield *kf)
 {
 	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
 	static const uint8_t zero[16], mapped[12] = {
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	static const uint8_t loopback[2] = { 0x03, 0x04 }; /* 772 */
+	static const uint8_t loopback[2] = { ARPHRD_LOOPBACK >> 8,
+					     ARPHRD_LOOPBACK & 0xff };
 	static const uint8_t min_doff = 0x50;
 	struct kbranch *br;
 	bool in = b->hook == IPR_HOOK_IN, local = fd->arg == 0, dst;
@@ -330,7 +335,7 @@ static void field_branches(struct kb *b, const struct ipr_fnode *nd,
 			 nd->vlen, 0, nd->value);
 		return;
 	case IPR_FK_LOOPBACK:
-		/* "loopback" is "loopback != 0": oiftype == 772 */
+		/* "loopback" is "loopback != 0": oiftype == loopback */
 		br = br_add(kf);
 		set_test(&br->t, IPR_KT_OIFTYPE, IPR_KOP_EQ, 2, 0, loopback);
 		return;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* filter_parse.c - the WinDivert filter language: field table, tokenizer and
- * recursive-descent parser into the tree of filter_ast.h; compile and free. */
+/* filter_parse.c - the WinDivert filter language: tokenizer and
+ * recursive-descent parser into the tree of filter_ast.h (fields from
+ * filter_fields.c, checked per hook by filter_analyse.c); compile and free. */
 #include "internal.h" /* IPR_API */
 
 #include <errno.h>
@@ -8,145 +9,6 @@
 #include <string.h>
 
 #include "filter_ast.h"
-
-/*
- * Every field the language knows.  Guards (nfproto, l4proto) say which
- * packets have the field at all: a test on a packet without it is false
- * and its negation true; a field that the packet should have but whose
- * bytes cannot be read (a later fragment, a cut header, no socket) fails
- * both ways.  Names are WinDivert's, case and all; ifName, mark, uid, gid
- * and ct.state are Linux's own.
- */
-#define FLD(n, k, vt, w, nf, l4, off, m, sh, a, fl)                         \
-	{ .name = (n), .kind = (k), .vtype = (vt), .width = (w),            \
-	  .layers = IPR_LAYERS_NETWORK, .nfproto = (nf), .l4proto = (l4),   \
-	  .offset = (off), .mask = (m), .shift = (sh), .arg = (a),          \
-	  .flags = (fl) }
-#define BOOLF(n, k, nf, l4, a) FLD(n, k, IPR_VT_BOOL, 0, nf, l4, 0, 0, 0, a, 0)
-#define NUMF(n, k, w, a, fl) FLD(n, k, IPR_VT_NUM, w, 0, 0, 0, 0, 0, a, fl)
-#define NETF(n, vt, w, nf, off, m, sh)                                      \
-	FLD(n, IPR_FK_NET, vt, w, nf, 0, off, m, sh, 0, 0)
-#define L4F(n, w, nf, l4, off, m, sh)                                       \
-	FLD(n, IPR_FK_TRANSPORT, IPR_VT_NUM, w, nf, l4, off, m, sh, 0, 0)
-#define PAYF(n, w, l4)                                                      \
-	FLD(n, IPR_FK_PAYLOAD, IPR_VT_NUM, w, 0, l4, 0, 0, 0, 0, IPR_FF_INDEX)
-#define USERF(n, w, l4, a)                                                  \
-	FLD(n, IPR_FK_USER, IPR_VT_NUM, w, 0, l4, 0, 0, 0, a, IPR_FF_USER)
-
-const struct ipr_field ipr_filter_fields[] = {
-	BOOLF("true", IPR_FK_CONST, 0, 0, 1),
-	BOOLF("false", IPR_FK_CONST, 0, 0, 0),
-	BOOLF("inbound", IPR_FK_DIR, 0, 0, 0),
-	BOOLF("outbound", IPR_FK_DIR, 0, 0, 1),
-	BOOLF("ip", IPR_FK_PROTO, 2, 0, 0),
-	BOOLF("ipv6", IPR_FK_PROTO, 10, 0, 0),
-	BOOLF("tcp", IPR_FK_PROTO, 0, 6, 0),
-	BOOLF("udp", IPR_FK_PROTO, 0, 17, 0),
-	BOOLF("icmp", IPR_FK_PROTO, 2, 1, 0),
-	BOOLF("icmpv6", IPR_FK_PROTO, 10, 58, 0),
-	BOOLF("loopback", IPR_FK_LOOPBACK, 0, 0, 0),
-	BOOLF("fragment", IPR_FK_FRAGMENT, 0, 0, 0),
-	BOOLF("impostor", IPR_FK_CONSTVAL, 0, 0, IPR_CV_ZERO),
-	NUMF("zero", IPR_FK_CONSTVAL, 4, IPR_CV_ZERO, 0),
-	NUMF("event", IPR_FK_CONSTVAL, 4, IPR_CV_ZERO, 0),
-	NUMF("subIfIdx", IPR_FK_CONSTVAL, 4, IPR_CV_ZERO, 0),
-	NUMF("layer", IPR_FK_CONSTVAL, 4, IPR_CV_LAYER, 0),
-	NUMF("priority", IPR_FK_CONSTVAL, 2, IPR_CV_PRIORITY, IPR_FF_SIGNED),
-	USERF("timestamp", 8, 0, IPR_U_TIMESTAMP),
-	USERF("random8", 1, 0, IPR_U_RANDOM8),
-	USERF("random16", 2, 0, IPR_U_RANDOM16),
-	USERF("random32", 4, 0, IPR_U_RANDOM32),
-	NUMF("ifIdx", IPR_FK_IFIDX, 4, 0, 0),
-	FLD("ifName", IPR_FK_IFNAME, IPR_VT_STRING, 16, 0, 0, 0, 0, 0, 0,
-	    IPR_FF_EQONLY),
-	NUMF("length", IPR_FK_META, 4, IPR_M_LENGTH, 0),
-	NUMF("protocol", IPR_FK_META, 1, IPR_M_PROTOCOL, 0),
-	NUMF("mark", IPR_FK_META, 4, IPR_M_MARK, 0),
-	{ .name = "uid", .kind = IPR_FK_SOCK, .vtype = IPR_VT_NUM, .width = 4,
-	  .layers = IPR_LAYERS_NETWORK, .hooks = 1u << IPR_HOOK_OUT, .arg = 0 },
-	{ .name = "gid", .kind = IPR_FK_SOCK, .vtype = IPR_VT_NUM, .width = 4,
-	  .layers = IPR_LAYERS_NETWORK, .hooks = 1u << IPR_HOOK_OUT, .arg = 1 },
-	FLD("ct.state", IPR_FK_CT, IPR_VT_CTSTATE, 4, 0, 0, 0, 0, 0, 0,
-	    IPR_FF_EQONLY),
-	FLD("localAddr", IPR_FK_ADDR, IPR_VT_ADDR, 16, 0, 0, 0, 0, 0, 0, 0),
-	FLD("remoteAddr", IPR_FK_ADDR, IPR_VT_ADDR, 16, 0, 0, 0, 0, 0, 1, 0),
-	NUMF("localPort", IPR_FK_PORT, 2, 0, 0),
-	NUMF("remotePort", IPR_FK_PORT, 2, 1, 0),
-	NUMF("packet", IPR_FK_PACKET, 1, 0, IPR_FF_INDEX),
-	NUMF("packet16", IPR_FK_PACKET, 2, 0, IPR_FF_INDEX),
-	NUMF("packet32", IPR_FK_PACKET, 4, 0, IPR_FF_INDEX),
-
-	NETF("ip.HdrLength", IPR_VT_NUM, 1, 2, 0, 0x0f, 0),
-	NETF("ip.TOS", IPR_VT_NUM, 1, 2, 1, 0, 0),
-	NETF("ip.Length", IPR_VT_NUM, 2, 2, 2, 0, 0),
-	NETF("ip.Id", IPR_VT_NUM, 2, 2, 4, 0, 0),
-	NETF("ip.DF", IPR_VT_NUM, 1, 2, 6, 0x40, 6),
-	NETF("ip.MF", IPR_VT_NUM, 1, 2, 6, 0x20, 5),
-	NETF("ip.FragOff", IPR_VT_NUM, 2, 2, 6, 0x1fff, 0),
-	NETF("ip.TTL", IPR_VT_NUM, 1, 2, 8, 0, 0),
-	NETF("ip.Protocol", IPR_VT_NUM, 1, 2, 9, 0, 0),
-	NETF("ip.Checksum", IPR_VT_NUM, 2, 2, 10, 0, 0),
-	NETF("ip.SrcAddr", IPR_VT_IPV4, 4, 2, 12, 0, 0),
-	NETF("ip.DstAddr", IPR_VT_IPV4, 4, 2, 16, 0, 0),
-
-	NETF("ipv6.TrafficClass", IPR_VT_NUM, 2, 10, 0, 0x0ff0, 4),
-	NETF("ipv6.FlowLabel", IPR_VT_NUM, 4, 10, 0, 0x000fffff, 0),
-	NETF("ipv6.Length", IPR_VT_NUM, 2, 10, 4, 0, 0),
-	NETF("ipv6.NextHdr", IPR_VT_NUM, 1, 10, 6, 0, 0),
-	NETF("ipv6.HopLimit", IPR_VT_NUM, 1, 10, 7, 0, 0),
-	NETF("ipv6.SrcAddr", IPR_VT_IPV6, 16, 10, 8, 0, 0),
-	NETF("ipv6.DstAddr", IPR_VT_IPV6, 16, 10, 24, 0, 0),
-
-	L4F("icmp.Type", 1, 2, 1, 0, 0, 0),
-	L4F("icmp.Code", 1, 2, 1, 1, 0, 0),
-	L4F("icmp.Checksum", 2, 2, 1, 2, 0, 0),
-	L4F("icmp.Body", 4, 2, 1, 4, 0, 0),
-	L4F("icmpv6.Type", 1, 10, 58, 0, 0, 0),
-	L4F("icmpv6.Code", 1, 10, 58, 1, 0, 0),
-	L4F("icmpv6.Checksum", 2, 10, 58, 2, 0, 0),
-	L4F("icmpv6.Body", 4, 10, 58, 4, 0, 0),
-
-	L4F("tcp.SrcPort", 2, 0, 6, 0, 0, 0),
-	L4F("tcp.DstPort", 2, 0, 6, 2, 0, 0),
-	L4F("tcp.SeqNum", 4, 0, 6, 4, 0, 0),
-	L4F("tcp.AckNum", 4, 0, 6, 8, 0, 0),
-	L4F("tcp.HdrLength", 1, 0, 6, 12, 0xf0, 4),
-	L4F("tcp.Urg", 1, 0, 6, 13, 0x20, 5),
-	L4F("tcp.Ack", 1, 0, 6, 13, 0x10, 4),
-	L4F("tcp.Psh", 1, 0, 6, 13, 0x08, 3),
-	L4F("tcp.Rst", 1, 0, 6, 13, 0x04, 2),
-	L4F("tcp.Syn", 1, 0, 6, 13, 0x02, 1),
-	L4F("tcp.Fin", 1, 0, 6, 13, 0x01, 0),
-	L4F("tcp.Window", 2, 0, 6, 14, 0, 0),
-	L4F("tcp.Checksum", 2, 0, 6, 16, 0, 0),
-	L4F("tcp.UrgPtr", 2, 0, 6, 18, 0, 0),
-	USERF("tcp.PayloadLength", 4, 6, IPR_U_PAYLOADLEN),
-	PAYF("tcp.Payload", 1, 6),
-	PAYF("tcp.Payload16", 2, 6),
-	PAYF("tcp.Payload32", 4, 6),
-
-	L4F("udp.SrcPort", 2, 0, 17, 0, 0, 0),
-	L4F("udp.DstPort", 2, 0, 17, 2, 0, 0),
-	L4F("udp.Length", 2, 0, 17, 4, 0, 0),
-	L4F("udp.Checksum", 2, 0, 17, 6, 0, 0),
-	USERF("udp.PayloadLength", 4, 17, IPR_U_PAYLOADLEN),
-	PAYF("udp.Payload", 1, 17),
-	PAYF("udp.Payload16", 2, 17),
-	PAYF("udp.Payload32", 4, 17),
-
-	/* WinDivert's FLOW / SOCKET layer fields: known, so that a filter
-	 * written for those layers gets a precise error here. */
-	{ .name = "processId", .kind = IPR_FK_CONSTVAL, .vtype = IPR_VT_NUM,
-	  .width = 4 },
-	{ .name = "endpointId", .kind = IPR_FK_CONSTVAL, .vtype = IPR_VT_NUM,
-	  .width = 8 },
-	{ .name = "parentEndpointId", .kind = IPR_FK_CONSTVAL,
-	  .vtype = IPR_VT_NUM, .width = 8 },
-};
-const unsigned ipr_filter_nfields =
-	sizeof(ipr_filter_fields) / sizeof(ipr_filter_fields[0]);
-_Static_assert(sizeof(ipr_filter_fields) / sizeof(ipr_filter_fields[0]) <=
-	       UINT16_MAX, "ipr_fnode.field is 16 bits");
 
 /* Values that may be written by name.  WinDivert's, with its numbers:
  * layers, events (a network-layer packet is event PACKET), protocols. */
@@ -715,18 +577,6 @@ static bool value_for_field(struct parser *p, size_t pos,
 	return true;
 }
 
-static bool kop_holds(uint8_t op, unsigned a, unsigned b)
-{
-	switch (op) {
-	case IPR_KOP_EQ: return a == b;
-	case IPR_KOP_NEQ: return a != b;
-	case IPR_KOP_LT: return a < b;
-	case IPR_KOP_LTE: return a <= b;
-	case IPR_KOP_GT: return a > b;
-	default: return a >= b;
-	}
-}
-
 static int32_t test_node(struct parser *p, unsigned fi, const struct tok *id)
 {
 	int32_t n = node_new(p, IPR_FN_TEST);
@@ -869,8 +719,8 @@ static int32_t parse_test(struct parser *p, const struct tok *id)
 	}
 	/* else a bare field: "field != 0", be is already zero */
 	if (fd->vtype == IPR_VT_BOOL)
-		return bool_test(p, fi, id, kop_holds(op, 0, be[0]),
-				 kop_holds(op, 1, be[0]));
+		return bool_test(p, fi, id, ipr_kop_holds(op, 0, be[0]),
+				 ipr_kop_holds(op, 1, be[0]));
 	n = test_node(p, fi, id);
 	if (n == IPR_FN_NONE)
 		return n;
@@ -1048,210 +898,6 @@ void ipr_filter_constval(const ipr_filter *f, const struct ipr_field *fd,
 	}
 }
 
-/*
- * After parsing, per hook of the layer: which tests still matter once the
- * hook's constants are folded (direction, loopback on the way in, ...)?
- * That decides three things: a field that can work on none of the hooks
- * where it matters is an error at its position ("inbound and uid == 0");
- * which hooks need the user-space check; and whether ct.state, which user
- * space cannot see, meets a test that only user space can do.
- */
-#define FOLD_F 0
-#define FOLD_T 1
-#define FOLD_X 2  /* depends on the packet */
-#define FOLD_NONE 3
-
-struct ana {
-	const struct parser *p;
-	ipr_filter *f;
-	uint8_t *fold;   /* per node and hook */
-	uint8_t *live;   /* per node: 1 << hook where it matters */
-};
-
-static uint8_t fold_test(const struct ana *a, const struct ipr_fnode *nd,
-			 unsigned hook)
-{
-	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
-	uint8_t v[16];
-	int r;
-
-	switch (fd->kind) {
-	case IPR_FK_DIR:
-		return (fd->arg != 0) == (hook != IPR_HOOK_IN) ? FOLD_T
-							       : FOLD_F;
-	case IPR_FK_LOOPBACK:
-		return hook == IPR_HOOK_OUT ? FOLD_X : FOLD_F;
-	case IPR_FK_CONSTVAL:
-		if (fd->arg == IPR_CV_PRIORITY)
-			return FOLD_X; /* bound after compiling */
-		ipr_filter_constval(a->f, fd, v);
-		if (fd->vtype == IPR_VT_BOOL)
-			return v[fd->width ? fd->width - 1 : 0] ? FOLD_T : FOLD_F;
-		r = memcmp(v, nd->value, fd->width);
-		return kop_holds(nd->op, r > 0 ? 2 : r == 0 ? 1 : 0, 1) ? FOLD_T
-									: FOLD_F;
-	default:
-		return FOLD_X;
-	}
-}
-
-static uint8_t fold(struct ana *a, int32_t i, unsigned hook)
-{
-	const struct ipr_fnode *nd = &a->p->nodes[i];
-	uint8_t *memo = &a->fold[(size_t)i * IPR_HOOK_COUNT + hook];
-	uint8_t r = FOLD_X, c, x, y;
-	bool any_x = false;
-	int32_t k;
-
-	if (*memo != FOLD_NONE)
-		return *memo;
-	switch (nd->type) {
-	case IPR_FN_TRUE:
-		r = FOLD_T;
-		break;
-	case IPR_FN_FALSE:
-		r = FOLD_F;
-		break;
-	case IPR_FN_NOT:
-		c = fold(a, nd->child, hook);
-		r = c == FOLD_X ? FOLD_X : c == FOLD_T ? FOLD_F : FOLD_T;
-		break;
-	case IPR_FN_AND:
-	case IPR_FN_OR:
-		/* the absorbing constant wins, else any undecided child */
-		c = nd->type == IPR_FN_AND ? FOLD_F : FOLD_T;
-		r = c == FOLD_F ? FOLD_T : FOLD_F;
-		for (k = nd->child; k != IPR_FN_NONE; k = a->p->nodes[k].next) {
-			x = fold(a, k, hook);
-			if (x == c) {
-				r = c;
-				any_x = false;
-				break;
-			}
-			if (x == FOLD_X)
-				any_x = true;
-		}
-		if (any_x)
-			r = FOLD_X;
-		break;
-	case IPR_FN_TERN:
-		k = nd->child;
-		c = fold(a, k, hook);
-		x = fold(a, a->p->nodes[k].next, hook);
-		y = fold(a, a->p->nodes[a->p->nodes[k].next].next, hook);
-		/* an undecided condition stays: when the packet cannot
-		 * answer it, neither branch holds */
-		r = c == FOLD_T ? x : c == FOLD_F ? y : FOLD_X;
-		break;
-	case IPR_FN_TEST:
-		r = fold_test(a, nd, hook);
-		break;
-	}
-	*memo = r;
-	return r;
-}
-
-/* Mark what matters below node @i, which matters on @hook. */
-static void mark_live(struct ana *a, int32_t i, unsigned hook)
-{
-	const struct ipr_fnode *nd = &a->p->nodes[i];
-	int32_t k, x, y;
-
-	a->live[i] |= (uint8_t)(1u << hook);
-	switch (nd->type) {
-	case IPR_FN_NOT:
-		mark_live(a, nd->child, hook);
-		break;
-	case IPR_FN_AND:
-	case IPR_FN_OR:
-		for (k = nd->child; k != IPR_FN_NONE; k = a->p->nodes[k].next)
-			if (fold(a, k, hook) == FOLD_X)
-				mark_live(a, k, hook);
-		break;
-	case IPR_FN_TERN:
-		k = nd->child;
-		x = a->p->nodes[k].next;
-		y = a->p->nodes[x].next;
-		switch (fold(a, k, hook)) {
-		case FOLD_T:
-			if (fold(a, x, hook) == FOLD_X)
-				mark_live(a, x, hook);
-			break;
-		case FOLD_F:
-			if (fold(a, y, hook) == FOLD_X)
-				mark_live(a, y, hook);
-			break;
-		default:
-			mark_live(a, k, hook);
-			if (fold(a, x, hook) == FOLD_X)
-				mark_live(a, x, hook);
-			if (fold(a, y, hook) == FOLD_X)
-				mark_live(a, y, hook);
-			break;
-		}
-		break;
-	default:
-		break;
-	}
-}
-
-static void analyse(struct parser *p, ipr_filter *f)
-{
-	struct ana a = { .p = p, .f = f };
-	unsigned hooks = ipr_layer_hooks(p->layer);
-	size_t err_pos = SIZE_MAX, ct_pos = SIZE_MAX;
-	const char *err_msg = NULL;
-	bool user_live = false;
-
-	if (!p->n)
-		return; /* cannot be: a filter has a root */
-	a.fold = malloc((size_t)p->n * IPR_HOOK_COUNT);
-	a.live = calloc(p->n, 1);
-	if (!a.fold || !a.live) {
-		fail(p, 0, "out of memory");
-		p->err_code = -ENOMEM;
-		goto out;
-	}
-	memset(a.fold, FOLD_NONE, (size_t)p->n * IPR_HOOK_COUNT);
-	for (unsigned h = 0; h < IPR_HOOK_COUNT; h++)
-		if ((hooks & (1u << h)) && fold(&a, f->root, h) == FOLD_X)
-			mark_live(&a, f->root, h);
-	for (uint32_t i = 0; i < p->n; i++) {
-		const struct ipr_fnode *nd = &p->nodes[i];
-		const struct ipr_field *fd;
-
-		if (nd->type != IPR_FN_TEST || !a.live[i])
-			continue;
-		fd = &ipr_filter_fields[nd->field];
-		if (fd->hooks && !(fd->hooks & a.live[i]) && nd->pos < err_pos) {
-			err_pos = nd->pos;
-			err_msg = "field not valid for this direction";
-		}
-		if (nd->user) {
-			user_live = true;
-			for (unsigned h = 0; h < IPR_HOOK_COUNT; h++)
-				if (a.live[i] & (1u << h))
-					f->user_hook[h] = true;
-		}
-		if (fd->kind == IPR_FK_CT && nd->pos < ct_pos)
-			ct_pos = nd->pos;
-	}
-	/* ipr_filter_eval cannot know conntrack state, so the user-space
-	 * check could not answer for it. */
-	if (user_live && ct_pos < err_pos) {
-		err_pos = ct_pos;
-		err_msg = "ct.state cannot be combined with fields checked in "
-			  "user space";
-	}
-	if (err_msg)
-		fail(p, err_pos, err_msg);
-	for (unsigned h = 0; h < IPR_HOOK_COUNT; h++)
-		f->needs_user = f->needs_user || f->user_hook[h];
-out:
-	free(a.fold);
-	free(a.live);
-}
-
 IPR_API ipr_filter *ipr_filter_compile(const char *text, enum ipr_layer layer,
 				       struct ipr_filter_error *err)
 {
@@ -1301,7 +947,13 @@ ipr_filter *ipr_filter_compile_kinds(const char *text, enum ipr_layer layer,
 		f->root = root;
 		f->nodes = p.nodes;
 		f->nnodes = p.n;
-		analyse(&p, f);
+		size_t pos;
+		const char *msg;
+		int e = ipr_filter_analyse(f, &pos, &msg);
+		if (e) {
+			fail(&p, pos, msg);
+			p.err_code = e;
+		}
 		if (p.err_msg) {
 			free(f);
 			f = NULL;
@@ -1327,30 +979,6 @@ IPR_API void ipr_filter_free(ipr_filter *f)
 		return;
 	free(f->nodes);
 	free(f);
-}
-
-bool ipr_filter_needs_user_check(const ipr_filter *f)
-{
-	return f && f->needs_user;
-}
-
-bool ipr_filter_uses_kind(const ipr_filter *f, unsigned kind)
-{
-	for (uint32_t i = 0; f && i < f->nnodes; i++)
-		if (f->nodes[i].type == IPR_FN_TEST &&
-		    ipr_filter_fields[f->nodes[i].field].kind == kind)
-			return true;
-	return false;
-}
-
-bool ipr_filter_uses_ct(const ipr_filter *f)
-{
-	return ipr_filter_uses_kind(f, IPR_FK_CT);
-}
-
-bool ipr_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook)
-{
-	return f && (unsigned)hook < IPR_HOOK_COUNT && f->user_hook[hook];
 }
 
 void ipr_filter_bind_priority(ipr_filter *f, int16_t priority)

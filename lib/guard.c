@@ -23,39 +23,6 @@
 #include <unistd.h>
 #include "internal.h"
 
-/* A batch that deletes table @name of the inet family, into @buf (>= 512
- * bytes); returns its length.  The delete message carries sequence @seq. */
-static size_t del_batch(char *buf, const char *name, uint32_t seq)
-{
-	size_t len = 0;
-	struct nlmsghdr *nlh = ipr_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
-				       NFNL_SUBSYS_NFTABLES, seq - 1);
-	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
-		      NLM_F_ACK, NFPROTO_INET, 0, seq);
-	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
-	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
-		      NFNL_SUBSYS_NFTABLES, seq + 1);
-	len += MNL_ALIGN(nlh->nlmsg_len);
-	return len;
-}
-
-int ipr_table_delete(const char *name)
-{
-	char buf[512];
-	uint32_t seq = (uint32_t)time(NULL) | 1;
-	int fd = ipr_nl_socket();
-	if (fd < 0)
-		return fd;
-	size_t len = del_batch(buf, name, seq);
-	struct ipr_nlreq r = { .seq_first = seq - 1, .seq_end = seq + 2,
-			       .acks = 1 };
-	int err = ipr_nl_request(fd, buf, len, &r);
-	close(fd);
-	return err;
-}
-
 /* The guard: a grandchild of the opening thread, in a session of its own
  * (a terminal's ^C or a kill of the program's process group must not take it
  * first), holding nothing of the program's but the read end of a pipe whose
@@ -97,10 +64,11 @@ static void guard_main(int rd, int nl, const char *batch, size_t len)
 
 int ipr_guard_start(const char *table, int *wr_out)
 {
-	static char batch[512]; /* built before the fork: no malloc after */
-	char local[512];
+	/* built before the fork: no malloc after */
+	static char batch[IPR_TABLE_DEL_BATCH];
+	char local[IPR_TABLE_DEL_BATCH];
 	uint32_t seq = (uint32_t)time(NULL) | 1;
-	size_t len = del_batch(local, table, seq);
+	size_t len = ipr_table_del_batch(local, NFPROTO_INET, table, seq);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
@@ -133,44 +101,22 @@ int ipr_guard_start(const char *table, int *wr_out)
 	return 0;
 }
 
-/* ipredir_<pid>_<n>: the pid, or 0 if the name is not of that form. */
-static int table_pid(const char *name)
-{
-	int pid = 0, n = 0;
-	unsigned seq;
-	if (sscanf(name, "ipredir_%d_%u%n", &pid, &seq, &n) != 2 ||
-	    name[n] || pid <= 0)
-		return 0;
-	return pid;
-}
-
 struct sweep {
 	char names[64][NFT_TABLE_MAXNAMELEN];
 	unsigned n;
 };
 
-static int sweep_cb(const struct nlmsghdr *nlh, void *data)
+static int sweep_cb(const struct ipr_table_info *t, void *data)
 {
 	struct sweep *s = data;
-	const struct nlattr *a;
-	const char *name = NULL;
-	uint32_t flags = 0;
-	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
-		if (mnl_attr_get_type(a) == NFTA_TABLE_NAME &&
-		    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-			name = mnl_attr_get_str(a);
-		else if (mnl_attr_get_type(a) == NFTA_TABLE_FLAGS &&
-			 mnl_attr_get_payload_len(a) == 4)
-			flags = ntohl(mnl_attr_get_u32(a));
-	}
-	if (!name || (flags & NFT_TABLE_F_OWNER) || s->n >= 64)
-		return MNL_CB_OK;
-	int pid = table_pid(name);
+	if ((t->flags & NFT_TABLE_F_OWNER) || s->n >= 64)
+		return 0;
+	int pid = ipr_table_name_pid(t->name);
 	/* Only a pid that no longer exists: a live one (or one reused by
 	 * another program since) keeps its table. */
 	if (pid && kill(pid, 0) < 0 && errno == ESRCH)
-		snprintf(s->names[s->n++], NFT_TABLE_MAXNAMELEN, "%s", name);
-	return MNL_CB_OK;
+		snprintf(s->names[s->n++], NFT_TABLE_MAXNAMELEN, "%s", t->name);
+	return 0;
 }
 
 int ipr_tables_sweep(void)
@@ -178,42 +124,12 @@ int ipr_tables_sweep(void)
 	struct sweep *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	int fd = ipr_nl_socket();
-	if (fd < 0) {
-		free(s);
-		return fd;
-	}
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	uint32_t seq = (uint32_t)time(NULL);
-	struct nlmsghdr *nlh = ipr_nfnl_put(buf, (NFNL_SUBSYS_NFTABLES << 8) |
-					    NFT_MSG_GETTABLE, NLM_F_DUMP,
-				       NFPROTO_INET, 0, seq);
-	int err = 0;
-	if (send(fd, buf, nlh->nlmsg_len, 0) < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			err = -errno;
-			goto out;
-		}
-		int r = mnl_cb_run(buf, (size_t)n, seq, 0, sweep_cb, s);
-		if (r < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (r == MNL_CB_STOP)
-			break;
-	}
-	for (unsigned i = 0; i < s->n; i++) {
-		int e = ipr_table_delete(s->names[i]);
+	int err = ipr_tables_list(NFPROTO_INET, sweep_cb, s);
+	for (unsigned i = 0; !err && i < s->n; i++) {
+		int e = ipr_table_delete(NFPROTO_INET, s->names[i]);
 		if (e && e != -ENOENT && !err)
 			err = e;
 	}
-out:
-	close(fd);
 	free(s);
 	return err;
 }

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <linux/netfilter.h>
 #include <unistd.h>
 #include "filter_ast.h"
 #include "internal.h"
 
-#define VMSG_ROOM 48 /* >= sizeof(struct vmsg) in nfq.c */
+#define VMSG_ROOM 48 /* >= sizeof(struct vmsg) in nfq.c (not asserted:
+			 the struct is private to nfq.c) */
 
 static atomic_uint table_seq;
 
@@ -51,7 +53,7 @@ static int queue_alloc(struct ipr_queue *q)
 	q->txhdr = malloc((size_t)VMSG_ROOM * IPR_BATCH_MAX * 2 + 64);
 	q->txslot = calloc(IPR_BATCH_MAX * 2, sizeof(*q->txslot));
 	q->txkind = calloc(IPR_BATCH_MAX * 2, sizeof(*q->txkind));
-	q->iov = calloc(1024, sizeof(*q->iov));
+	q->iov = calloc(IPR_QUEUE_IOVS, sizeof(*q->iov));
 	q->mmsg = calloc(IPR_BATCH_MAX, sizeof(*q->mmsg));
 	q->rxiov = calloc(IPR_BATCH_MAX, sizeof(*q->rxiov));
 	if (!q->rxbuf || !q->onebuf || !q->scratch || !q->txhdr || !q->txslot ||
@@ -122,22 +124,145 @@ static int drop_decidable(struct ipr_handle *h, bool moved)
 	return -EOPNOTSUPP;
 }
 
+/* Flags and arguments that no open can take. */
+static bool open_args_ok(const char *filter, enum ipr_layer layer,
+			 int16_t priority, uint64_t flags)
+{
+	const uint64_t known = IPR_FLAG_SNIFF | IPR_FLAG_DROP |
+		IPR_FLAG_RECV_ONLY | IPR_FLAG_SEND_ONLY | IPR_FLAG_FAIL_CLOSED;
+	const uint64_t sd = IPR_FLAG_SNIFF | IPR_FLAG_DROP;
+	const uint64_t rs = IPR_FLAG_RECV_ONLY | IPR_FLAG_SEND_ONLY;
+	return filter &&
+	       (layer == IPR_LAYER_NETWORK ||
+		layer == IPR_LAYER_NETWORK_FORWARD) &&
+	       priority >= IPR_PRIORITY_MIN && priority <= IPR_PRIORITY_MAX &&
+	       !(flags & ~known) && (flags & sd) != sd && (flags & rs) != rs;
+}
+
+/* The options into @h (0 for any means its default); the number of
+ * queues into *nq.  0 or -EINVAL. */
+static int handle_opts(struct ipr_handle *h, const struct ipr_open_opts *o,
+		       unsigned *nq)
+{
+	int err = 0;
+	h->queue_length = opt_or(o->queue_length, IPR_QUEUE_LENGTH_DEFAULT,
+				 IPR_QUEUE_LENGTH_MIN, IPR_QUEUE_LENGTH_MAX, &err);
+	h->queue_time = opt_or(o->queue_time, IPR_QUEUE_TIME_DEFAULT,
+			       IPR_QUEUE_TIME_MIN, IPR_QUEUE_TIME_MAX, &err);
+	h->queue_size = opt_or(o->queue_size, IPR_QUEUE_SIZE_DEFAULT,
+			       IPR_QUEUE_SIZE_MIN, IPR_QUEUE_SIZE_MAX, &err);
+	*nq = opt_or(o->queues, 1, 1, IPR_QUEUES_MAX, &err);
+	h->snaplen = opt_or(o->snaplen, 0, IPR_SNAPLEN_MIN, IPR_MTU_MAX, &err);
+	h->busy_poll = opt_or(o->busy_poll, 0, 0, IPR_BUSY_POLL_MAX, &err);
+	h->hang_time = opt_or(o->hang_time, IPR_HANG_TIME_DEFAULT,
+			      IPR_HANG_TIME_MIN, IPR_HANG_TIME_MAX, &err);
+	if (h->snaplen >= 65531)
+		h->snaplen = 0; /* the most one message carries anyway */
+	return err;
+}
+
+/* The handle's filter, and where user space must check it again. */
+static int handle_filter(struct ipr_handle *h, const char *filter)
+{
+	h->filter = ipr_filter_compile(filter, h->layer, NULL);
+	if (!h->filter)
+		return -errno;
+	if (!(h->flags & IPR_FLAG_SEND_ONLY)) {
+		bool user = ipr_filter_needs_user_check(h->filter);
+		int err = kernel_fields(h, filter);
+		if (!err)
+			err = drop_decidable(h, !user);
+		if (err)
+			return err;
+	}
+	ipr_filter_bind_priority(h->filter, h->priority);
+	h->user_check = ipr_filter_needs_user_check(h->filter);
+	h->frag_check = !ipr_filter_uses_ct(h->filter);
+	if (h->user_check)
+		h->snaplen = 0; /* the user-space check reads the whole packet */
+	for (int k = 0; k < IPR_HOOK_COUNT; k++)
+		h->user_check_hook[k] = ipr_filter_needs_user_check_hook(
+			h->filter, (enum ipr_hook)k);
+	return 0;
+}
+
+/* The @nq queues (one log group for a sniff handle) bound, their numbers
+ * and the action into @spec.  0 or a negative errno. */
+static int open_queues(struct ipr_handle *h, unsigned nq,
+		       struct ipr_rules_spec *spec)
+{
+	bool sniff = h->flags & IPR_FLAG_SNIFF;
+	if (sniff)
+		nq = 1; /* one log group carries every copy */
+	h->q = calloc(nq, sizeof(*h->q));
+	if (!h->q)
+		return -ENOMEM;
+	h->nqueues = nq;
+	for (unsigned i = 0; i < nq; i++)
+		h->q[i].fd = -1; /* so a failed open closes only ours */
+	uint16_t start = (uint16_t)(0x8000 + (getpid() * 37) % 0x4000);
+	for (unsigned i = 0; i < nq; i++) {
+		struct ipr_queue *q = &h->q[i];
+		q->h = h;
+		q->index = i;
+		int err = queue_alloc(q);
+		if (!err)
+			err = ipr_nfq_open(q, sniff, &spec->nums[i], start);
+		if (err)
+			return err;
+		start = (uint16_t)(q->seg_qnum + 1);
+	}
+	spec->total = (uint16_t)nq;
+	spec->action = sniff ? IPR_ACT_LOG : IPR_ACT_QUEUE;
+	/* Copies never wait for the program: no switch needed. */
+	if (!sniff)
+		spec->hang_ms = h->hang_time;
+	return 0;
+}
+
+/* The handle's table under a name not yet taken, its heartbeats started
+ * and, without the owner flag, its guard.  0 or a negative errno. */
+static int install_rules(struct ipr_handle *h, struct ipr_rules_spec *spec)
+{
+	char name[IPR_TABLE_NAME_MAX];
+	int err = 0;
+	for (int tries = 0; tries < 64; tries++) {
+		ipr_table_name(name, atomic_fetch_add(&table_seq, 1));
+		spec->table = name;
+		err = ipr_rules_install(h->filter, spec);
+		if (err != -EEXIST)
+			break;
+	}
+	if (err < 0)
+		return err;
+	h->nft_fd = err;
+	snprintf(h->table, sizeof(h->table), "%s", name);
+	if (spec->hang_ms) {
+		/* The elements went in with the rules, alive for the hang
+		 * time from now. */
+		h->heartbeat = true;
+		uint64_t now = ipr_now_mono();
+		for (unsigned i = 0; i < h->nqueues; i++) {
+			h->q[i].hb_hang = spec->hang_ms;
+			h->q[i].hb_due = now + (uint64_t)spec->hang_ms * 250000ull;
+		}
+	}
+	/* Without the owner flag the table would outlive the program: a
+	 * guard deletes it if the program dies without ipr_close.  No guard
+	 * (no fork allowed) leaves the sweep of the next open. */
+	h->unowned = spec->unowned;
+	if (h->unowned)
+		(void)ipr_guard_start(h->table, &h->guard_fd);
+	return 0;
+}
+
 IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 				int16_t priority, uint64_t flags,
 				const struct ipr_open_opts *opts)
 {
-	const uint64_t known = IPR_FLAG_SNIFF | IPR_FLAG_DROP |
-		IPR_FLAG_RECV_ONLY | IPR_FLAG_SEND_ONLY | IPR_FLAG_FAIL_CLOSED;
 	int err = 0;
 	ipr_detail_clear(); /* what ipr_last_error says is about this open */
-	if (!filter || (layer != IPR_LAYER_NETWORK &&
-			layer != IPR_LAYER_NETWORK_FORWARD) ||
-	    priority < IPR_PRIORITY_MIN || priority > IPR_PRIORITY_MAX ||
-	    (flags & ~known) ||
-	    (flags & (IPR_FLAG_SNIFF | IPR_FLAG_DROP)) ==
-		    (IPR_FLAG_SNIFF | IPR_FLAG_DROP) ||
-	    (flags & (IPR_FLAG_RECV_ONLY | IPR_FLAG_SEND_ONLY)) ==
-		    (IPR_FLAG_RECV_ONLY | IPR_FLAG_SEND_ONLY)) {
+	if (!open_args_ok(filter, layer, priority, flags)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -158,44 +283,12 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	h->layer = layer;
 	h->priority = priority;
 	h->flags = flags;
-	h->queue_length = opt_or(o.queue_length, IPR_QUEUE_LENGTH_DEFAULT,
-				 IPR_QUEUE_LENGTH_MIN, IPR_QUEUE_LENGTH_MAX, &err);
-	h->queue_time = opt_or(o.queue_time, IPR_QUEUE_TIME_DEFAULT,
-			       IPR_QUEUE_TIME_MIN, IPR_QUEUE_TIME_MAX, &err);
-	h->queue_size = opt_or(o.queue_size, IPR_QUEUE_SIZE_DEFAULT,
-			       IPR_QUEUE_SIZE_MIN, IPR_QUEUE_SIZE_MAX, &err);
-	unsigned nq = opt_or(o.queues, 1, 1, IPR_QUEUES_MAX, &err);
-	h->snaplen = opt_or(o.snaplen, 0, IPR_SNAPLEN_MIN, IPR_MTU_MAX, &err);
-	h->busy_poll = opt_or(o.busy_poll, 0, 0, IPR_BUSY_POLL_MAX, &err);
-	h->hang_time = opt_or(o.hang_time, IPR_HANG_TIME_DEFAULT,
-			      IPR_HANG_TIME_MIN, IPR_HANG_TIME_MAX, &err);
-	if (h->snaplen >= 65531)
-		h->snaplen = 0; /* the most one message carries anyway */
+	unsigned nq;
+	err = handle_opts(h, &o, &nq);
+	if (!err)
+		err = handle_filter(h, filter);
 	if (err)
 		goto fail;
-
-	h->filter = ipr_filter_compile(filter, layer, NULL);
-	if (!h->filter) {
-		err = -errno;
-		goto fail;
-	}
-	if (!(flags & IPR_FLAG_SEND_ONLY)) {
-		bool user = ipr_filter_needs_user_check(h->filter);
-
-		err = kernel_fields(h, filter);
-		if (!err)
-			err = drop_decidable(h, !user);
-		if (err)
-			goto fail;
-	}
-	ipr_filter_bind_priority(h->filter, priority);
-	h->user_check = ipr_filter_needs_user_check(h->filter);
-	h->frag_check = !ipr_filter_uses_ct(h->filter);
-	if (h->user_check)
-		h->snaplen = 0; /* the user-space check reads the whole packet */
-	for (int k = 0; k < IPR_HOOK_COUNT; k++)
-		h->user_check_hook[k] = ipr_filter_needs_user_check_hook(
-			h->filter, (enum ipr_hook)k);
 	if (!(flags & IPR_FLAG_RECV_ONLY)) {
 		/* EPERM without CAP_NET_RAW: only injection fails then, except
 		 * on a handle that is for nothing else. */
@@ -207,72 +300,18 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	if (flags & IPR_FLAG_SEND_ONLY)
 		return h;
 
-	bool sniff = flags & IPR_FLAG_SNIFF;
 	struct ipr_rules_spec spec = {
 		.priority = priority, .layer = layer,
 		.bypass = !(flags & IPR_FLAG_FAIL_CLOSED),
 	};
-	if (flags & IPR_FLAG_DROP) {
+	if (flags & IPR_FLAG_DROP)
 		spec.action = IPR_ACT_DROP;
-	} else {
-		if (sniff)
-			nq = 1; /* one log group carries every copy */
-		h->q = calloc(nq, sizeof(*h->q));
-		if (!h->q) {
-			err = -ENOMEM;
-			goto fail;
-		}
-		h->nqueues = nq;
-		for (unsigned i = 0; i < nq; i++)
-			h->q[i].fd = -1; /* so a failed open closes only ours */
-		uint16_t start = (uint16_t)(0x8000 + (getpid() * 37) % 0x4000);
-		for (unsigned i = 0; i < nq; i++) {
-			struct ipr_queue *q = &h->q[i];
-			q->h = h;
-			q->index = i;
-			err = queue_alloc(q);
-			if (err)
-				goto fail;
-			err = ipr_nfq_open(q, sniff, &spec.nums[i], start);
-			if (err)
-				goto fail;
-			start = (uint16_t)(q->seg_qnum + 1);
-		}
-		spec.total = (uint16_t)nq;
-		spec.action = sniff ? IPR_ACT_LOG : IPR_ACT_QUEUE;
-		/* Copies never wait for the program: no switch needed. */
-		if (!sniff)
-			spec.hang_ms = h->hang_time;
-	}
-	char name[32];
-	for (int tries = 0; tries < 64; tries++) {
-		snprintf(name, sizeof(name), "ipredir_%d_%u", (int)getpid(),
-			 atomic_fetch_add(&table_seq, 1));
-		spec.table = name;
-		err = ipr_rules_install(h->filter, &spec);
-		if (err != -EEXIST)
-			break;
-	}
-	if (err < 0)
+	else
+		err = open_queues(h, nq, &spec);
+	if (!err)
+		err = install_rules(h, &spec);
+	if (err)
 		goto fail;
-	h->nft_fd = err;
-	snprintf(h->table, sizeof(h->table), "%s", name);
-	if (spec.hang_ms) {
-		/* The elements went in with the rules, alive for the hang
-		 * time from now. */
-		h->heartbeat = true;
-		uint64_t now = ipr_now_mono();
-		for (unsigned i = 0; i < h->nqueues; i++) {
-			h->q[i].hb_hang = spec.hang_ms;
-			h->q[i].hb_due = now + (uint64_t)spec.hang_ms * 250000ull;
-		}
-	}
-	/* Without the owner flag the table would outlive the program: a
-	 * guard deletes it if the program dies without ipr_close.  No guard
-	 * (no fork allowed) leaves the sweep of the next open. */
-	h->unowned = spec.unowned;
-	if (h->unowned)
-		(void)ipr_guard_start(h->table, &h->guard_fd);
 	return h;
 fail:
 	handle_free(h);
@@ -499,7 +538,7 @@ IPR_API int ipr_close(ipr_handle *h)
 			ipr_nfq_drain(&h->q[i], accept);
 	}
 	if (h->unowned && h->nft_fd >= 0)
-		(void)ipr_table_delete(h->table);
+		(void)ipr_table_delete(NFPROTO_INET, h->table);
 	handle_free(h);
 	return 0;
 }

@@ -11,8 +11,10 @@
 #include <stdint.h>
 #include <sys/uio.h>
 #include <linux/netlink.h>
+#include <linux/netfilter.h>
 #include "ipredir.h"
 #include "filter.h"
+#include "tool_api.h"
 
 #ifndef IPR_API
 #define IPR_API __attribute__((visibility("default")))
@@ -26,18 +28,31 @@ static inline int ipr_err(int e)
 }
 
 /* Injected packets carry this mark: high 16 bits a magic, low 16 bits the
- * injector's priority + 30000, so that every handle of the same or higher
- * priority lets them by and lower ones still see them. */
+ * injector's priority + IPR_PRIO_OFFSET (0 for the lowest priority), so
+ * that every handle of the same or higher priority lets them by and lower
+ * ones still see them. */
 #define IPR_MARK_MAGIC   0x49500000u
 #define IPR_MARK_MASK    0xffff0000u
-/* Our hook index of a netfilter hook number. */
+#define IPR_PRIO_OFFSET  (-IPR_PRIORITY_MIN)
+_Static_assert(IPR_PRIORITY_MAX + IPR_PRIO_OFFSET <= (int)~IPR_MARK_MASK,
+	       "every priority fits the mark's low 16 bits");
+/* Entries of ipr_queue.iov, below IOV_MAX (1024): nfq.c's TX_MAX_IOV
+ * must not exceed it (an assert for nfq.c to carry). */
+#define IPR_QUEUE_IOVS 1024
+
+/* Our hook index of a netfilter hook number (enum nf_inet_hooks; a queued
+ * packet comes from one of the three hooks our chains are on). */
 static inline enum ipr_hook ipr_hook_of(uint8_t nf_hook)
 {
-	return nf_hook == 1 ? IPR_HOOK_IN : nf_hook == 2 ? IPR_HOOK_FWD
-							  : IPR_HOOK_OUT;
+	return nf_hook == NF_INET_LOCAL_IN ? IPR_HOOK_IN
+	       : nf_hook == NF_INET_FORWARD ? IPR_HOOK_FWD
+					    : IPR_HOOK_OUT;
 }
 
-static inline uint32_t ipr_prio_enc(int prio) { return (uint32_t)(prio + 30000); }
+static inline uint32_t ipr_prio_enc(int prio)
+{
+	return (uint32_t)(prio + IPR_PRIO_OFFSET);
+}
 
 /* Held packets of one queue: a pool of slots on a list in arrival order,
  * so the oldest is found in O(1) for the queue time, and a slot number in
@@ -95,7 +110,7 @@ struct ipr_queue {
 	uint8_t *txhdr;         /* verdict headers of one sendmsg */
 	uint32_t *txslot;       /* ... the held slot of each */
 	uint8_t *txkind;        /* ... and what to count once it is sent */
-	struct iovec *iov;
+	struct iovec *iov;      /* IPR_QUEUE_IOVS: a sendmsg's vector */
 	struct mmsghdr *mmsg;   /* for recvmmsg */
 	struct iovec *rxiov;
 	void *rx_base;          /* what mmsg/rxiov are set up for ... */
@@ -116,7 +131,7 @@ struct ipr_handle {
 	bool frag_check;        /* ... later fragments at least (no ct) */
 	bool user_check_hook[IPR_HOOK_COUNT]; /* ... on this hook */
 	int nft_fd;             /* owns the table; closing it removes it */
-	char table[32];
+	char table[IPR_TABLE_NAME_MAX];
 	pthread_mutex_t nft_lock; /* one batch at a time on nft_fd: shutdown,
 				     close and the queues' heartbeats */
 	bool rules_off;         /* table emptied by shutdown or close (under
@@ -207,8 +222,14 @@ int ipr_feature_probe(uint32_t bit);
 /* The IPR_KF_* bits that IPREDIR_DISABLE turns off. */
 uint32_t ipr_features_disabled(void);
 
+/* tables.c (the rest in tool_api.h): a batch that deletes table @name of
+ * @family, into @buf (IPR_TABLE_DEL_BATCH bytes); returns its length.  The
+ * delete message carries sequence @seq, the batch messages seq -+ 1. */
+#define IPR_TABLE_DEL_BATCH 512
+size_t ipr_table_del_batch(char *buf, uint8_t family, const char *name,
+			   uint32_t seq);
+
 /* guard.c: tables without the owner flag */
-int ipr_table_delete(const char *name);
 /* Start a guard process that deletes @table once the write end of a pipe,
  * returned in *wr (close-on-exec), is closed: at close, or when the
  * program dies in any way. */
@@ -280,13 +301,8 @@ int ipr_inject(struct ipr_handle *h, const void *pkt, size_t len,
 	       const struct ipr_addr *addr);
 void ipr_inject_close(struct ipr_handle *h);
 
-/* proc.c: kernel counters of a queue from /proc/net/netfilter. */
-struct ipr_proc_queue {
-	uint64_t queue_dropped; /* queue full, dropped (fail-closed) */
-	uint64_t user_dropped;  /* socket full, dropped (fail-closed) */
-	uint64_t id_sequence;   /* packets given an id: queued, or handed to
-				   a socket that was full */
-};
+/* proc.c: kernel counters of a queue from /proc/net/netfilter (struct
+ * ipr_proc_queue: tool_api.h). */
 int ipr_proc_queue_counters(uint16_t qnum, struct ipr_proc_queue *c);
 /* Is queue number @n (or log group, @log) free in this namespace? */
 bool ipr_proc_queue_free(uint16_t n, bool log);

@@ -186,6 +186,17 @@ int ipr_nl_request(int fd, const void *msg, size_t len,
 			if (nlh->nlmsg_seq < r->seq_first ||
 			    nlh->nlmsg_seq >= r->seq_end)
 				continue; /* an earlier request's, or a packet */
+			if (nlh->nlmsg_type == NLMSG_DONE) {
+				/* The end of a dump: its one ack, with the
+				 * dump's error if it failed half-way. */
+				acked++;
+				if (nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(int))) {
+					int e = *(const int *)mnl_nlmsg_get_payload(nlh);
+					if (e < 0 && !first_err)
+						first_err = e;
+				}
+				continue;
+			}
 			if (nlh->nlmsg_type != NLMSG_ERROR) {
 				if (r->cb && !first_err) {
 					int e = r->cb(nlh, r->data);

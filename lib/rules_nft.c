@@ -5,7 +5,10 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_arp.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+#include <netinet/in.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nf_tables_compat.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -266,7 +269,9 @@ static void ex_queue(struct nb *b, uint16_t num, bool bypass,
 		return;
 	}
 	/* xt_NFQ_info_v3, host order, padded to 8 as XT_ALIGN wants. */
-	uint16_t info[4] = { num, 1, bypass ? 0x01 : 0, 0 };
+	_Static_assert(sizeof(struct xt_NFQ_info_v3) == 3 * sizeof(uint16_t),
+		       "queuenum, queues_total, flags");
+	uint16_t info[4] = { num, 1, bypass ? NFQ_FLAG_BYPASS : 0, 0 };
 	struct ex e = ex_begin(b, "target");
 	nb_put_strz(b, NFTA_TARGET_NAME, "NFQUEUE");
 	nb_put_u32(b, NFTA_TARGET_REV, htonl(3));
@@ -364,7 +369,7 @@ static void ex_exthdr_fragoff(struct nb *b)
 {
 	struct ex e = ex_begin(b, "exthdr");
 	nb_put_u32(b, NFTA_EXTHDR_DREG, htonl(NFT_REG_1));
-	nb_put_u8(b, NFTA_EXTHDR_TYPE, 44 /* NEXTHDR_FRAGMENT */);
+	nb_put_u8(b, NFTA_EXTHDR_TYPE, IPPROTO_FRAGMENT);
 	nb_put_u32(b, NFTA_EXTHDR_OFFSET, htonl(2));
 	nb_put_u32(b, NFTA_EXTHDR_LEN, htonl(2));
 	nb_put_u32(b, NFTA_EXTHDR_OP, htonl(NFT_EXTHDR_OP_IPV6));
@@ -518,7 +523,7 @@ static void ex_test(struct nb *b, const struct ipr_ktest *t)
 		ex_cmp_t(b, t, &v16, 2);
 		return;
 	case IPR_KT_FRAG6:
-		ex_exthdr_present(b, 44 /* NEXTHDR_FRAGMENT */);
+		ex_exthdr_present(b, IPPROTO_FRAGMENT);
 		ex_cmp_t(b, t, t->value, 1);
 		return;
 	case IPR_KT_FRAGOFF6:
@@ -783,7 +788,7 @@ static void build_hook(struct nb *b, const struct ipr_rules_spec *s,
 
 	/* Loopback traffic is taken once, on the way out (as WinDivert). */
 	if (hook == IPR_HOOK_IN) {
-		uint16_t lo = 772; /* ARPHRD_LOOPBACK */
+		uint16_t lo = ARPHRD_LOOPBACK;
 		list = rule_begin(b, s->table, base);
 		if (list) {
 			ex_meta(b, NFT_META_IIFTYPE);

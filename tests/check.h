@@ -49,13 +49,30 @@ static void check_skip(const char *name, const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* One case: PASS when cond holds, else FAIL with the formatted reason. */
+/* check_fail with the place of the check first: "FAIL name: file.c:42:
+ * why", so a failure leads straight to its line. */
+__attribute__((format(printf, 4, 5), unused))
+static void check_fail_at(const char *file, int line, const char *name,
+			  const char *fmt, ...)
+{
+	va_list ap;
+	check_failed_ = 1;
+	printf("FAIL %s: %s:%d: ", name, file, line);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* One case: PASS when cond holds, else FAIL with where and the formatted
+ * reason. */
 #define CHECK(name, cond, ...)                                              \
 	do {                                                                \
 		if (cond)                                                   \
 			check_pass(name, NULL);                             \
 		else                                                        \
-			check_fail(name, __VA_ARGS__);                      \
+			check_fail_at(__FILE__, __LINE__, name, __VA_ARGS__); \
 	} while (0)
 
 static inline int check_exit(void) { return check_failed_ ? 1 : 0; }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netfilter/nf_tables.h>
 #include "tool.h"
 
 static void usage(FILE *f)
@@ -67,12 +68,12 @@ int cmd_cleanup(int argc, char **argv)
 	}
 	unsigned removed = 0, kept = 0;
 	for (size_t i = 0; i < tt.n; i++) {
-		const struct tool_table *t = &tt.v[i];
-		const char *fam = tool_family_name(t->family);
-		struct tool_nlsock s;
+		const struct ipr_table_info *t = &tt.v[i];
+		const char *fam = ipr_family_name(t->family);
+		struct ipr_nlsock s;
 		char comm[32];
-		if ((t->flags & TOOL_TABLE_F_OWNER) && t->has_owner &&
-		    tool_nl_socket(NETLINK_NETFILTER, t->owner, &s) == 0) {
+		if ((t->flags & NFT_TABLE_F_OWNER) && t->has_owner &&
+		    ipr_proc_nl_socket(NETLINK_NETFILTER, t->owner, &s) == 0) {
 			kept++;
 			if (!quiet && s.pid)
 				printf("kept table %s %s: in use by pid %d (%s)\n",
@@ -82,9 +83,9 @@ int cmd_cleanup(int argc, char **argv)
 				       "port %u\n", fam, t->name, t->owner);
 			continue;
 		}
-		int pid = tool_table_name_pid(t->name);
-		if (!(t->flags & TOOL_TABLE_F_OWNER) && pid && !force &&
-		    tool_pid_comm(pid, comm, sizeof(comm))) {
+		int pid = ipr_table_name_pid(t->name);
+		if (!(t->flags & NFT_TABLE_F_OWNER) && pid && !force &&
+		    ipr_proc_pid_comm(pid, comm, sizeof(comm))) {
 			kept++;
 			if (!quiet)
 				printf("kept table %s %s: its pid %d (%s) still "
@@ -92,7 +93,7 @@ int cmd_cleanup(int argc, char **argv)
 				       t->name, pid, comm);
 			continue;
 		}
-		err = dry ? 0 : tool_nft_del_table(t);
+		err = dry ? 0 : ipr_table_delete(t->family, t->name);
 		if (err == -EPERM || err == -EBUSY) {
 			kept++;
 			if (!quiet)
@@ -108,8 +109,8 @@ int cmd_cleanup(int argc, char **argv)
 			if (!quiet)
 				printf("%s table %s %s (%u chains%s)\n",
 				       dry ? "would remove" : "removed", fam,
-				       t->name, t->chains,
-				       (t->flags & TOOL_TABLE_F_OWNER) ? ""
+				       t->name, t->use,
+				       (t->flags & NFT_TABLE_F_OWNER) ? ""
 				       : ", no owner");
 		}
 	}

@@ -29,109 +29,125 @@ static void usage(FILE *f)
 		IPR_PRIORITY_MIN, IPR_PRIORITY_MAX - 1);
 }
 
-int cmd_drop(int argc, char **argv)
+/* What the command line asks for. */
+struct drop_opts {
+	struct tool_sel sel;
+	bool counting, verbose, quiet;
+	char *filter;           /* with -i folded in; malloc'ed */
+};
+
+#define RUN (-1) /* parse_opts: go on and run */
+
+/* The options into @o; RUN, or the exit code after --help or the one
+ * error line. */
+static int parse_opts(int argc, char **argv, struct drop_opts *o)
 {
 	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "forward", no_argument, NULL, 'f' },
+		TOOL_OPT_INTERFACE, TOOL_OPT_PRIORITY, TOOL_OPT_FORWARD,
 		{ "no-count", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *ifname = NULL, *text;
-	long prio = 0;
-	bool counting = true, verbose = false, quiet = false;
-	enum ipr_layer layer = IPR_LAYER_NETWORK;
-	int c, rc = EXIT_OK;
+	int c;
 
+	*o = (struct drop_opts){ .sel = TOOL_SEL_INIT, .counting = true };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:p:fnvqh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'i': ifname = optarg; break;
-		case 'p':
-			/* the counter sits one above */
-			if (!tool_parse_long("drop", "--priority", optarg,
-					     IPR_PRIORITY_MIN,
-					     IPR_PRIORITY_MAX - 1, &prio))
+		case 'n': o->counting = false; break;
+		case 'v': o->verbose = true; break;
+		case 'q': o->quiet = true; break;
+		case 'h': usage(stdout); return EXIT_OK;
+		default: /* -p: the counter sits one above */
+			if (!tool_sel_opt("drop", c, argv, IPR_PRIORITY_MAX - 1,
+					  &o->sel))
 				return EXIT_USAGE;
 			break;
-		case 'f': layer = IPR_LAYER_NETWORK_FORWARD; break;
-		case 'n': counting = false; break;
-		case 'v': verbose = true; break;
-		case 'q': quiet = true; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default:
-			tool_bad_option("drop", c, argv, optind);
-			return EXIT_USAGE;
 		}
 	}
-	if (!tool_one_filter("drop", argc, argv, optind, true, &text))
-		return EXIT_USAGE;
-	char *filter = tool_filter("drop", text, ifname, layer);
-	if (!filter)
-		return EXIT_USAGE;
+	o->filter = tool_sel_filter("drop", argc, argv, optind, true, &o->sel);
+	return o->filter ? RUN : EXIT_USAGE;
+}
+
+/* Count what the counter sees until a signal; the exit code. */
+static int count_loop(ipr_handle *counter, struct tool_batch *b,
+		      const struct drop_opts *o, unsigned long long *pk,
+		      unsigned long long *by)
+{
+	uint64_t last = tool_now_ns();
+	unsigned long long shown = 0;
+	char line[512];
+	while (!tool_stop) {
+		if (!o->counting) {
+			/* Nothing to read: the kernel does the work. */
+			struct timespec ts = { 0, 200000000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		int n = tool_batch_recv(counter, b, 1000);
+		if (n < 0) {
+			fprintf(stderr, "ipredir drop: counter: %s\n",
+				ipr_strerror(n));
+			return EXIT_FAIL;
+		}
+		for (int i = 0; i < n; i++) {
+			(*pk)++;
+			*by += b->pkts[i].addr.orig_len;
+			if (o->verbose) {
+				tool_packet_line(line, sizeof(line),
+						 b->pkts[i].data, b->pkts[i].len,
+						 &b->pkts[i].addr);
+				printf("%s\n", line);
+			}
+		}
+		uint64_t now = tool_now_ns();
+		if (!o->quiet && *pk != shown && now - last >= 1000000000ull) {
+			fprintf(stderr, "drop: %llu packets dropped\n", *pk);
+			shown = *pk;
+			last = now;
+		}
+	}
+	return EXIT_OK;
+}
+
+int cmd_drop(int argc, char **argv)
+{
+	struct drop_opts o;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc != RUN)
+		return rc;
+	rc = EXIT_OK;
 
 	ipr_handle *counter = NULL, *h = NULL;
 	struct tool_batch b = { 0 };
 	/* The counter first, so no packet is dropped uncounted. */
-	if (counting) {
-		counter = tool_open("drop", filter, layer, (int16_t)(prio + 1),
-				    IPR_FLAG_SNIFF, NULL, &rc);
+	if (o.counting) {
+		counter = tool_open("drop", o.filter, o.sel.layer,
+				    (int16_t)(o.sel.prio + 1), IPR_FLAG_SNIFF,
+				    NULL, &rc);
 		if (!counter || tool_batch_init(&b) < 0) {
 			if (counter)
 				rc = EXIT_FAIL;
 			goto out;
 		}
 	}
-	h = tool_open("drop", filter, layer, (int16_t)prio, IPR_FLAG_DROP, NULL,
-		      &rc);
+	h = tool_open("drop", o.filter, o.sel.layer, (int16_t)o.sel.prio,
+		      IPR_FLAG_DROP, NULL, &rc);
 	if (!h)
 		goto out;
 	tool_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	fprintf(stderr, "drop: dropping, filter '%.200s%s'\n", filter,
-		strlen(filter) > 200 ? "..." : "");
+	fprintf(stderr, "drop: dropping, filter '%.200s%s'\n", o.filter,
+		strlen(o.filter) > 200 ? "..." : "");
 
-	uint64_t t0 = tool_now_ns(), last = t0;
-	unsigned long long pk = 0, by = 0, shown = 0;
-	char line[512];
-	while (!tool_stop) {
-		if (!counting) {
-			/* Nothing to read: the kernel does the work. */
-			struct timespec ts = { 0, 200000000 };
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		int n = tool_batch_recv(counter, &b, 1000);
-		if (n < 0) {
-			fprintf(stderr, "ipredir drop: counter: %s\n",
-				ipr_strerror(n));
-			rc = EXIT_FAIL;
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			pk++;
-			by += b.pkts[i].addr.orig_len;
-			if (verbose) {
-				tool_packet_line(line, sizeof(line),
-						 b.pkts[i].data, b.pkts[i].len,
-						 &b.pkts[i].addr);
-				printf("%s\n", line);
-			}
-		}
-		uint64_t now = tool_now_ns();
-		if (!quiet && pk != shown && now - last >= 1000000000ull) {
-			fprintf(stderr, "drop: %llu packets dropped\n", pk);
-			shown = pk;
-			last = now;
-		}
-	}
+	uint64_t t0 = tool_now_ns();
+	unsigned long long pk = 0, by = 0;
+	rc = count_loop(counter, &b, &o, &pk, &by);
 	double el = (double)(tool_now_ns() - t0) / 1e9;
-	if (counting)
+	if (o.counting)
 		fprintf(stderr, "drop: total packets=%llu bytes=%llu "
 			"seconds=%.1f\n", pk, by, el);
 	else
@@ -143,6 +159,6 @@ out:
 	if (counter)
 		ipr_close(counter);
 	tool_batch_free(&b);
-	free(filter);
+	free(o.filter);
 	return rc;
 }

@@ -2,6 +2,7 @@
  * the command line, without a handle (no root needed). */
 #include <errno.h>
 #include <getopt.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@ static void usage(FILE *f)
 "         'no match' (exit 1)\n"
 "\n"
 "Options:\n"
+"  -i, --interface NAME      only packets of this interface ('ifIdx == N'\n"
+"                            ANDed in; eval: the packet's, unless --ifidx)\n"
 "  --layer network|forward   the handle's layer (default network)\n"
 "  --inbound | --outbound    eval: direction (default inbound)\n"
 "  --forward                 eval: a forwarded packet (layer forward)\n"
@@ -108,17 +111,6 @@ static bool parse_layer(const char *s, enum ipr_layer *layer)
 	return true;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex digits, with spaces, colons and a leading 0x allowed. */
 static uint8_t *parse_hex(const char *s, size_t *len)
 {
@@ -131,7 +123,7 @@ static uint8_t *parse_hex(const char *s, size_t *len)
 	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
 	for (; *s; s++) {
-		int v = hexval((unsigned char)*s);
+		int v = ipr_hexval((unsigned char)*s);
 
 		if (*s == ' ' || *s == ':' || *s == '\t' || *s == '\n')
 			continue;
@@ -174,6 +166,7 @@ enum {
 
 static const struct option opts[] = {
 	{ "help", no_argument, NULL, 'h' },
+	{ "interface", required_argument, NULL, 'i' },
 	{ "layer", required_argument, NULL, O_LAYER },
 	{ "packet", required_argument, NULL, O_PACKET },
 	{ "inbound", no_argument, NULL, O_INBOUND },
@@ -201,222 +194,264 @@ static bool parse_u32(const char *opt, const char *s, uint32_t *out)
 	return true;
 }
 
-int cmd_filter(int argc, char **argv)
-{
-	enum ipr_layer layer = IPR_LAYER_NETWORK;
-	struct ipr_filter_env env = { .sz = sizeof(env) };
-	struct ipr_filter_error e;
+/* What the command line asks for. */
+struct filter_opts {
+	const char *sub;        /* check, explain, eval */
+	char cmd[24];           /* "filter SUB", for error lines */
+	enum ipr_layer layer;
+	struct ipr_filter_env env;
 	struct ipr_addr a;
-	const char *sub, *text, *hex = NULL;
-	bool outbound = false, inbound = false;
-	long prio = 0;
-	ipr_filter *f;
-	uint8_t *pkt;
-	size_t plen;
-	int c, r, li = 0;
+	const char *hex, *ifname;
+	bool outbound, inbound, have_ifidx;
+	long prio;
+	char *text;             /* the FILTER (@FILE read) */
+};
 
-	memset(&a, 0, sizeof(a));
+#define RUN (-1) /* parse_*: go on */
+
+/* An option of eval's that sets a field of the packet's address; RUN or
+ * EXIT_USAGE. */
+static int eval_opt(int c, const char *arg, struct filter_opts *o)
+{
+	struct ipr_addr *a = &o->a;
+	switch (c) {
+	case O_PACKET: o->hex = arg; break;
+	case O_INBOUND: o->inbound = true; break;
+	case O_OUTBOUND: o->outbound = true; break;
+	case O_FORWARD: o->layer = IPR_LAYER_NETWORK_FORWARD; break;
+	case O_IFIDX:
+		o->have_ifidx = true;
+		return parse_u32("--ifidx", arg, &a->if_idx) ? RUN : EXIT_USAGE;
+	case O_IFNAME: o->env.if_name = arg; break;
+	case O_LOOPBACK: a->flags |= IPR_ADDR_LOOPBACK; break;
+	case O_MARK:
+		if (!parse_u32("--mark", arg, &a->mark))
+			return EXIT_USAGE;
+		if (a->mark)
+			a->flags |= IPR_ADDR_MARK;
+		break;
+	case O_UID:
+		if (!parse_u32("--uid", arg, &a->uid))
+			return EXIT_USAGE;
+		a->flags |= IPR_ADDR_UID;
+		break;
+	case O_GID:
+		if (!parse_u32("--gid", arg, &a->gid))
+			return EXIT_USAGE;
+		a->flags |= IPR_ADDR_GID;
+		break;
+	case O_CT:
+		for (size_t k = 0; k < sizeof(ct_names) / sizeof(ct_names[0]); k++)
+			if (!strcmp(arg, ct_names[k].name))
+				o->env.ct_state = ct_names[k].bit;
+		if (!o->env.ct_state) {
+			fprintf(stderr, "ipredir filter eval: --ct-state wants "
+				"new, established, related, invalid or "
+				"untracked, not '%s'\n", arg);
+			return EXIT_USAGE;
+		}
+		break;
+	case O_TS: {
+		char *end;
+
+		errno = 0;
+		a->timestamp = strtoull(arg, &end, 0);
+		if (!*arg || *end || errno || *arg == '-') {
+			fprintf(stderr, "ipredir filter eval: --timestamp "
+				"wants nanoseconds, not '%s'\n", arg);
+			return EXIT_USAGE;
+		}
+		break;
+	}
+	case O_PRIO:
+		if (!tool_parse_long("filter eval", "--priority", arg,
+				     IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
+				     &o->prio))
+			return EXIT_USAGE;
+		break;
+	default:
+		return EXIT_USAGE;
+	}
+	return RUN;
+}
+
+/* The subcommand, its options and the FILTER into @o; RUN, or the exit
+ * code after --help or the one error line. */
+static int parse_opts(int argc, char **argv, struct filter_opts *o)
+{
+	int c, li = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->layer = IPR_LAYER_NETWORK;
+	o->env.sz = sizeof(o->env);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	sub = argv[1];
-	if (!strcmp(sub, "--help") || !strcmp(sub, "-h") || !strcmp(sub, "help")) {
+	o->sub = argv[1];
+	if (!strcmp(o->sub, "--help") || !strcmp(o->sub, "-h") ||
+	    !strcmp(o->sub, "help")) {
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (strcmp(sub, "check") && strcmp(sub, "explain") && strcmp(sub, "eval")) {
+	if (strcmp(o->sub, "check") && strcmp(o->sub, "explain") &&
+	    strcmp(o->sub, "eval")) {
 		fprintf(stderr, "ipredir filter: unknown subcommand '%s' (check, "
-			"explain or eval)\n", sub);
+			"explain or eval)\n", o->sub);
 		return EXIT_USAGE;
 	}
+	snprintf(o->cmd, sizeof(o->cmd), "filter %s", o->sub);
 	argc--;
 	argv++;
 	optind = 1;
 	opterr = 0;
 	/* options may come before or after the filter */
-	while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
+	while ((c = getopt_long(argc, argv, "hi:", opts, &li)) != -1) {
 		if (c == '?' || c == ':') {
 			fprintf(stderr, "ipredir filter %s: unknown or incomplete "
-				"option '%s' (try --help)\n", sub,
+				"option '%s' (try --help)\n", o->sub,
 				argv[optind - 1]);
 			return EXIT_USAGE;
 		}
-		if (c != 'h' && c != O_LAYER && strcmp(sub, "eval")) {
-			fprintf(stderr, "ipredir filter %s: '--%s' is an option of "
-				"eval only\n", sub, opts[li].name);
-			return EXIT_USAGE;
-		}
-		switch (c) {
-		case 'h':
+		if (c == 'h') {
 			usage(stdout);
 			return EXIT_OK;
-		case O_LAYER:
-			if (!parse_layer(optarg, &layer))
+		} else if (c == 'i') {
+			o->ifname = optarg;
+		} else if (c == O_LAYER) {
+			if (!parse_layer(optarg, &o->layer))
 				return EXIT_USAGE;
-			break;
-		case O_PACKET:
-			hex = optarg;
-			break;
-		case O_INBOUND:
-			inbound = true;
-			break;
-		case O_OUTBOUND:
-			outbound = true;
-			break;
-		case O_FORWARD:
-			layer = IPR_LAYER_NETWORK_FORWARD;
-			break;
-		case O_IFIDX:
-			if (!parse_u32("--ifidx", optarg, &a.if_idx))
-				return EXIT_USAGE;
-			break;
-		case O_IFNAME:
-			env.if_name = optarg;
-			break;
-		case O_LOOPBACK:
-			a.flags |= IPR_ADDR_LOOPBACK;
-			break;
-		case O_MARK:
-			if (!parse_u32("--mark", optarg, &a.mark))
-				return EXIT_USAGE;
-			if (a.mark)
-				a.flags |= IPR_ADDR_MARK;
-			break;
-		case O_UID:
-			if (!parse_u32("--uid", optarg, &a.uid))
-				return EXIT_USAGE;
-			a.flags |= IPR_ADDR_UID;
-			break;
-		case O_GID:
-			if (!parse_u32("--gid", optarg, &a.gid))
-				return EXIT_USAGE;
-			a.flags |= IPR_ADDR_GID;
-			break;
-		case O_CT:
-			for (size_t k = 0; k < sizeof(ct_names) / sizeof(ct_names[0]); k++)
-				if (!strcmp(optarg, ct_names[k].name))
-					env.ct_state = ct_names[k].bit;
-			if (!env.ct_state) {
-				fprintf(stderr, "ipredir filter eval: --ct-state wants "
-					"new, established, related, invalid or "
-					"untracked, not '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case O_TS: {
-			char *end;
-
-			errno = 0;
-			a.timestamp = strtoull(optarg, &end, 0);
-			if (!*optarg || *end || errno || *optarg == '-') {
-				fprintf(stderr, "ipredir filter eval: --timestamp "
-					"wants nanoseconds, not '%s'\n", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		}
-		case O_PRIO:
-			if (!tool_parse_long("filter eval", "--priority", optarg,
-					     IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
-					     &prio))
-				return EXIT_USAGE;
-			break;
-		default:
+		} else if (strcmp(o->sub, "eval")) {
+			fprintf(stderr, "ipredir filter %s: '--%s' is an option of "
+				"eval only\n", o->sub, opts[li].name);
+			return EXIT_USAGE;
+		} else if (eval_opt(c, optarg, o) != RUN) {
 			return EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "ipredir filter %s: %s (try --help)\n", sub,
+		fprintf(stderr, "ipredir filter %s: %s (try --help)\n", o->sub,
 			optind >= argc ? "no FILTER given"
 				       : "one FILTER, quoted, please");
 		return EXIT_USAGE;
 	}
-	text = tool_read_filter(sub, argv[optind]);
-	if (!text)
-		return EXIT_USAGE;
-	if (inbound && outbound) {
+	if (o->inbound && o->outbound) {
 		fprintf(stderr, "ipredir filter eval: --inbound or --outbound, "
 			"not both\n");
 		return EXIT_USAGE;
 	}
+	o->text = tool_read_filter(o->cmd, argv[optind]);
+	return o->text ? RUN : EXIT_USAGE;
+}
 
-	f = ipr_filter_compile(text, layer, &e);
+/* The filter, compiled; with -i NAME, 'ifIdx == N' ANDed into it once the
+ * user's own text has compiled (so that an error's caret is under it).
+ * NULL after the error line, *rc the exit code. */
+static ipr_filter *compile(struct filter_opts *o, int *rc)
+{
+	struct ipr_filter_error e;
+	ipr_filter *f = ipr_filter_compile(o->text, o->layer, &e);
 	if (!f) {
-		filter_error(sub, text, &e);
-		return !strcmp(sub, "check") ? EXIT_BAD : EXIT_USAGE;
+		filter_error(o->sub, o->text, &e);
+		*rc = !strcmp(o->sub, "check") ? EXIT_BAD : EXIT_USAGE;
+		return NULL;
 	}
-	ipr_filter_bind_priority(f, (int16_t)prio);
-	if (!strcmp(sub, "check")) {
-		int n = ipr_filter_format(f, NULL, 0);
-		char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-
-		if (!buf) {
-			ipr_filter_free(f);
-			fprintf(stderr, "ipredir filter check: out of memory\n");
-			return EXIT_FAIL;
+	if (o->ifname) {
+		ipr_filter_free(f);
+		char *with = tool_filter(o->cmd, o->text, o->ifname, o->layer);
+		f = with ? ipr_filter_compile(with, o->layer, NULL) : NULL;
+		free(with);
+		if (!f) {
+			*rc = EXIT_USAGE;
+			return NULL;
 		}
+		/* eval: the packet is on that interface unless told */
+		if (!o->have_ifidx)
+			o->a.if_idx = if_nametoindex(o->ifname);
+		if (!o->env.if_name)
+			o->env.if_name = o->ifname;
+	}
+	ipr_filter_bind_priority(f, (int16_t)o->prio);
+	return f;
+}
+
+/* check and explain: the normalised filter, or what it becomes. */
+static int print_filter(const struct filter_opts *o, const ipr_filter *f)
+{
+	bool check = !strcmp(o->sub, "check");
+	int n = check ? ipr_filter_format(f, NULL, 0)
+		      : ipr_filter_explain(f, NULL, 0);
+	char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+
+	if (!buf) {
+		fprintf(stderr, "ipredir filter %s: %s\n", o->sub,
+			n < 0 ? strerror(-n) : "out of memory");
+		return EXIT_FAIL;
+	}
+	if (check) {
 		ipr_filter_format(f, buf, (size_t)n + 1);
 		printf("%s\n", buf);
-		free(buf);
-		ipr_filter_free(f);
-		return EXIT_OK;
-	}
-	if (!strcmp(sub, "explain")) {
-		int n = ipr_filter_explain(f, NULL, 0);
-		char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-
-		if (!buf) {
-			ipr_filter_free(f);
-			fprintf(stderr, "ipredir filter explain: %s\n",
-				n < 0 ? strerror(-n) : "out of memory");
-			return EXIT_FAIL;
-		}
+	} else {
 		ipr_filter_explain(f, buf, (size_t)n + 1);
 		fputs(buf, stdout);
-		free(buf);
-		ipr_filter_free(f);
-		return EXIT_OK;
 	}
+	free(buf);
+	return EXIT_OK;
+}
 
-	if (!hex) {
+/* eval: the filter on the --packet; match or no match. */
+static int eval(struct filter_opts *o, const ipr_filter *f)
+{
+	struct ipr_addr *a = &o->a;
+	struct ipr_headers hd;
+	size_t plen;
+	uint8_t *pkt;
+	int r;
+
+	if (!o->hex) {
 		fprintf(stderr, "ipredir filter eval: --packet HEX is needed\n");
-		ipr_filter_free(f);
 		return EXIT_USAGE;
 	}
-	pkt = parse_hex(hex, &plen);
-	if (!pkt) {
-		ipr_filter_free(f);
+	pkt = parse_hex(o->hex, &plen);
+	if (!pkt)
+		return EXIT_USAGE;
+	if (ipr_packet_parse(pkt, plen, &hd) < 0) {
+		fprintf(stderr, "ipredir filter eval: --packet is not an "
+			"IPv4 or IPv6 packet\n");
+		free(pkt);
 		return EXIT_USAGE;
 	}
-	{
-		struct ipr_headers hd;
-
-		if (ipr_packet_parse(pkt, plen, &hd) < 0) {
-			fprintf(stderr, "ipredir filter eval: --packet is not an "
-				"IPv4 or IPv6 packet\n");
-			free(pkt);
-			ipr_filter_free(f);
-			return EXIT_USAGE;
-		}
-		if (hd.ipv6)
-			a.flags |= IPR_ADDR_IPV6;
-	}
-	a.layer = (uint8_t)layer;
-	if (outbound || layer == IPR_LAYER_NETWORK_FORWARD)
-		a.flags |= IPR_ADDR_OUTBOUND;
-	if (a.flags & IPR_ADDR_OUTBOUND)
-		a.out_if_idx = a.if_idx;
+	if (hd.ipv6)
+		a->flags |= IPR_ADDR_IPV6;
+	a->layer = (uint8_t)o->layer;
+	if (o->outbound || o->layer == IPR_LAYER_NETWORK_FORWARD)
+		a->flags |= IPR_ADDR_OUTBOUND;
+	if (a->flags & IPR_ADDR_OUTBOUND)
+		a->out_if_idx = a->if_idx;
 	else
-		a.in_if_idx = a.if_idx;
-	a.orig_len = (uint32_t)plen;
-	r = ipr_filter_eval_ex(f, pkt, plen, &a, &env);
+		a->in_if_idx = a->if_idx;
+	a->orig_len = (uint32_t)plen;
+	r = ipr_filter_eval_ex(f, pkt, plen, a, &o->env);
 	free(pkt);
-	ipr_filter_free(f);
 	if (r < 0) {
 		fprintf(stderr, "ipredir filter eval: %s\n", strerror(-r));
 		return EXIT_USAGE;
 	}
 	printf("%s\n", r ? "match" : "no match");
 	return r ? EXIT_OK : EXIT_NO_MATCH;
+}
+
+int cmd_filter(int argc, char **argv)
+{
+	struct filter_opts o;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc != RUN)
+		return rc;
+	ipr_filter *f = compile(&o, &rc);
+	if (f) {
+		rc = strcmp(o.sub, "eval") ? print_filter(&o, f) : eval(&o, f);
+		ipr_filter_free(f);
+	}
+	free(o.text);
+	return rc;
 }

@@ -166,6 +166,51 @@ static bool flip_bit(uint8_t *d, uint32_t len)
 	return true;
 }
 
+/* The corrupted copy of @p into @it (a replacement or an injection), or
+ * the packet dropped here: 1 to hold @it, 0 (dropped) or a negative errno
+ * to hold nothing. */
+static int corrupt_item(ipr_handle *h, struct counts *n,
+			const struct ipr_packet *p, struct item *it)
+{
+	if ((p->addr.flags & IPR_ADDR_CSUM_PARTIAL) &&
+	    (p->addr.flags & IPR_ADDR_GSO)) {
+		/* A super-packet whose checksums the kernel fills in when it
+		 * cuts it: a flipped bit would get a valid checksum and reach
+		 * the application.  The receiver would have dropped the bad
+		 * packet: drop it here. */
+		n->corrupted++;
+		int r = ipr_drop(h, &p->addr);
+		return r < 0 ? r : 0;
+	}
+	it->data = copy_of(p);
+	if (!it->data)
+		return -ENOMEM;
+	bool inject = (p->addr.flags & IPR_ADDR_CSUM_PARTIAL) &&
+		      !(p->addr.flags & IPR_ADDR_GSO);
+	if (inject)
+		complete_csum(it->data, p);
+	if (!flip_bit(it->data, p->len)) {
+		free(it->data);
+		it->data = NULL;
+	} else if (inject) {
+		/* The library would complete the checksum of a replacement
+		 * over the flipped bit and hide it: the bad copy goes by
+		 * injection instead. */
+		int r = ipr_drop(h, &p->addr);
+		if (r < 0) {
+			free(it->data);
+			return r;
+		}
+		it->kind = K_INJECT;
+		it->addr.packet_id = 0;
+		n->corrupted++;
+	} else {
+		it->kind = K_REPLACE;
+		n->corrupted++;
+	}
+	return 1;
+}
+
 static int hold(ipr_handle *h, const struct conf *cf, struct heap *hp,
 		struct counts *n, uint64_t *link_free,
 		const struct ipr_packet *p, uint64_t arrival)
@@ -210,42 +255,10 @@ static int hold(ipr_handle *h, const struct conf *cf, struct heap *hp,
 
 	struct item it = { .due = due, .addr = p->addr, .len = p->len,
 			   .kind = K_PASS };
-	if (corrupt && (p->addr.flags & IPR_ADDR_CSUM_PARTIAL) &&
-	    (p->addr.flags & IPR_ADDR_GSO)) {
-		/* A super-packet whose checksums the kernel fills in when it
-		 * cuts it: a flipped bit would get a valid checksum and reach
-		 * the application.  The receiver would have dropped the bad
-		 * packet: drop it here. */
-		n->corrupted++;
-		return ipr_drop(h, &p->addr);
-	}
 	if (corrupt) {
-		it.data = copy_of(p);
-		if (!it.data)
-			return -ENOMEM;
-		bool inject = (p->addr.flags & IPR_ADDR_CSUM_PARTIAL) &&
-			      !(p->addr.flags & IPR_ADDR_GSO);
-		if (inject)
-			complete_csum(it.data, p);
-		if (!flip_bit(it.data, p->len)) {
-			free(it.data);
-			it.data = NULL;
-		} else if (inject) {
-			/* The library would complete the checksum of a
-			 * replacement over the flipped bit and hide it: the
-			 * bad copy goes by injection instead. */
-			int r = ipr_drop(h, &p->addr);
-			if (r < 0) {
-				free(it.data);
-				return r;
-			}
-			it.kind = K_INJECT;
-			it.addr.packet_id = 0;
-			n->corrupted++;
-		} else {
-			it.kind = K_REPLACE;
-			n->corrupted++;
-		}
+		int r = corrupt_item(h, n, p, &it);
+		if (r <= 0)
+			return r;
 	}
 	if (heap_push(hp, &it) < 0) {
 		free(it.data);
@@ -439,9 +452,66 @@ out:
 	return err;
 }
 
-int cmd_impair(int argc, char **argv)
+/* What the command line asks for, beyond struct conf. */
+struct impair_opts {
+	struct tool_sel sel;
+	bool realtime;
+	char *filter;           /* with -i folded in; malloc'ed */
+};
+
+#define RUN (-1) /* parse_*: go on and run */
+enum { OPT_GAP = 256, OPT_NORT };  /* long options without a letter */
+
+/* One option (@arg its value, @argv for the error line); RUN, or the exit
+ * code after --help or the error line. */
+static int parse_one(int c, const char *arg, char **argv, struct conf *cf,
+		     struct impair_opts *o)
 {
-	enum { OPT_GAP = 256, OPT_NORT };
+	double rate;
+	long lv;
+	char *end;
+	bool ok = true;
+	switch (c) {
+	case 'd': ok = msec("--delay", arg, &cf->delay); break;
+	case 'j': ok = msec("--jitter", arg, &cf->jitter); break;
+	case OPT_GAP: ok = msec("--reorder-gap", arg, &cf->reorder_gap); break;
+	case 'l': ok = pct("--loss", arg, &cf->loss); break;
+	case 'D': ok = pct("--duplicate", arg, &cf->dup); break;
+	case 'r': ok = pct("--reorder", arg, &cf->reorder); break;
+	case 'C': ok = pct("--corrupt", arg, &cf->corrupt); break;
+	case 'R':
+		ok = tool_parse_double("impair", "--rate", arg, 1, 100e6,
+				       "kbit/s", &rate);
+		cf->rate_bps = rate * 1000;
+		break;
+	case 'L':
+		ok = tool_parse_long("impair", "--limit", arg, 1,
+				     IPR_QUEUE_LENGTH_MAX, &lv);
+		cf->limit = (unsigned long)lv;
+		break;
+	case 's':
+		errno = 0;
+		cf->seed = strtoull(arg, &end, 0);
+		if (!*arg || *end || errno || *arg == '-') {
+			fprintf(stderr, "ipredir impair: --seed wants a "
+				"number, not '%s'\n", arg);
+			ok = false;
+		}
+		break;
+	case OPT_NORT: o->realtime = false; break;
+	case 'h': usage(stdout); return EXIT_OK;
+	default:
+		ok = tool_sel_opt("impair", c, argv, IPR_PRIORITY_MAX, &o->sel);
+		break;
+	}
+	return ok ? RUN : EXIT_USAGE;
+}
+
+/* The options into @cf and @o; RUN, or the exit code after --help or the
+ * one error line. */
+static int parse_opts(int argc, char **argv, struct conf *cf,
+		      struct impair_opts *o)
+{
 	static const struct option opts[] = {
 		{ "delay", required_argument, NULL, 'd' },
 		{ "jitter", required_argument, NULL, 'j' },
@@ -453,113 +523,93 @@ int cmd_impair(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'R' },
 		{ "limit", required_argument, NULL, 'L' },
 		{ "seed", required_argument, NULL, 's' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "forward", no_argument, NULL, 'f' },
+		TOOL_OPT_INTERFACE, TOOL_OPT_PRIORITY, TOOL_OPT_FORWARD,
 		{ "no-realtime", no_argument, NULL, OPT_NORT },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	bool realtime = true;
-	struct conf cf = { .reorder_gap = 10 * MS, .limit = 10000,
-			   .seed = real_ns() ^ ((uint64_t)getpid() << 32) };
-	const char *ifname = NULL, *text;
-	long prio = 0, lv;
-	double rate;
-	enum ipr_layer layer = IPR_LAYER_NETWORK;
-	int c, rc = EXIT_OK;
-	char *end;
+	const char *text;
+	int c;
 
+	*cf = (struct conf){ .reorder_gap = 10 * MS, .limit = 10000,
+			     .seed = real_ns() ^ ((uint64_t)getpid() << 32) };
+	*o = (struct impair_opts){ .sel = TOOL_SEL_INIT, .realtime = true };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":d:j:l:D:r:C:R:L:s:i:p:fh", opts,
 				NULL)) != -1) {
-		bool ok = true;
-		switch (c) {
-		case 'd': ok = msec("--delay", optarg, &cf.delay); break;
-		case 'j': ok = msec("--jitter", optarg, &cf.jitter); break;
-		case OPT_GAP: ok = msec("--reorder-gap", optarg,
-					&cf.reorder_gap); break;
-		case 'l': ok = pct("--loss", optarg, &cf.loss); break;
-		case 'D': ok = pct("--duplicate", optarg, &cf.dup); break;
-		case 'r': ok = pct("--reorder", optarg, &cf.reorder); break;
-		case 'C': ok = pct("--corrupt", optarg, &cf.corrupt); break;
-		case 'R':
-			ok = tool_parse_double("impair", "--rate", optarg, 1,
-					       100e6, "kbit/s", &rate);
-			cf.rate_bps = rate * 1000;
-			break;
-		case 'L':
-			ok = tool_parse_long("impair", "--limit", optarg, 1,
-					     IPR_QUEUE_LENGTH_MAX, &lv);
-			cf.limit = (unsigned long)lv;
-			break;
-		case 's':
-			errno = 0;
-			cf.seed = strtoull(optarg, &end, 0);
-			if (!*optarg || *end || errno || *optarg == '-') {
-				fprintf(stderr, "ipredir impair: --seed wants a "
-					"number, not '%s'\n", optarg);
-				ok = false;
-			}
-			break;
-		case 'i': ifname = optarg; break;
-		case 'p':
-			ok = tool_parse_long("impair", "--priority", optarg,
-					     IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
-					     &prio);
-			break;
-		case 'f': layer = IPR_LAYER_NETWORK_FORWARD; break;
-		case OPT_NORT: realtime = false; break;
-		case 'h': usage(stdout); return EXIT_OK;
-		default:
-			tool_bad_option("impair", c, argv, optind);
-			return EXIT_USAGE;
-		}
-		if (!ok)
-			return EXIT_USAGE;
+		int r = parse_one(c, optarg, argv, cf, o);
+		if (r != RUN)
+			return r;
 	}
 	if (!tool_one_filter("impair", argc, argv, optind, true, &text))
 		return EXIT_USAGE;
-	if (!cf.delay && !cf.jitter && !cf.loss && !cf.dup && !cf.reorder &&
-	    !cf.corrupt && !cf.rate_bps) {
+	if (!cf->delay && !cf->jitter && !cf->loss && !cf->dup &&
+	    !cf->reorder && !cf->corrupt && !cf->rate_bps) {
 		fprintf(stderr, "ipredir impair: nothing to do for '%s': give at "
 			"least one of --delay, --jitter, --loss, --duplicate, "
 			"--reorder, --corrupt, --rate\n", text);
 		return EXIT_USAGE;
 	}
-	if (cf.delay + cf.jitter + cf.reorder_gap > 15000 * MS) {
+	if (cf->delay + cf->jitter + cf->reorder_gap > 15000 * MS) {
 		fprintf(stderr, "ipredir impair: --delay, --jitter and "
 			"--reorder-gap add up to more than 15000 ms\n");
 		return EXIT_USAGE;
 	}
-	char *filter = tool_filter("impair", text, ifname, layer);
-	if (!filter)
-		return EXIT_USAGE;
+	o->filter = tool_filter("impair", text, o->sel.ifname, o->sel.layer);
+	return o->filter ? RUN : EXIT_USAGE;
+}
+
+/* Wake-ups within a microsecond or two of the time asked for, and not
+ * behind every busy process of the host: a real-time priority (the
+ * lowest), which packet timing deserves.  What it got, for the start
+ * line. */
+static const char *set_timing(bool realtime)
+{
+	struct sched_param sp = { .sched_priority = 1 };
+	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
+	if (realtime && sched_setscheduler(0, SCHED_FIFO, &sp) == 0)
+		return "real-time scheduling";
+	return "normal scheduling";
+}
+
+static void report(const struct counts *n)
+{
+	fprintf(stderr, "impair: total packets=%llu passed=%llu lost=%llu "
+		"duplicated=%llu corrupted=%llu reordered=%llu overlimit=%llu "
+		"expired=%llu inject_failed=%llu late_avg_us=%.1f "
+		"late_max_us=%.1f\n", n->packets, n->passed, n->lost,
+		n->duplicated, n->corrupted, n->reordered, n->overlimit,
+		n->expired, n->inject_failed,
+		n->released ? (double)n->late_sum_ns / (double)n->released / 1e3
+			    : 0.0, (double)n->late_max_ns / 1e3);
+}
+
+int cmd_impair(int argc, char **argv)
+{
+	struct conf cf;
+	struct impair_opts o;
+	int rc = parse_opts(argc, argv, &cf, &o);
+	if (rc != RUN)
+		return rc;
+	rc = EXIT_OK;
 
 	/* Held packets must outlive the longest wait: the library drops
 	 * what is not answered within the queue time. */
-	struct ipr_open_opts o = { .sz = sizeof(o),
-				   .queue_time = IPR_QUEUE_TIME_MAX };
+	struct ipr_open_opts oo = { .sz = sizeof(oo),
+				    .queue_time = IPR_QUEUE_TIME_MAX };
 	cf.max_hold = (IPR_QUEUE_TIME_MAX - 1000) * MS;
-	ipr_handle *h = tool_open("impair", filter, layer, (int16_t)prio, 0, &o,
-				  &rc);
+	ipr_handle *h = tool_open("impair", o.filter, o.sel.layer,
+				  (int16_t)o.sel.prio, 0, &oo, &rc);
 	if (!h) {
-		free(filter);
+		free(o.filter);
 		return rc;
 	}
-	/* Wake-ups within a microsecond or two of the time asked for, and
-	 * not behind every busy process of the host: a real-time priority
-	 * (the lowest), which packet timing deserves. */
-	prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-	const char *sched = "normal scheduling";
-	struct sched_param sp = { .sched_priority = 1 };
-	if (realtime && sched_setscheduler(0, SCHED_FIFO, &sp) == 0)
-		sched = "real-time scheduling";
+	const char *sched = set_timing(o.realtime);
 	rng_state = cf.seed;
 	tool_signals();
 	fprintf(stderr, "impair: running, filter '%.200s%s', seed %llu, %s\n",
-		filter, strlen(filter) > 200 ? "..." : "",
+		o.filter, strlen(o.filter) > 200 ? "..." : "",
 		(unsigned long long)cf.seed, sched);
 	struct counts n = { 0 };
 	int err = run(h, &cf, &n);
@@ -567,14 +617,8 @@ int cmd_impair(int argc, char **argv)
 		fprintf(stderr, "ipredir impair: %s\n", ipr_strerror(err));
 		rc = EXIT_FAIL;
 	}
-	fprintf(stderr, "impair: total packets=%llu passed=%llu lost=%llu "
-		"duplicated=%llu corrupted=%llu reordered=%llu overlimit=%llu "
-		"expired=%llu inject_failed=%llu late_avg_us=%.1f "
-		"late_max_us=%.1f\n", n.packets, n.passed, n.lost, n.duplicated,
-		n.corrupted, n.reordered, n.overlimit, n.expired, n.inject_failed,
-		n.released ? (double)n.late_sum_ns / (double)n.released / 1e3
-			   : 0.0, (double)n.late_max_ns / 1e3);
+	report(&n);
 	ipr_close(h);
-	free(filter);
+	free(o.filter);
 	return rc;
 }

@@ -5,7 +5,7 @@
 
 static const struct tool_cmd cmds[] = {
 	{ "passthru", cmd_passthru,
-	  "read every packet the filter selects and write it back", 0 },
+	  "read every packet the filter selects and write it back", TOOL_USER },
 	{ "filter", cmd_filter, "check, explain or evaluate a filter", 0 },
 	{ "adapters", cmd_adapters, "list the interfaces of this namespace", 0 },
 	{ "monitor", cmd_monitor, "print (and capture) packets, never holding them",

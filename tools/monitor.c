@@ -81,7 +81,20 @@ static void capture_close(struct capture *c)
 		pcap_close(c->dead);
 }
 
-int cmd_monitor(int argc, char **argv)
+/* What the command line asks for. */
+struct monitor_opts {
+	struct tool_sel sel;
+	const char *file;
+	long count, snaplen;
+	bool hex, quiet;
+	char *filter;           /* with -i folded in; malloc'ed */
+};
+
+#define RUN (-1) /* parse_opts: go on and run */
+
+/* The options into @o; RUN, or the exit code after --help or the one
+ * error line. */
+static int parse_opts(int argc, char **argv, struct monitor_opts *o)
 {
 	static const struct option opts[] = {
 		{ "write", required_argument, NULL, 'w' },
@@ -89,126 +102,140 @@ int cmd_monitor(int argc, char **argv)
 		{ "snaplen", required_argument, NULL, 's' },
 		{ "hex", no_argument, NULL, 'x' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "forward", no_argument, NULL, 'f' },
+		TOOL_OPT_INTERFACE, TOOL_OPT_PRIORITY, TOOL_OPT_FORWARD,
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *file = NULL, *ifname = NULL, *text;
-	long count = 0, prio = 0, snaplen = 0;
-	bool hex = false, quiet = false;
-	enum ipr_layer layer = IPR_LAYER_NETWORK;
-	int c, rc = EXIT_OK;
+	int c;
 
+	*o = (struct monitor_opts){ .sel = TOOL_SEL_INIT };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":w:c:s:xqi:p:fh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'w': file = optarg; break;
+		case 'w': o->file = optarg; break;
 		case 'c':
 			if (!tool_parse_long("monitor", "--count", optarg, 1,
-					     LONG_MAX, &count))
+					     LONG_MAX, &o->count))
 				return EXIT_USAGE;
 			break;
 		case 's':
 			if (!tool_parse_long("monitor", "--snaplen", optarg,
 					     IPR_SNAPLEN_MIN, IPR_MTU_MAX,
-					     &snaplen))
+					     &o->snaplen))
 				return EXIT_USAGE;
 			break;
-		case 'x': hex = true; break;
-		case 'q': quiet = true; break;
-		case 'i': ifname = optarg; break;
-		case 'p':
-			if (!tool_parse_long("monitor", "--priority", optarg,
-					     IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
-					     &prio))
-				return EXIT_USAGE;
-			break;
-		case 'f': layer = IPR_LAYER_NETWORK_FORWARD; break;
+		case 'x': o->hex = true; break;
+		case 'q': o->quiet = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default:
-			tool_bad_option("monitor", c, argv, optind);
-			return EXIT_USAGE;
+			if (!tool_sel_opt("monitor", c, argv, IPR_PRIORITY_MAX,
+					  &o->sel))
+				return EXIT_USAGE;
+			break;
 		}
 	}
-	if (!tool_one_filter("monitor", argc, argv, optind, false, &text))
-		return EXIT_USAGE;
-	char *filter = tool_filter("monitor", text, ifname, layer);
-	if (!filter)
-		return EXIT_USAGE;
+	o->filter = tool_sel_filter("monitor", argc, argv, optind, false,
+				    &o->sel);
+	return o->filter ? RUN : EXIT_USAGE;
+}
+
+struct monitor_count {
+	unsigned long long seen, bytes, truncated;
+};
+
+/* Lines (and the capture) until a signal, the count or an error; the
+ * exit code. */
+static int monitor_loop(ipr_handle *h, struct tool_batch *b,
+			const struct monitor_opts *o, struct capture *cap,
+			FILE *out, struct monitor_count *k)
+{
+	unsigned long long count = (unsigned long long)o->count;
+	char line[512];
+	while (!tool_stop && (!count || k->seen < count)) {
+		int n = tool_batch_recv(h, b, 500);
+		if (n < 0) {
+			if (n == -ESHUTDOWN)
+				break;
+			fprintf(stderr, "ipredir monitor: receive: %s\n",
+				ipr_strerror(n));
+			return EXIT_FAIL;
+		}
+		for (int i = 0; i < n; i++) {
+			const struct ipr_packet *p = &b->pkts[i];
+			if (count && k->seen >= count)
+				break;
+			k->seen++;
+			k->bytes += p->addr.orig_len;
+			k->truncated += !!(p->addr.flags & IPR_ADDR_TRUNCATED);
+			if (!o->quiet) {
+				tool_packet_line(line, sizeof(line), p->data,
+						 p->len, &p->addr);
+				fprintf(out, "%s\n", line);
+				if (o->hex)
+					tool_hexdump(out, p->data, p->len);
+			}
+			if (cap->dump)
+				capture_add(cap, p);
+		}
+		/* A capture that can be read while we run, and survives a
+		 * kill -9 up to the last batch. */
+		if (n && cap->dump)
+			pcap_dump_flush(cap->dump);
+	}
+	return EXIT_OK;
+}
+
+static void report(const struct monitor_opts *o, const struct monitor_count *k)
+{
+	fprintf(stderr, "monitor: %llu packets, %llu bytes%s%s%s", k->seen,
+		k->bytes, o->file ? " written to " : "", o->file ? o->file : "",
+		k->truncated ? "" : "\n");
+	if (k->truncated)
+		fprintf(stderr, " (%llu truncated)\n", k->truncated);
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	struct monitor_opts o;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc != RUN)
+		return rc;
+	rc = EXIT_OK;
 
 	struct capture cap = { 0 };
 	FILE *out = stdout;
-	if (file) {
-		if (capture_open(&cap, file,
-				 snaplen ? (int)snaplen : IPR_MTU_MAX) < 0) {
-			free(filter);
+	if (o.file) {
+		if (capture_open(&cap, o.file,
+				 o.snaplen ? (int)o.snaplen : IPR_MTU_MAX) < 0) {
+			free(o.filter);
 			return EXIT_FAIL;
 		}
-		if (!strcmp(file, "-"))
+		if (!strcmp(o.file, "-"))
 			out = stderr;
 	}
-	struct ipr_open_opts o = { .sz = sizeof(o),
-				   .snaplen = (uint32_t)snaplen };
-	ipr_handle *h = tool_open("monitor", filter, layer, (int16_t)prio,
-				  IPR_FLAG_SNIFF, &o, &rc);
+	struct ipr_open_opts oo = { .sz = sizeof(oo),
+				    .snaplen = (uint32_t)o.snaplen };
+	ipr_handle *h = tool_open("monitor", o.filter, o.sel.layer,
+				  (int16_t)o.sel.prio, IPR_FLAG_SNIFF, &oo, &rc);
 	struct tool_batch b = { 0 };
 	bool ready = h && tool_batch_init(&b) == 0;
 	if (!ready)
 		goto out;
 	tool_signals();
 	setvbuf(out, NULL, _IOLBF, 0);
-	fprintf(stderr, "monitor: listening, filter '%.200s%s'%s%s\n", filter,
-		strlen(filter) > 200 ? "..." : "", file ? ", writing " : "",
-		file ? file : "");
-
-	unsigned long long seen = 0, bytes = 0, truncated = 0;
-	char line[512];
-	while (!tool_stop && (!count || seen < (unsigned long long)count)) {
-		int n = tool_batch_recv(h, &b, 500);
-		if (n < 0) {
-			if (n != -ESHUTDOWN) {
-				fprintf(stderr, "ipredir monitor: receive: %s\n",
-					ipr_strerror(n));
-				rc = EXIT_FAIL;
-			}
-			break;
-		}
-		for (int i = 0; i < n; i++) {
-			const struct ipr_packet *p = &b.pkts[i];
-			if (count && seen >= (unsigned long long)count)
-				break;
-			seen++;
-			bytes += p->addr.orig_len;
-			truncated += !!(p->addr.flags & IPR_ADDR_TRUNCATED);
-			if (!quiet) {
-				tool_packet_line(line, sizeof(line), p->data,
-						 p->len, &p->addr);
-				fprintf(out, "%s\n", line);
-				if (hex)
-					tool_hexdump(out, p->data, p->len);
-			}
-			if (cap.dump)
-				capture_add(&cap, p);
-		}
-		/* A capture that can be read while we run, and survives a
-		 * kill -9 up to the last batch. */
-		if (n && cap.dump)
-			pcap_dump_flush(cap.dump);
-	}
-	fprintf(stderr, "monitor: %llu packets, %llu bytes%s%s%s", seen, bytes,
-		file ? " written to " : "", file ? file : "",
-		truncated ? "" : "\n");
-	if (truncated)
-		fprintf(stderr, " (%llu truncated)\n", truncated);
+	fprintf(stderr, "monitor: listening, filter '%.200s%s'%s%s\n", o.filter,
+		strlen(o.filter) > 200 ? "..." : "", o.file ? ", writing " : "",
+		o.file ? o.file : "");
+	struct monitor_count k = { 0 };
+	rc = monitor_loop(h, &b, &o, &cap, out, &k);
+	report(&o, &k);
 out:
 	capture_close(&cap);
 	if (h)
 		ipr_close(h);
 	tool_batch_free(&b);
-	free(filter);
+	free(o.filter);
 	if (!ready)
 		return rc == EXIT_OK ? EXIT_FAIL : rc;
 	return rc;

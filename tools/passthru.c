@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,14 +22,6 @@ struct worker {
 	_Atomic uint64_t packets, bytes;
 	_Atomic int err;       /* read by the main thread */
 };
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 /* Answer every packet of the batch.  ipr_send_batch answers a prefix and
  * stops at the first packet it cannot answer: go on after it, or the rest
@@ -164,6 +155,7 @@ static void usage(FILE *f)
 "                     its packets on (or drops them with --fail-closed)\n"
 "                     without queueing them, until it reads again\n"
 "                     (%d-%d, default %d)\n"
+"  -i, --interface NAME  only packets of this interface\n"
 "  -p, --priority P   handle priority (%d to %d, default 0)\n"
 "  -r, --rewrite      write every packet back in full (exercise the write\n"
 "                     path) instead of passing it on unchanged\n"
@@ -199,7 +191,21 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-int cmd_passthru(int argc, char **argv)
+/* What the command line asks for. */
+struct passthru_opts {
+	struct tool_sel sel;
+	long threads, batch, snaplen, busy, qlen, hang;
+	int cpus[IPR_QUEUES_MAX], ncpus;
+	bool rewrite, quiet;
+	uint64_t flags;
+	char *filter;           /* with -i folded in; malloc'ed */
+};
+
+#define RUN (-1) /* parse_opts: go on and run */
+
+/* The options into @o; RUN, or the exit code (after --help or the one
+ * error line). */
+static int parse_opts(int argc, char **argv, struct passthru_opts *o)
 {
 	static const struct option opts[] = {
 		{ "threads", required_argument, NULL, 't' },
@@ -209,157 +215,129 @@ int cmd_passthru(int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'C' },
 		{ "queue-len", required_argument, NULL, 'l' },
 		{ "hang-time", required_argument, NULL, 'H' },
-		{ "priority", required_argument, NULL, 'p' },
+		TOOL_OPT_INTERFACE, TOOL_OPT_PRIORITY, TOOL_OPT_FORWARD,
 		{ "rewrite", no_argument, NULL, 'r' },
 		{ "fail-closed", no_argument, NULL, 'c' },
-		{ "forward", no_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
-		{ "user", required_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	long threads = default_threads(), batch = 64, snaplen = 0, busy = 0;
-	int cpus[IPR_QUEUES_MAX], ncpus = 0;
-	long qlen = IPR_QUEUE_LENGTH_DEFAULT, prio = 0;
-	long hang = IPR_HANG_TIME_DEFAULT;
-	bool rewrite = false, quiet = false;
-	const char *user = NULL;
-	uint64_t flags = 0;
-	enum ipr_layer layer = IPR_LAYER_NETWORK;
+	/* Range-checked numbers: option letter, name, bounds, where to. */
+	const struct {
+		int c;
+		const char *name;
+		long lo, hi;
+		long *v;
+	} nums[] = {
+		{ 't', "--threads", 1, IPR_QUEUES_MAX, &o->threads },
+		{ 'b', "--batch", 1, IPR_BATCH_MAX, &o->batch },
+		{ 'B', "--busy-poll", 0, IPR_BUSY_POLL_MAX, &o->busy },
+		{ 's', "--snaplen", IPR_SNAPLEN_MIN, IPR_MTU_MAX, &o->snaplen },
+		{ 'l', "--queue-len", IPR_QUEUE_LENGTH_MIN,
+		  IPR_QUEUE_LENGTH_MAX, &o->qlen },
+		{ 'H', "--hang-time", IPR_HANG_TIME_MIN, IPR_HANG_TIME_MAX,
+		  &o->hang },
+	};
 	int c;
+
+	*o = (struct passthru_opts){
+		.threads = default_threads(), .batch = 64,
+		.qlen = IPR_QUEUE_LENGTH_DEFAULT,
+		.hang = IPR_HANG_TIME_DEFAULT, .sel = TOOL_SEL_INIT,
+	};
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:b:B:C:s:l:H:p:rcfqu:h", opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:b:B:C:s:l:H:i:p:rcfqu:h", opts,
+				NULL)) != -1) {
+		size_t k;
+		for (k = 0; k < sizeof(nums) / sizeof(nums[0]); k++)
+			if (nums[k].c == c)
+				break;
+		if (k < sizeof(nums) / sizeof(nums[0])) {
+			if (!tool_parse_long("passthru", nums[k].name, optarg,
+					     nums[k].lo, nums[k].hi, nums[k].v))
+				return EXIT_USAGE;
+			continue;
+		}
 		switch (c) {
-		case 't':
-			if (!tool_parse_long("passthru", "--threads", optarg, 1,
-					     IPR_QUEUES_MAX, &threads))
-				return EXIT_USAGE;
-			break;
-		case 'b':
-			if (!tool_parse_long("passthru", "--batch", optarg, 1,
-					     IPR_BATCH_MAX, &batch))
-				return EXIT_USAGE;
-			break;
 		case 'C': {
 			long n = sysconf(_SC_NPROCESSORS_CONF);
-			ncpus = tool_parse_cpus("passthru", "--cpus", optarg,
-						n > 0 ? n : 1, cpus,
-						IPR_QUEUES_MAX);
-			if (ncpus < 0)
+			o->ncpus = tool_parse_cpus("passthru", "--cpus", optarg,
+						   n > 0 ? n : 1, o->cpus,
+						   IPR_QUEUES_MAX);
+			if (o->ncpus < 0)
 				return EXIT_USAGE;
 			break;
 		}
-		case 'B':
-			if (!tool_parse_long("passthru", "--busy-poll", optarg,
-					     0, IPR_BUSY_POLL_MAX, &busy))
-				return EXIT_USAGE;
-			break;
-		case 's':
-			if (!tool_parse_long("passthru", "--snaplen", optarg,
-					     IPR_SNAPLEN_MIN, IPR_MTU_MAX,
-					     &snaplen))
-				return EXIT_USAGE;
-			break;
-		case 'l':
-			if (!tool_parse_long("passthru", "--queue-len", optarg,
-					     IPR_QUEUE_LENGTH_MIN,
-					     IPR_QUEUE_LENGTH_MAX, &qlen))
-				return EXIT_USAGE;
-			break;
-		case 'H':
-			if (!tool_parse_long("passthru", "--hang-time", optarg,
-					     IPR_HANG_TIME_MIN,
-					     IPR_HANG_TIME_MAX, &hang))
-				return EXIT_USAGE;
-			break;
-		case 'p':
-			if (!tool_parse_long("passthru", "--priority", optarg,
-					     IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
-					     &prio))
-				return EXIT_USAGE;
-			break;
-		case 'r': rewrite = true; break;
-		case 'c': flags |= IPR_FLAG_FAIL_CLOSED; break;
-		case 'f': layer = IPR_LAYER_NETWORK_FORWARD; break;
-		case 'q': quiet = true; break;
-		case 'u': user = optarg; break;
+		case 'r': o->rewrite = true; break;
+		case 'c': o->flags |= IPR_FLAG_FAIL_CLOSED; break;
+		case 'q': o->quiet = true; break;
+		/* -u NAME: the short form of the dispatcher's --user */
+		case 'u': tool_user = optarg; break;
 		case 'h': usage(stdout); return EXIT_OK;
-		default: usage(stderr); return EXIT_USAGE;
+		default:
+			if (!tool_sel_opt("passthru", c, argv, IPR_PRIORITY_MAX,
+					  &o->sel))
+				return EXIT_USAGE;
+			break;
 		}
 	}
-	if (argc - optind > 1) {
-		fprintf(stderr, "ipredir passthru: one FILTER expected, got '%s' "
-			"after it (quote the filter)\n", argv[optind + 1]);
-		return EXIT_USAGE;
-	}
-	const char *filter = optind < argc ? argv[optind] : "true";
+	o->filter = tool_sel_filter("passthru", argc, argv, optind, false,
+				    &o->sel);
+	return o->filter ? RUN : EXIT_USAGE;
+}
 
-	struct ipr_open_opts o = {
-		.sz = sizeof(o), .queues = (uint32_t)threads,
-		.queue_length = (uint32_t)qlen, .snaplen = (uint32_t)snaplen,
-		.busy_poll = (uint32_t)busy, .hang_time = (uint32_t)hang,
-	};
-	ipr_handle *h = ipr_open_ex(filter, layer, (int16_t)prio, flags, &o);
-	if (!h) {
-		int e = errno;
-		tool_open_error("passthru", filter, layer, -e);
-		return e == EINVAL ? EXIT_USAGE : EXIT_FAIL;
-	}
-
-	if (user && tool_drop_privileges("passthru", user, false) < 0) {
-		ipr_close(h);
-		return EXIT_USAGE;
-	}
-
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-
-	struct worker *w = calloc((size_t)threads, sizeof(*w));
-	if (!w) {
-		ipr_close(h);
-		return EXIT_FAIL;
-	}
+/* Start one worker per queue; the number started. */
+static int start_workers(ipr_handle *h, const struct passthru_opts *o,
+			 struct worker *w)
+{
 	int started = 0;
-	for (long i = 0; i < threads; i++) {
+	for (long i = 0; i < o->threads; i++) {
 		w[i].h = h;
 		w[i].queue = (unsigned)i;
-		w[i].batch = (unsigned)batch;
-		w[i].rewrite = rewrite;
-		w[i].cpu = ncpus ? cpus[i % ncpus] : -1;
+		w[i].batch = (unsigned)o->batch;
+		w[i].rewrite = o->rewrite;
+		w[i].cpu = o->ncpus ? o->cpus[i % o->ncpus] : -1;
 		if (pthread_create(&w[i].tid, NULL, work, &w[i]))
 			break;
 		started++;
 	}
-	if (!quiet) {
-		char snap[32] = "";
-		if (snaplen)
-			snprintf(snap, sizeof(snap), ", snaplen %ld", snaplen);
-		char bp[32] = "";
-		if (busy)
-			snprintf(bp, sizeof(bp), ", busy-poll %ld us", busy);
-		char cp[24] = "";
-		if (ncpus)
-			snprintf(cp, sizeof(cp), ", pinned");
-		fprintf(stderr, "passthru: running, filter '%s', %ld thread(s), "
-			"batch %ld%s%s%s%s\n", filter, threads, batch, snap, bp,
-			cp, rewrite ? ", rewrite" : "");
-	}
+	return started;
+}
 
-	double t0 = now_s(), tl = t0;
+static void report_start(const struct passthru_opts *o)
+{
+	char snap[32] = "", bp[32] = "";
+	if (o->snaplen)
+		snprintf(snap, sizeof(snap), ", snaplen %ld", o->snaplen);
+	if (o->busy)
+		snprintf(bp, sizeof(bp), ", busy-poll %ld us", o->busy);
+	fprintf(stderr, "passthru: running, filter '%s', %ld thread(s), "
+		"batch %ld%s%s%s%s\n", o->filter, o->threads, o->batch, snap,
+		bp, o->ncpus ? ", pinned" : "", o->rewrite ? ", rewrite" : "");
+}
+
+/* The kernel's drops: queue full and socket full. */
+static unsigned long long kernel_drops(const struct ipr_stats *st)
+{
+	return (unsigned long long)st->kernel_queue_dropped +
+	       (unsigned long long)st->kernel_user_dropped;
+}
+
+/* One line a second until a signal or a worker's error. */
+static void report_running(ipr_handle *h, const struct passthru_opts *o,
+			   struct worker *w, int started)
+{
+	double tl = now_s();
 	uint64_t lp = 0, lb = 0;
 	struct ipr_stats st;
-	int rc = EXIT_OK;
-	while (!stop && started == threads) {
+	while (!tool_stop) {
 		struct timespec one = { 1, 0 };
 		nanosleep(&one, NULL);
-		bool dead = false;
 		for (int i = 0; i < started; i++)
-			dead |= w[i].err != 0;
-		if (dead)
-			break;
-		if (quiet || stop)
+			if (atomic_load(&w[i].err))
+				return;
+		if (o->quiet || tool_stop)
 			continue;
 		uint64_t pk, by;
 		totals(w, (unsigned)started, &pk, &by);
@@ -370,9 +348,7 @@ int cmd_passthru(int argc, char **argv)
 			"bypassed=%llu hung=%llu\n",
 			(unsigned long long)pk, (double)by / 1e6,
 			(double)(pk - lp) / dt / 1e3,
-			(double)(by - lb) * 8 / dt / 1e9,
-			(unsigned long long)st.kernel_queue_dropped +
-				(unsigned long long)st.kernel_user_dropped,
+			(double)(by - lb) * 8 / dt / 1e9, kernel_drops(&st),
 			(unsigned long long)st.dropped_timeout,
 			(unsigned long long)st.segmented,
 			(unsigned long long)st.kernel_bypassed,
@@ -381,22 +357,28 @@ int cmd_passthru(int argc, char **argv)
 		lb = by;
 		tl = t;
 	}
-	/* No new packets; the workers answer what is queued, then stop. */
-	ipr_shutdown(h, IPR_SHUTDOWN_RECV);
-	for (int i = 0; i < started; i++)
-		pthread_join(w[i].tid, NULL);
-	for (int i = 0; i < started; i++)
-		if (w[i].err) {
+}
+
+/* The workers' errors and the summary line; the exit code. */
+static int report_end(ipr_handle *h, const struct passthru_opts *o,
+		      struct worker *w, int started, double t0)
+{
+	int rc = EXIT_OK;
+	for (int i = 0; i < started; i++) {
+		int e = atomic_load(&w[i].err);
+		if (e) {
 			fprintf(stderr, "ipredir passthru: queue %d: %s\n", i,
-				ipr_strerror(-w[i].err));
+				ipr_strerror(-e));
 			rc = EXIT_FAIL;
 		}
-	if (started != threads) {
+	}
+	if (started != o->threads) {
 		fprintf(stderr, "ipredir passthru: cannot start thread %d\n",
 			started);
 		rc = EXIT_FAIL;
 	}
 	uint64_t pk, by;
+	struct ipr_stats st;
 	totals(w, (unsigned)started, &pk, &by);
 	ipr_stats_get(h, &st);
 	double el = now_s() - t0;
@@ -405,13 +387,51 @@ int cmd_passthru(int argc, char **argv)
 		"segmented=%llu bypassed=%llu hung=%llu\n",
 		(unsigned long long)pk,
 		(unsigned long long)by, el, el > 0 ? (double)pk / el / 1e3 : 0.0,
-		(unsigned long long)st.kernel_queue_dropped +
-			(unsigned long long)st.kernel_user_dropped,
-		(unsigned long long)st.dropped_timeout,
+		kernel_drops(&st), (unsigned long long)st.dropped_timeout,
 		(unsigned long long)st.segmented,
 		(unsigned long long)st.kernel_bypassed,
 		(unsigned long long)st.hung_packets);
+	return rc;
+}
+
+int cmd_passthru(int argc, char **argv)
+{
+	struct passthru_opts o;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc != RUN)
+		return rc;
+
+	struct ipr_open_opts oo = {
+		.sz = sizeof(oo), .queues = (uint32_t)o.threads,
+		.queue_length = (uint32_t)o.qlen, .snaplen = (uint32_t)o.snaplen,
+		.busy_poll = (uint32_t)o.busy, .hang_time = (uint32_t)o.hang,
+	};
+	ipr_handle *h = tool_open("passthru", o.filter, o.sel.layer,
+				  (int16_t)o.sel.prio, o.flags, &oo, &rc);
+	if (!h)
+		goto out;
+	tool_signals(); /* and --user */
+
+	struct worker *w = calloc((size_t)o.threads, sizeof(*w));
+	if (!w) {
+		ipr_close(h);
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	int started = start_workers(h, &o, w);
+	if (!o.quiet)
+		report_start(&o);
+	double t0 = now_s();
+	if (started == o.threads)
+		report_running(h, &o, w, started);
+	/* No new packets; the workers answer what is queued, then stop. */
+	ipr_shutdown(h, IPR_SHUTDOWN_RECV);
+	for (int i = 0; i < started; i++)
+		pthread_join(w[i].tid, NULL);
+	rc = report_end(h, &o, w, started, t0);
 	ipr_close(h);
 	free(w);
+out:
+	free(o.filter);
 	return rc;
 }

@@ -250,135 +250,165 @@ static void usage(FILE *f)
 		IPR_PRIORITY_MIN, IPR_PRIORITY_MAX);
 }
 
-int cmd_redirect(int argc, char **argv)
+/* What the command line asks for. */
+struct redirect_opts {
+	struct tool_sel sel;    /* no -f: the network layer */
+	const char *to;
+	long timeout;
+	struct tool_endpoint ep;
+	char *user;             /* the user's filter with -i; malloc'ed */
+};
+
+#define RUN (-1) /* parse_opts: go on and run */
+
+/* The options into @o (and --verbose into @x); RUN, or the exit code after
+ * --help or the one error line. */
+static int parse_opts(int argc, char **argv, struct redirect_opts *o,
+		      struct ctx *x)
 {
 	static const struct option opts[] = {
 		{ "to", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "priority", required_argument, NULL, 'p' },
+		TOOL_OPT_INTERFACE, TOOL_OPT_PRIORITY,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *ifname = NULL, *text, *to = NULL;
-	long prio = 0, timeout = 0;
-	struct tool_endpoint ep;
-	int c, rc = EXIT_OK;
-	static struct ctx x; /* the flow table's buckets: 32 KiB */
+	const char *text;
+	int c;
 
-	memset(&x, 0, sizeof(x));
+	*o = (struct redirect_opts){ .sel = TOOL_SEL_INIT };
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":t:T:i:p:vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			to = optarg;
+			o->to = optarg;
 			if (!tool_parse_addr_port("redirect", "--to", optarg,
-						  &ep))
+						  &o->ep))
 				return EXIT_USAGE;
 			break;
 		case 'T':
 			if (!tool_parse_long("redirect", "--timeout", optarg, 1,
-					     86400, &timeout))
+					     86400, &o->timeout))
 				return EXIT_USAGE;
 			break;
-		case 'i': ifname = optarg; break;
-		case 'p':
-			if (!tool_parse_long("redirect", "--priority", optarg,
-					     IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
-					     &prio))
-				return EXIT_USAGE;
-			break;
-		case 'v': x.verbose = true; break;
+		case 'v': x->verbose = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default:
-			tool_bad_option("redirect", c, argv, optind);
-			return EXIT_USAGE;
+			if (!tool_sel_opt("redirect", c, argv, IPR_PRIORITY_MAX,
+					  &o->sel))
+				return EXIT_USAGE;
+			break;
 		}
 	}
 	if (!tool_one_filter("redirect", argc, argv, optind, true, &text))
 		return EXIT_USAGE;
-	if (!to) {
+	if (!o->to) {
 		fprintf(stderr, "ipredir redirect: --to ADDR:PORT is needed for "
 			"'%s'\n", text);
 		return EXIT_USAGE;
 	}
-	char *user = tool_filter("redirect", text, ifname, IPR_LAYER_NETWORK);
-	if (!user)
-		return EXIT_USAGE;
-	/* The handle also takes the target's replies, on any interface. */
-	char ta[IPR_ADDRSTRLEN], *filter = NULL;
-	if (ep.ipv6) {
-		ipr_ipv6_format(ep.addr6, ta, sizeof(ta));
-		memcpy(x.target, ep.addr6, 16);
-		x.talen = 16;
-	} else {
-		ipr_ipv4_format(ep.addr4, ta, sizeof(ta));
-		memcpy(x.target, &ep.addr4, 4);
-		x.talen = 4;
-	}
-	x.tport = htons(ep.port);
-	const char *af = ep.ipv6 ? "ipv6" : "ip";
-	if (asprintf(&filter, "(%s) or (tcp.SrcPort == %u and %s.SrcAddr == %s)"
-		     " or (udp.SrcPort == %u and %s.SrcAddr == %s)", user,
-		     ep.port, af, ta, ep.port, af, ta) < 0) {
-		free(user);
-		return EXIT_FAIL;
-	}
-	x.t.tcp_timeout = (uint64_t)(timeout ? timeout : 300) * SEC;
-	x.t.udp_timeout = (uint64_t)(timeout ? timeout : 60) * SEC;
+	o->user = tool_filter("redirect", text, o->sel.ifname, o->sel.layer);
+	return o->user ? RUN : EXIT_USAGE;
+}
 
-	ipr_handle *h = tool_open("redirect", filter, IPR_LAYER_NETWORK,
-				  (int16_t)prio, 0, NULL, &rc);
-	struct tool_batch b = { 0 };
-	if (!h || tool_batch_init(&b) < 0) {
-		if (h)
-			rc = EXIT_FAIL;
-		goto out;
+/* The target into @x and its text into @ta; the handle's filter: the
+ * user's, and the target's replies on any interface (malloc'ed, NULL
+ * when out of memory). */
+static char *handle_filter(const struct redirect_opts *o, struct ctx *x,
+			   char ta[IPR_ADDRSTRLEN])
+{
+	const struct tool_endpoint *ep = &o->ep;
+	char *filter;
+	if (ep->ipv6) {
+		ipr_ipv6_format(ep->addr6, ta, IPR_ADDRSTRLEN);
+		memcpy(x->target, ep->addr6, 16);
+		x->talen = 16;
+	} else {
+		ipr_ipv4_format(ep->addr4, ta, IPR_ADDRSTRLEN);
+		memcpy(x->target, &ep->addr4, 4);
+		x->talen = 4;
 	}
-	tool_signals();
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	fprintf(stderr, "redirect: running, filter '%s' to %s%s%s:%u\n", user,
-		ep.ipv6 ? "[" : "", ta, ep.ipv6 ? "]" : "", ep.port);
+	x->tport = htons(ep->port);
+	const char *af = ep->ipv6 ? "ipv6" : "ip";
+	if (asprintf(&filter, "(%s) or (tcp.SrcPort == %u and %s.SrcAddr == %s)"
+		     " or (udp.SrcPort == %u and %s.SrcAddr == %s)", o->user,
+		     ep->port, af, ta, ep->port, af, ta) < 0)
+		return NULL;
+	return filter;
+}
+
+/* Rewrite and answer packets until a signal; the exit code. */
+static int redirect_loop(ipr_handle *h, struct tool_batch *b, struct ctx *x)
+{
 	uint64_t last_sweep = tool_now_ns();
 	while (!tool_stop) {
-		int k = tool_batch_recv(h, &b, 1000);
+		int k = tool_batch_recv(h, b, 1000);
 		if (k < 0) {
 			fprintf(stderr, "ipredir redirect: receive: %s\n",
 				ipr_strerror(k));
-			rc = EXIT_FAIL;
-			break;
+			return EXIT_FAIL;
 		}
 		uint64_t now = tool_now_ns();
 		for (int i = 0; i < k; i++) {
-			struct ipr_packet *p = &b.pkts[i];
-			bool changed = handle(&x, p, now);
+			struct ipr_packet *p = &b->pkts[i];
+			bool changed = handle(x, p, now);
 			if (changed && (p->addr.flags & IPR_ADDR_TRUNCATED)) {
 				/* only part of it reached us: it cannot be
 				 * written back, and unchanged it would go to
 				 * the wrong place */
 				p->verdict = IPR_VERDICT_DROP;
-				x.n.failed++;
+				x->n.failed++;
 			} else if (changed) {
 				p->verdict = IPR_VERDICT_REPLACE;
 			} else {
-				x.n.passed++;
+				x->n.passed++;
 			}
 		}
 		for (int i = 0; i < k;) {
-			int r = ipr_send_batch(h, b.pkts + i, (unsigned)(k - i));
+			int r = ipr_send_batch(h, b->pkts + i, (unsigned)(k - i));
 			i += r > 0 ? r : 0;
 			if (i < k) {
-				x.n.failed++;
+				x->n.failed++;
 				i++;
 			}
 		}
 		if (now - last_sweep >= SEC) {
-			expire(&x.t, now, &x.n);
+			expire(&x->t, now, &x->n);
 			last_sweep = now;
 		}
 	}
+	return EXIT_OK;
+}
+
+int cmd_redirect(int argc, char **argv)
+{
+	static struct ctx x; /* the flow table's buckets: 32 KiB */
+	struct redirect_opts o;
+	char ta[IPR_ADDRSTRLEN];
+
+	memset(&x, 0, sizeof(x));
+	int rc = parse_opts(argc, argv, &o, &x);
+	if (rc != RUN)
+		return rc;
+	rc = EXIT_OK;
+	char *filter = handle_filter(&o, &x, ta);
+	if (!filter) {
+		free(o.user);
+		return EXIT_FAIL;
+	}
+	x.t.tcp_timeout = (uint64_t)(o.timeout ? o.timeout : 300) * SEC;
+	x.t.udp_timeout = (uint64_t)(o.timeout ? o.timeout : 60) * SEC;
+
+	struct tool_batch b = { 0 };
+	ipr_handle *h = tool_start("redirect", filter, &o.sel, 0, NULL, &b,
+				   &rc);
+	if (!h)
+		goto out;
+	fprintf(stderr, "redirect: running, filter '%s' to %s%s%s:%u\n", o.user,
+		o.ep.ipv6 ? "[" : "", ta, o.ep.ipv6 ? "]" : "", o.ep.port);
+	rc = redirect_loop(h, &b, &x);
 	fprintf(stderr, "redirect: total packets=%llu out=%llu back=%llu "
 		"passed=%llu flows=%llu expired=%llu failed=%llu\n", x.n.packets,
 		x.n.out, x.n.back, x.n.passed, x.n.flows, x.n.expired,
@@ -389,6 +419,6 @@ out:
 	expire(&x.t, UINT64_MAX, &x.n);
 	tool_batch_free(&b);
 	free(filter);
-	free(user);
+	free(o.user);
 	return rc;
 }

@@ -184,55 +184,38 @@ static int reject_one(ipr_handle *h, const struct ipr_packet *p,
 int cmd_reject(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "forward", no_argument, NULL, 'f' },
+		TOOL_OPT_INTERFACE, TOOL_OPT_PRIORITY, TOOL_OPT_FORWARD,
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *ifname = NULL, *text;
-	long prio = 0;
+	struct tool_sel sel = TOOL_SEL_INIT;
 	bool verbose = false;
-	enum ipr_layer layer = IPR_LAYER_NETWORK;
 	int c, rc = EXIT_OK;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":i:p:fvh", opts, NULL)) != -1) {
 		switch (c) {
-		case 'i': ifname = optarg; break;
-		case 'p':
-			if (!tool_parse_long("reject", "--priority", optarg,
-					     IPR_PRIORITY_MIN, IPR_PRIORITY_MAX,
-					     &prio))
-				return EXIT_USAGE;
-			break;
-		case 'f': layer = IPR_LAYER_NETWORK_FORWARD; break;
 		case 'v': verbose = true; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default:
-			tool_bad_option("reject", c, argv, optind);
-			return EXIT_USAGE;
+			if (!tool_sel_opt("reject", c, argv, IPR_PRIORITY_MAX,
+					  &sel))
+				return EXIT_USAGE;
+			break;
 		}
 	}
-	if (!tool_one_filter("reject", argc, argv, optind, true, &text))
-		return EXIT_USAGE;
-	char *filter = tool_filter("reject", text, ifname, layer);
+	char *filter = tool_sel_filter("reject", argc, argv, optind, true,
+				       &sel);
 	if (!filter)
 		return EXIT_USAGE;
 
-	ipr_handle *h = tool_open("reject", filter, layer, (int16_t)prio, 0,
-				  NULL, &rc);
 	struct tool_batch b = { 0 };
 	struct counts n = { 0 };
-	if (!h || tool_batch_init(&b) < 0) {
-		if (h)
-			rc = EXIT_FAIL;
+	ipr_handle *h = tool_start("reject", filter, &sel, 0, NULL, &b, &rc);
+	if (!h)
 		goto out;
-	}
-	tool_signals();
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	fprintf(stderr, "reject: rejecting, filter '%.200s%s'\n", filter,
 		strlen(filter) > 200 ? "..." : "");
 	while (!tool_stop) {

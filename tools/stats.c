@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netfilter/nf_tables.h>
 #include "tool.h"
 
 struct queue {          /* one line of nfnetlink_queue or nfnetlink_log */
-	unsigned num, portid, waiting, copy_mode, copy_range;
-	unsigned long long queue_dropped, user_dropped, id_seq;
-	struct tool_nlsock sock;
+	struct ipr_proc_queue q;
+	struct ipr_nlsock sock;
 };
 
 struct queues {
@@ -20,51 +20,37 @@ struct queues {
 	size_t n;
 };
 
-/* nfnetlink_queue: num portid waiting copy_mode copy_range queue_dropped
- * user_dropped id_sequence 1; nfnetlink_log: num portid waiting copy_mode
- * copy_range flush_timeout refcount. */
-static int read_queues(const char *path, bool log, struct queues *q)
+static int add_queue(const struct ipr_proc_queue *pq, void *data)
 {
-	memset(q, 0, sizeof(*q));
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno; /* module not loaded */
-	char line[256];
-	while (fgets(line, sizeof(line), f)) {
-		struct queue e = { 0 };
-		int k = sscanf(line, "%u %u %u %u %u %llu %llu %llu", &e.num,
-			       &e.portid, &e.waiting, &e.copy_mode,
-			       &e.copy_range, &e.queue_dropped, &e.user_dropped,
-			       &e.id_seq);
-		if (k < 5)
-			continue;
-		if (log)
-			e.queue_dropped = e.user_dropped = e.id_seq = 0;
-		if (tool_nl_socket(NETLINK_NETFILTER, e.portid, &e.sock) < 0)
-			memset(&e.sock, 0, sizeof(e.sock));
-		struct queue *nv = realloc(q->v, (q->n + 1) * sizeof(*nv));
-		if (!nv) {
-			fclose(f);
-			return -ENOMEM;
-		}
-		q->v = nv;
-		q->v[q->n++] = e;
-	}
-	fclose(f);
+	struct queues *q = data;
+	struct queue e = { .q = *pq };
+	if (ipr_proc_nl_socket(NETLINK_NETFILTER, pq->portid, &e.sock) < 0)
+		memset(&e.sock, 0, sizeof(e.sock));
+	struct queue *nv = realloc(q->v, (q->n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	q->v = nv;
+	q->v[q->n++] = e;
 	return 0;
 }
 
-static int owner_pid(const struct tool_table *t, char *comm, size_t n)
+static int read_queues(bool log, struct queues *q)
 {
-	struct tool_nlsock s;
+	memset(q, 0, sizeof(*q));
+	return ipr_proc_queues(log, add_queue, q);
+}
+
+static int owner_pid(const struct ipr_table_info *t, char *comm, size_t n)
+{
+	struct ipr_nlsock s;
 	if (t->has_owner &&
-	    tool_nl_socket(NETLINK_NETFILTER, t->owner, &s) == 0 && s.pid) {
+	    ipr_proc_nl_socket(NETLINK_NETFILTER, t->owner, &s) == 0 && s.pid) {
 		snprintf(comm, n, "%s", s.comm);
 		return s.pid;
 	}
 	/* No owner flag (an older kernel): the name carries the pid. */
-	int pid = tool_table_name_pid(t->name);
-	if (pid && tool_pid_comm(pid, comm, n))
+	int pid = ipr_table_name_pid(t->name);
+	if (pid && ipr_proc_pid_comm(pid, comm, n))
 		return pid;
 	comm[0] = 0;
 	return 0;
@@ -87,11 +73,11 @@ static void print_text(const struct tool_tables *tt, const struct queues *q,
 	}
 	printf("tables: %zu\n", tt->n);
 	for (size_t i = 0; i < tt->n; i++) {
-		const struct tool_table *t = &tt->v[i];
+		const struct ipr_table_info *t = &tt->v[i];
 		int pid = owner_pid(t, comm, sizeof(comm));
-		printf("  %s %s  chains=%u  %s", tool_family_name(t->family),
-		       t->name, t->chains,
-		       (t->flags & TOOL_TABLE_F_OWNER) ? "owner" : "no-owner");
+		printf("  %s %s  chains=%u  %s", ipr_family_name(t->family),
+		       t->name, t->use,
+		       (t->flags & NFT_TABLE_F_OWNER) ? "owner" : "no-owner");
 		if (pid)
 			printf("  pid=%d (%s)\n", pid, comm);
 		else
@@ -105,8 +91,8 @@ static void print_text(const struct tool_tables *tt, const struct queues *q,
 	for (size_t i = 0; i < q->n; i++) {
 		const struct queue *e = &q->v[i];
 		printf("  %-6u %-8d %-16s %8u %9llu %9llu %10llu %10llu %8llu\n",
-		       e->num, e->sock.pid, e->sock.pid ? e->sock.comm : "?",
-		       e->waiting, e->queue_dropped, e->user_dropped, e->id_seq,
+		       e->q.num, e->sock.pid, e->sock.pid ? e->sock.comm : "?",
+		       e->q.waiting, (unsigned long long)e->q.queue_dropped, (unsigned long long)e->q.user_dropped, (unsigned long long)e->q.id_sequence,
 		       e->sock.rmem, e->sock.drops);
 	}
 	printf("log groups (sniff handles): %zu\n", l->n);
@@ -115,9 +101,9 @@ static void print_text(const struct tool_tables *tt, const struct queues *q,
 		       "PROCESS", "WAITING", "SOCK_BYTES", "SOCK_DROP");
 	for (size_t i = 0; i < l->n; i++) {
 		const struct queue *e = &l->v[i];
-		printf("  %-6u %-8d %-16s %8u %10llu %8llu\n", e->num,
+		printf("  %-6u %-8d %-16s %8u %10llu %8llu\n", e->q.num,
 		       e->sock.pid, e->sock.pid ? e->sock.comm : "?",
-		       e->waiting, e->sock.rmem, e->sock.drops);
+		       e->q.waiting, e->sock.rmem, e->sock.drops);
 	}
 }
 
@@ -128,14 +114,14 @@ static void json_queues(const char *key, const struct queues *q, bool log)
 		const struct queue *e = &q->v[i];
 		printf("%s\n    {\"%s\": %u, \"portid\": %u, \"pid\": %d, "
 		       "\"process\": ", i ? "," : "", log ? "group" : "queue",
-		       e->num, e->portid, e->sock.pid);
+		       e->q.num, e->q.portid, e->sock.pid);
 		tool_json_str(stdout, e->sock.comm);
 		printf(", \"waiting\": %u, \"copy_mode\": %u, \"copy_range\": %u",
-		       e->waiting, e->copy_mode, e->copy_range);
+		       e->q.waiting, e->q.copy_mode, e->q.copy_range);
 		if (!log)
 			printf(", \"queue_dropped\": %llu, \"user_dropped\": "
-			       "%llu, \"id_sequence\": %llu", e->queue_dropped,
-			       e->user_dropped, e->id_seq);
+			       "%llu, \"id_sequence\": %llu", (unsigned long long)e->q.queue_dropped,
+			       (unsigned long long)e->q.user_dropped, (unsigned long long)e->q.id_sequence);
 		printf(", \"socket_bytes\": %llu, \"socket_drops\": %llu}",
 		       e->sock.rmem, e->sock.drops);
 	}
@@ -164,15 +150,15 @@ static void print_json(const struct tool_tables *tt, const struct queues *q,
 		       json_bool(kf & IPR_KF_LOG), json_bool(kf & IPR_KF_GUESSED));
 	printf("  \"tables\": [");
 	for (size_t i = 0; i < tt->n; i++) {
-		const struct tool_table *t = &tt->v[i];
+		const struct ipr_table_info *t = &tt->v[i];
 		int pid = owner_pid(t, comm, sizeof(comm));
 		printf("%s\n    {\"family\": \"%s\", \"name\": ", i ? "," : "",
-		       tool_family_name(t->family));
+		       ipr_family_name(t->family));
 		tool_json_str(stdout, t->name);
 		printf(", \"owner\": %s, \"owner_portid\": %u, \"chains\": %u, "
 		       "\"pid\": %d, \"process\": ",
-		       (t->flags & TOOL_TABLE_F_OWNER) ? "true" : "false",
-		       t->owner, t->chains, pid);
+		       (t->flags & NFT_TABLE_F_OWNER) ? "true" : "false",
+		       t->owner, t->use, pid);
 		tool_json_str(stdout, comm);
 		printf("}");
 	}
@@ -232,9 +218,9 @@ int cmd_stats(int argc, char **argv)
 			" (needs CAP_NET_ADMIN: run as root)" : "");
 		return EXIT_FAIL;
 	}
-	err = read_queues("/proc/net/netfilter/nfnetlink_queue", false, &q);
+	err = read_queues(false, &q);
 	if (!err)
-		err = read_queues("/proc/net/netfilter/nfnetlink_log", true, &l);
+		err = read_queues(true, &l);
 	if (err) {
 		fprintf(stderr, "ipredir stats: cannot read /proc/net/netfilter: "
 			"%s\n", strerror(-err));

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "ipredir.h"
+/* The library's tables, /proc readers and text helpers for tools. */
+#include "tool_api.h"
 
 struct tool_cmd {
 	const char *name;
@@ -66,6 +68,36 @@ struct tool_endpoint {
 bool tool_parse_addr_port(const char *cmd, const char *opt, const char *s,
 			  struct tool_endpoint *ep);
 
+/* What every packet subcommand selects by: -i NAME, -p P, -f. */
+struct tool_sel {
+	const char *ifname;     /* -i, --interface */
+	long prio;              /* -p, --priority */
+	enum ipr_layer layer;   /* -f, --forward: IPR_LAYER_NETWORK_FORWARD */
+};
+#define TOOL_SEL_INIT { .layer = IPR_LAYER_NETWORK }
+/* Their getopt_long entries (a subcommand lists only those it has). */
+#define TOOL_OPT_INTERFACE { "interface", required_argument, NULL, 'i' }
+#define TOOL_OPT_PRIORITY { "priority", required_argument, NULL, 'p' }
+#define TOOL_OPT_FORWARD { "forward", no_argument, NULL, 'f' }
+/* Option @c (getopt_long's optarg and optind) if it is one of them (-p
+ * up to @prio_max), else a bad option: a subcommand's default case.  False
+ * after the error line. */
+bool tool_sel_opt(const char *cmd, int c, char **argv, long prio_max,
+		  struct tool_sel *s);
+struct tool_batch;
+/* The start of a single-threaded packet subcommand: its handle
+ * (tool_open, with @s's layer and priority), its receive batch @b, the
+ * signals and --user (tool_signals), standard output by line.  NULL after
+ * the message, *rc the exit code. */
+ipr_handle *tool_start(const char *cmd, const char *filter,
+		       const struct tool_sel *s, uint64_t flags,
+		       const struct ipr_open_opts *opts, struct tool_batch *b,
+		       int *rc);
+/* The FILTER at argv[first] (tool_one_filter) with -i folded in
+ * (tool_filter): malloc'ed, or NULL after the error line. */
+char *tool_sel_filter(const char *cmd, int argc, char **argv, int first,
+		      bool required, const struct tool_sel *s);
+
 /* The FILTER argument at argv[first] (exactly one; "true" if absent and
  * not @required).  False after printing the error line. */
 bool tool_one_filter(const char *cmd, int argc, char **argv, int first,
@@ -105,36 +137,13 @@ int tool_packet_line(char *buf, size_t n, const void *pkt, size_t len,
 /* tcpdump -x style lines, a tab first. */
 void tool_hexdump(FILE *f, const void *data, size_t len);
 
-/* nftables tables named ipredir* in this namespace, any family. */
-struct tool_table {
-	char name[64];
-	uint8_t family;     /* NFPROTO_* */
-	uint32_t flags;     /* NFT_TABLE_F_*: */
-#define TOOL_TABLE_F_OWNER 0x2 /* dies with its netlink socket */
-	uint32_t chains;
-	uint32_t owner;     /* netlink port id of the owning socket */
-	bool has_owner;
-};
+/* The library's tables in this namespace, any family, in an array:
+ * 0 or -errno; free(tt->v). */
 struct tool_tables {
-	struct tool_table *v;
+	struct ipr_table_info *v;
 	size_t n, cap;
 };
-int tool_nft_tables(struct tool_tables *tt); /* 0 or -errno; free(tt->v) */
-int tool_nft_del_table(const struct tool_table *t); /* 0 or -errno */
-const char *tool_family_name(uint8_t family);
-/* A netlink socket of this namespace (/proc/net/netlink) and the process
- * holding it. */
-struct tool_nlsock {
-	unsigned long long inode, rmem, drops;
-	int pid;            /* 0 if not found */
-	char comm[32];
-};
-int tool_nl_socket(int proto, uint32_t portid, struct tool_nlsock *s);
-/* The process that has socket @inode open (0 if none), and its name. */
-int tool_socket_pid(unsigned long long inode, char *comm, size_t n);
-bool tool_pid_comm(int pid, char *comm, size_t n); /* false: no such pid */
-/* The pid in a table name ipredir_<pid>_<n>, or 0. */
-int tool_table_name_pid(const char *name);
+int tool_nft_tables(struct tool_tables *tt);
 /* A JSON string, quoted and escaped. */
 void tool_json_str(FILE *f, const char *s);
 

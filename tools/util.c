@@ -1,13 +1,10 @@
 /* util.c - what the subcommands share: option parsing, error lines, signals,
  * filters with -i, and the one-line packet format. */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
-#include <libmnl/libmnl.h>
 #include <limits.h>
+#include <getopt.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -353,6 +350,37 @@ bool tool_one_filter(const char *cmd, int argc, char **argv, int first,
 	return *filter != NULL;
 }
 
+bool tool_sel_opt(const char *cmd, int c, char **argv, long prio_max,
+		  struct tool_sel *s)
+{
+	switch (c) {
+	case 'i':
+		s->ifname = optarg;
+		return true;
+	case 'p':
+		return tool_parse_long(cmd, "--priority", optarg,
+				       IPR_PRIORITY_MIN, prio_max, &s->prio);
+	case 'f':
+		s->layer = IPR_LAYER_NETWORK_FORWARD;
+		return true;
+	default:
+		tool_bad_option(cmd, c, argv, optind);
+		return false;
+	}
+}
+
+char *tool_sel_filter(const char *cmd, int argc, char **argv, int first,
+		      bool required, const struct tool_sel *s)
+{
+	const char *text;
+	if (!tool_one_filter(cmd, argc, argv, first, required, &text))
+		return NULL;
+	char *out = tool_filter(cmd, text, s->ifname, s->layer);
+	if (first < argc)
+		free((char *)text); /* tool_read_filter's copy, not "true" */
+	return out;
+}
+
 ipr_handle *tool_open(const char *cmd, const char *filter,
 		      enum ipr_layer layer, int16_t prio, uint64_t flags,
 		      const struct ipr_open_opts *opts, int *rc)
@@ -363,6 +391,26 @@ ipr_handle *tool_open(const char *cmd, const char *filter,
 		tool_open_error(cmd, filter, layer, -e);
 		*rc = e == EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	}
+	return h;
+}
+
+ipr_handle *tool_start(const char *cmd, const char *filter,
+		       const struct tool_sel *s, uint64_t flags,
+		       const struct ipr_open_opts *opts, struct tool_batch *b,
+		       int *rc)
+{
+	ipr_handle *h = tool_open(cmd, filter, s->layer, (int16_t)s->prio, flags,
+				  opts, rc);
+	if (!h)
+		return NULL;
+	if (tool_batch_init(b) < 0) {
+		fprintf(stderr, "ipredir %s: out of memory\n", cmd);
+		ipr_close(h);
+		*rc = EXIT_FAIL;
+		return NULL;
+	}
+	tool_signals();
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	return h;
 }
 
@@ -506,251 +554,25 @@ void tool_hexdump(FILE *f, const void *data, size_t len)
 	}
 }
 
-/* ------------------------------------------------------------------------ */
-/* nftables tables and netlink sockets of this namespace (stats, cleanup)   */
-
-static int table_cb(const struct nlmsghdr *nlh, void *data)
+static int add_table(const struct ipr_table_info *t, void *data)
 {
 	struct tool_tables *tt = data;
-	const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
-	struct tool_table t = { .family = nfg->nfgen_family };
-	const struct nlattr *a;
-	mnl_attr_for_each(a, nlh, sizeof(*nfg)) {
-		switch (mnl_attr_get_type(a)) {
-		case NFTA_TABLE_NAME:
-			snprintf(t.name, sizeof(t.name), "%s",
-				 mnl_attr_get_str(a));
-			break;
-		case NFTA_TABLE_FLAGS:
-			t.flags = ntohl(mnl_attr_get_u32(a));
-			break;
-		case NFTA_TABLE_USE:
-			t.chains = ntohl(mnl_attr_get_u32(a));
-			break;
-		case NFTA_TABLE_OWNER:
-			t.owner = ntohl(mnl_attr_get_u32(a));
-			t.has_owner = true;
-			break;
-		}
-	}
-	if (strncmp(t.name, "ipredir", 7))
-		return MNL_CB_OK;
 	if (tt->n == tt->cap) {
 		size_t nc = tt->cap ? tt->cap * 2 : 16;
-		struct tool_table *nv = realloc(tt->v, nc * sizeof(*nv));
+		struct ipr_table_info *nv = realloc(tt->v, nc * sizeof(*nv));
 		if (!nv)
-			return MNL_CB_ERROR;
+			return -ENOMEM;
 		tt->v = nv;
 		tt->cap = nc;
 	}
-	tt->v[tt->n++] = t;
-	return MNL_CB_OK;
-}
-
-static struct nlmsghdr *nft_put(char *buf, uint16_t type, uint16_t flags,
-				uint8_t family, uint32_t seq, uint16_t res)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = seq;
-	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = family;
-	nfg->version = NFNETLINK_V0;
-	nfg->res_id = htons(res);
-	return nlh;
+	tt->v[tt->n++] = *t;
+	return 0;
 }
 
 int tool_nft_tables(struct tool_tables *tt)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE * 2];
 	memset(tt, 0, sizeof(*tt));
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl)
-		return -errno;
-	int err = 0;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		goto out;
-	}
-	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
-	struct nlmsghdr *nlh = nft_put(buf, (NFNL_SUBSYS_NFTABLES << 8) |
-				       NFT_MSG_GETTABLE, NLM_F_DUMP,
-				       NFPROTO_UNSPEC, seq, 0);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		err = -errno;
-		goto out;
-	}
-	for (;;) {
-		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		int r = mnl_cb_run(buf, (size_t)n, seq, portid, table_cb, tt);
-		if (r < 0)
-			err = -errno;
-		if (r <= MNL_CB_STOP)
-			break;
-	}
-out:
-	mnl_socket_close(nl);
-	return err;
-}
-
-int tool_nft_del_table(const struct tool_table *t)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl)
-		return -errno;
-	int err = 0;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		goto out;
-	}
-	uint32_t seq = (uint32_t)time(NULL), portid = mnl_socket_get_portid(nl);
-	struct mnl_nlmsg_batch *b = mnl_nlmsg_batch_start(buf, sizeof(buf));
-	nft_put(mnl_nlmsg_batch_current(b), NFNL_MSG_BATCH_BEGIN, 0,
-		AF_UNSPEC, seq++, NFNL_SUBSYS_NFTABLES);
-	mnl_nlmsg_batch_next(b);
-	struct nlmsghdr *nlh = nft_put(mnl_nlmsg_batch_current(b),
-				       (NFNL_SUBSYS_NFTABLES << 8) |
-				       NFT_MSG_DELTABLE, NLM_F_ACK, t->family,
-				       seq, 0);
-	uint32_t del_seq = seq++;
-	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, t->name);
-	mnl_nlmsg_batch_next(b);
-	nft_put(mnl_nlmsg_batch_current(b), NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
-		seq, NFNL_SUBSYS_NFTABLES);
-	mnl_nlmsg_batch_next(b);
-	if (mnl_socket_sendto(nl, mnl_nlmsg_batch_head(b),
-			      mnl_nlmsg_batch_size(b)) < 0) {
-		err = -errno;
-		mnl_nlmsg_batch_stop(b);
-		goto out;
-	}
-	mnl_nlmsg_batch_stop(b);
-	ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		err = -errno;
-	else if (mnl_cb_run(buf, (size_t)n, del_seq, portid, NULL, NULL) < 0)
-		err = -errno;
-out:
-	mnl_socket_close(nl);
-	return err;
-}
-
-const char *tool_family_name(uint8_t family)
-{
-	switch (family) {
-	case NFPROTO_INET: return "inet";
-	case NFPROTO_IPV4: return "ip";
-	case NFPROTO_IPV6: return "ip6";
-	case NFPROTO_ARP: return "arp";
-	case NFPROTO_BRIDGE: return "bridge";
-	case NFPROTO_NETDEV: return "netdev";
-	default: return "unknown";
-	}
-}
-
-/* /proc/net/netlink: "sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode" */
-int tool_nl_socket(int proto, uint32_t portid, struct tool_nlsock *s)
-{
-	FILE *f = fopen("/proc/net/netlink", "re");
-	if (!f)
-		return -errno;
-	char line[256];
-	int ret = -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long sk, groups, rmem, wmem, drops, ino;
-		unsigned eth, pid, dump, locks;
-		if (sscanf(line, "%llx %u %u %llx %llu %llu %u %u %llu %llu", &sk,
-			   &eth, &pid, &groups, &rmem, &wmem, &dump, &locks,
-			   &drops, &ino) != 10)
-			continue;
-		if ((int)eth != proto || pid != portid)
-			continue;
-		s->rmem = rmem;
-		s->drops = drops;
-		s->inode = ino;
-		ret = 0;
-		break;
-	}
-	fclose(f);
-	if (ret)
-		return ret;
-	s->pid = tool_socket_pid(s->inode, s->comm, sizeof(s->comm));
-	return 0;
-}
-
-int tool_socket_pid(unsigned long long inode, char *comm, size_t n)
-{
-	char want[48], path[64], link[64];
-	snprintf(want, sizeof(want), "socket:[%llu]", inode);
-	if (n)
-		comm[0] = 0;
-	DIR *d = opendir("/proc");
-	if (!d)
-		return 0;
-	int found = 0;
-	struct dirent *e;
-	while (!found && (e = readdir(d))) {
-		int pid = atoi(e->d_name);
-		if (pid <= 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-		DIR *fd = opendir(path);
-		if (!fd)
-			continue;
-		struct dirent *fe;
-		while ((fe = readdir(fd))) {
-			if (fe->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "/proc/%d/fd/%.16s", pid,
-				 fe->d_name);
-			ssize_t l = readlink(path, link, sizeof(link) - 1);
-			if (l <= 0)
-				continue;
-			link[l] = 0;
-			if (!strcmp(link, want)) {
-				found = pid;
-				break;
-			}
-		}
-		closedir(fd);
-	}
-	closedir(d);
-	if (found && n)
-		tool_pid_comm(found, comm, n);
-	return found;
-}
-
-bool tool_pid_comm(int pid, char *comm, size_t n)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		if (n)
-			comm[0] = 0;
-		return false;
-	}
-	if (!fgets(comm, (int)n, f))
-		comm[0] = 0;
-	comm[strcspn(comm, "\n")] = 0;
-	fclose(f);
-	return true;
-}
-
-int tool_table_name_pid(const char *name)
-{
-	int pid;
-	unsigned seq;
-	char tail;
-	if (sscanf(name, "ipredir_%d_%u%c", &pid, &seq, &tail) == 2 && pid > 0)
-		return pid;
-	return 0;
+	return ipr_tables_list(NFPROTO_UNSPEC, add_table, tt);
 }
 
 void tool_json_str(FILE *f, const char *s)

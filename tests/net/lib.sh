@@ -74,10 +74,26 @@ _alive() {
 	[ -n "$st" ] && [ "${st:0:1}" != Z ]
 }
 
+# DEBUG=1 tests/run NAME: after a failure (DEBUG=always: in any case), a
+# shell inside the test's first namespace, before anything is torn down;
+# $NSS lists them all (ip netns exec NAME CMD for the others).
+_debug_shell() {
+	local rc=$1
+	[ -n "${IPR_DEBUG:-}" ] && [ ${#_NSS[@]} -gt 0 ] || return 0
+	[ "$IPR_DEBUG" = always ] || [ "$FAILS" -gt 0 ] || [ "$rc" -ne 0 ] ||
+		return 0
+	{ : </dev/tty; } 2>/dev/null || { echo "# DEBUG: no terminal for a shell"; return 0; }
+	echo "# DEBUG $TEST: a shell in ${_NSS[0]}; namespaces: ${_NSS[*]};" \
+		"files in $TMPD; exit to tear down" >/dev/tty
+	NSS="${_NSS[*]}" TMPD=$TMPD PS1="[$TEST ${_NSS[0]}] \\w# " \
+		ip netns exec "${_NSS[0]}" bash --norc -i </dev/tty >/dev/tty 2>&1
+}
+
 _cleanup() {
 	local rc=$? n pid i ns p
 	set +e
 	trap - TERM INT
+	_debug_shell "$rc"
 	# Disowned, bash reaps them without a "Killed" line in the test output.
 	disown -a 2>/dev/null
 	for n in "${!BG[@]}"; do
