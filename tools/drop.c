@@ -1,6 +1,7 @@
 /* drop.c - `ipredir drop`: drop what the filter selects, in the kernel (no
  * packet comes to user space for it).  The count comes from a sniff handle
- * one priority above, which sees each packet just before it is dropped. */
+ * one priority above, which sees each packet just before it is dropped.  A
+ * filter the kernel cannot decide alone is diverted and dropped here. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -134,10 +135,33 @@ int cmd_drop(int argc, char **argv)
 			goto out;
 		}
 	}
-	h = tool_open("drop", o.filter, o.sel.layer, (int16_t)o.sel.prio,
-		      IPR_FLAG_DROP, NULL, &rc);
-	if (!h)
+	h = ipr_open(o.filter, o.sel.layer, (int16_t)o.sel.prio, IPR_FLAG_DROP);
+	if (!h && errno == EOPNOTSUPP) {
+		/* A test of the filter is checked in user space (random8,
+		 * or Payload on an older kernel): a kernel drop would drop
+		 * more than it selects.  Divert instead: the library passes
+		 * on at once what the filter does not select, and what comes
+		 * here ends here (a receive-only handle drops it). */
+		fprintf(stderr, "drop: %s; dropping in this program instead\n",
+			ipr_last_error(NULL));
+		if (counter)
+			ipr_close(counter);
+		counter = NULL;
+		if ((!b.buf && tool_batch_init(&b) < 0) ||
+		    !(counter = tool_open("drop", o.filter, o.sel.layer,
+					  (int16_t)o.sel.prio,
+					  IPR_FLAG_RECV_ONLY, NULL, &rc))) {
+			if (!counter && rc == EXIT_OK)
+				rc = EXIT_FAIL;
+			goto out;
+		}
+		o.counting = true; /* it must read: that is the drop */
+	} else if (!h) {
+		int e = errno;
+		tool_open_error("drop", o.filter, o.sel.layer, -e);
+		rc = e == EINVAL ? EXIT_USAGE : EXIT_FAIL;
 		goto out;
+	}
 	tool_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	fprintf(stderr, "drop: dropping, filter '%.200s%s'\n", o.filter,

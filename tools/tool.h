@@ -102,12 +102,12 @@ char *tool_sel_filter(const char *cmd, int argc, char **argv, int first,
  * not @required).  False after printing the error line. */
 bool tool_one_filter(const char *cmd, int argc, char **argv, int first,
 		     bool required, const char **filter);
-/* Check @filter (an error prints the caret under the user's own text) and
- * AND 'ifIdx == N' into it for -i NAME.  Returns a malloc'ed filter, or
- * NULL after printing the error. */
 /* A FILTER argument: the text itself, or with "@FILE" (@- standard input)
  * the file's text, a trailing newline cut; NULL after a message. */
 char *tool_read_filter(const char *cmd, const char *arg);
+/* Check @filter (an error prints the caret under the user's own text) and
+ * AND 'ifIdx == N' into it for -i NAME.  Returns a malloc'ed filter, or
+ * NULL after printing the error. */
 char *tool_filter(const char *cmd, const char *filter, const char *ifname,
 		  enum ipr_layer layer);
 /* ipr_open_ex, or NULL after printing why; *rc gets the exit code. */
