@@ -164,10 +164,17 @@ def udp_send(args):
 
 def udp_recv(args):
     s = socket.socket(family(args.bind), socket.SOCK_DGRAM)
-    try:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-    except OSError:
-        pass
+    # 8 MiB, past net.core.rmem_max where allowed (root: SO_RCVBUFFORCE):
+    # a receiver slower than the sender (Python under emulation) must not
+    # lose datagrams in its own socket buffer, which a test would blame on
+    # the redirector (6.12 under QEMU: every datagram lost was one of the
+    # receiving namespace's UDP RcvbufErrors).
+    for opt in (getattr(socket, "SO_RCVBUFFORCE", 33), socket.SO_RCVBUF):
+        try:
+            s.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
+            break
+        except OSError:
+            pass
     s.bind((args.bind, args.port))
     out(f"udp-recv listening {args.bind} {args.port}")
     deadline = time.monotonic() + args.timeout - 0.5
