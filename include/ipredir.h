@@ -265,8 +265,8 @@ int ipr_shutdown(ipr_handle *h, enum ipr_shutdown_how how);
  * IPR_FLAG_FAIL_CLOSED) and free the handle. */
 int ipr_close(ipr_handle *h);
 
-int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t value);
-int ipr_get_param(ipr_handle *h, enum ipr_param param, uint64_t *value);
+int ipr_param_set(ipr_handle *h, enum ipr_param param, uint64_t value);
+int ipr_param_get(ipr_handle *h, enum ipr_param param, uint64_t *value);
 
 /* Number of queues (worker threads) of the handle. */
 unsigned ipr_queue_count(const ipr_handle *h);
@@ -456,7 +456,7 @@ uint64_t ipr_packet_hash(const void *pkt, size_t len, uint64_t seed);
 
 /* Recompute the IPv4 header checksum and the TCP/UDP/ICMP/ICMPv6 checksum
  * of a whole packet (not for non-first fragments).  Returns 0 or -EINVAL. */
-int ipr_checksums_calc(void *pkt, size_t len, unsigned flags);
+int ipr_csum_calc(void *pkt, size_t len, unsigned flags);
 
 /* Ones' complement sum of @data added to @sum, not folded, not inverted. */
 uint32_t ipr_csum_add(uint32_t sum, const void *data, size_t len);

@@ -237,7 +237,7 @@ static int load(const struct ipr_fnode *nd, const struct ipr_field *fd,
 
 	switch (fd->kind) {
 	case IPR_FK_CONSTVAL:
-		ipr_filter_constval(c->f, fd, v);
+		ipri_filter_constval(c->f, fd, v);
 		return LD_OK;
 	case IPR_FK_IFIDX:
 		ev_put_be(v, 4, c->a->if_idx);
@@ -370,7 +370,7 @@ static int load(const struct ipr_fnode *nd, const struct ipr_field *fd,
 
 static unsigned eval_test(const struct ipr_fnode *nd, struct ectx *c)
 {
-	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
+	const struct ipr_field *fd = &ipri_filter_fields[nd->field];
 	uint8_t v[16];
 	unsigned n = fd->width;
 

@@ -270,7 +270,7 @@ static void put_ktest(struct xw *w, const struct ipr_ktest *t,
 	wf(w, "?");
 }
 
-int ipr_ktest_format(const struct ipr_ktest *t, uint8_t nfproto,
+int ipri_ktest_format(const struct ipr_ktest *t, uint8_t nfproto,
 		     uint8_t l4proto, char *buf, size_t size)
 {
 	struct xw w = { buf, size, 0 };
@@ -306,11 +306,11 @@ static void put_set_test(struct xw *w, const struct ipr_ktest *t,
 	}
 	e.op = IPR_KOP_EQ;
 	memcpy(e.value, p->setvals + st->first, st->len);
-	ipr_ktest_format(&e, nfproto, l4proto, a, sizeof(a));
+	ipri_ktest_format(&e, nfproto, l4proto, a, sizeof(a));
 	if (st->n > 1 || st->interval) {
 		memcpy(e.value, p->setvals + st->first +
 		       (st->n > 1 ? per : st->len), st->len);
-		ipr_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
+		ipri_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
 		while (a[pre] && a[pre] == c[pre])
 			pre++;
 	} else {
@@ -326,11 +326,11 @@ static void put_set_test(struct xw *w, const struct ipr_ktest *t,
 		const uint8_t *v = p->setvals + st->first + i * per;
 
 		memcpy(e.value, v, st->len);
-		ipr_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
+		ipri_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
 		wf(w, "%s%s", i ? ", " : "", strlen(c) > pre ? c + pre : c);
 		if (st->interval && memcmp(v, v + st->len, st->len)) {
 			memcpy(e.value, v + st->len, st->len);
-			ipr_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
+			ipri_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
 			wf(w, "-%s", strlen(c) > pre ? c + pre : c);
 		}
 	}
@@ -478,7 +478,7 @@ static int explain(const ipr_filter *f, char *buf, size_t size)
 		if (!(hooks & (1u << h)))
 			continue;
 		wf(&w, "hook %s (%s):", hook_names[h], hook_desc[h]);
-		err = ipr_kprog_build(f, (enum ipr_hook)h, &p);
+		err = ipri_kprog_build(f, (enum ipr_hook)h, &p);
 		if (err) {
 			const char *why = ipr_last_error(NULL);
 
@@ -520,7 +520,7 @@ static int explain(const ipr_filter *f, char *buf, size_t size)
 		wf(&w, "%s\n", f->user_hook[h] ? "; user space checks again"
 					       : "");
 		put_prog(&w, h, &p);
-		ipr_kprog_free(&p);
+		ipri_kprog_free(&p);
 	}
 	wf(&w, "note: transport header fields are read as 3 or 5 bytes "
 	       "around them (the rest masked), which makes the kernel refuse "
@@ -543,7 +543,7 @@ static int explain(const ipr_filter *f, char *buf, size_t size)
 
 		if (nd->type != IPR_FN_TEST || !nd->user)
 			continue;
-		if (ipr_filter_format_test(f, (int32_t)i, t, sizeof(t)) < 0)
+		if (ipri_filter_format_test(f, (int32_t)i, t, sizeof(t)) < 0)
 			continue;
 		wf(&w, "  %s\n", t);
 	}

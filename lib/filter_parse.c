@@ -33,7 +33,7 @@
 #define USERF(n, w, l4, a)                                                  \
 	FLD(n, IPR_FK_USER, IPR_VT_NUM, w, 0, l4, 0, 0, 0, a, IPR_FF_USER)
 
-const struct ipr_field ipr_filter_fields[] = {
+const struct ipr_field ipri_filter_fields[] = {
 	BOOLF("true", IPR_FK_CONST, 0, 0, 1),
 	BOOLF("false", IPR_FK_CONST, 0, 0, 0),
 	BOOLF("inbound", IPR_FK_DIR, 0, 0, 0),
@@ -143,9 +143,9 @@ const struct ipr_field ipr_filter_fields[] = {
 	{ .name = "parentEndpointId", .kind = IPR_FK_CONSTVAL,
 	  .vtype = IPR_VT_NUM, .width = 8 },
 };
-const unsigned ipr_filter_nfields =
-	sizeof(ipr_filter_fields) / sizeof(ipr_filter_fields[0]);
-_Static_assert(sizeof(ipr_filter_fields) / sizeof(ipr_filter_fields[0]) <=
+const unsigned ipri_filter_nfields =
+	sizeof(ipri_filter_fields) / sizeof(ipri_filter_fields[0]);
+_Static_assert(sizeof(ipri_filter_fields) / sizeof(ipri_filter_fields[0]) <=
 	       UINT16_MAX, "ipr_fnode.field is 16 bits");
 
 /* Values that may be written by name.  WinDivert's, with its numbers:
@@ -733,7 +733,7 @@ static int32_t test_node(struct parser *p, unsigned fi, const struct tok *id)
 		return n;
 	p->nodes[n].field = (uint16_t)fi;
 	p->nodes[n].pos = (uint32_t)id->pos;
-	p->nodes[n].user = (ipr_filter_fields[fi].flags & IPR_FF_USER) != 0;
+	p->nodes[n].user = (ipri_filter_fields[fi].flags & IPR_FF_USER) != 0;
 	return n;
 }
 
@@ -743,7 +743,7 @@ static int32_t test_node(struct parser *p, unsigned fi, const struct tok *id)
 static int32_t bool_test(struct parser *p, unsigned fi, const struct tok *id,
 			 bool when0, bool when1)
 {
-	const struct ipr_field *fd = &ipr_filter_fields[fi];
+	const struct ipr_field *fd = &ipri_filter_fields[fi];
 	int32_t n;
 
 	if (when0 == when1)
@@ -829,11 +829,11 @@ static int32_t parse_test(struct parser *p, const struct tok *id)
 	size_t vpos;
 	int32_t n;
 
-	for (fi = 0; fi < ipr_filter_nfields; fi++) {
-		const char *nm = ipr_filter_fields[fi].name;
+	for (fi = 0; fi < ipri_filter_nfields; fi++) {
+		const char *nm = ipri_filter_fields[fi].name;
 
 		if (strlen(nm) == id->len && !memcmp(nm, p->s + id->pos, id->len)) {
-			fd = &ipr_filter_fields[fi];
+			fd = &ipri_filter_fields[fi];
 			break;
 		}
 	}
@@ -1028,7 +1028,7 @@ static void set_err(struct ipr_filter_error *err, int code, size_t pos,
 	}
 }
 
-void ipr_filter_constval(const ipr_filter *f, const struct ipr_field *fd,
+void ipri_filter_constval(const ipr_filter *f, const struct ipr_field *fd,
 			 uint8_t out[16])
 {
 	memset(out, 0, 16);
@@ -1068,7 +1068,7 @@ struct ana {
 static uint8_t fold_test(const struct ana *a, const struct ipr_fnode *nd,
 			 unsigned hook)
 {
-	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
+	const struct ipr_field *fd = &ipri_filter_fields[nd->field];
 	uint8_t v[16];
 	int r;
 
@@ -1081,7 +1081,7 @@ static uint8_t fold_test(const struct ana *a, const struct ipr_fnode *nd,
 	case IPR_FK_CONSTVAL:
 		if (fd->arg == IPR_CV_PRIORITY)
 			return FOLD_X; /* bound after compiling */
-		ipr_filter_constval(a->f, fd, v);
+		ipri_filter_constval(a->f, fd, v);
 		if (fd->vtype == IPR_VT_BOOL)
 			return v[fd->width ? fd->width - 1 : 0] ? FOLD_T : FOLD_F;
 		r = memcmp(v, nd->value, fd->width);
@@ -1219,7 +1219,7 @@ static void analyse(struct parser *p, ipr_filter *f)
 
 		if (nd->type != IPR_FN_TEST || !a.live[i])
 			continue;
-		fd = &ipr_filter_fields[nd->field];
+		fd = &ipri_filter_fields[nd->field];
 		if (fd->hooks && !(fd->hooks & a.live[i]) && nd->pos < err_pos) {
 			err_pos = nd->pos;
 			err_msg = "field not valid for this direction";
@@ -1318,32 +1318,32 @@ IPR_API void ipr_filter_free(ipr_filter *f)
 	free(f);
 }
 
-bool ipr_filter_needs_user_check(const ipr_filter *f)
+bool ipri_filter_needs_user_check(const ipr_filter *f)
 {
 	return f && f->needs_user;
 }
 
-bool ipr_filter_uses_ct(const ipr_filter *f)
+bool ipri_filter_uses_ct(const ipr_filter *f)
 {
 	for (uint32_t i = 0; f && i < f->nnodes; i++)
 		if (f->nodes[i].type == IPR_FN_TEST &&
-		    ipr_filter_fields[f->nodes[i].field].kind == IPR_FK_CT)
+		    ipri_filter_fields[f->nodes[i].field].kind == IPR_FK_CT)
 			return true;
 	return false;
 }
 
-bool ipr_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook)
+bool ipri_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook)
 {
 	return f && (unsigned)hook < IPR_HOOK_COUNT && f->user_hook[hook];
 }
 
-void ipr_filter_bind_priority(ipr_filter *f, int16_t priority)
+void ipr_filter_set_priority(ipr_filter *f, int16_t priority)
 {
 	if (f)
 		f->priority = priority;
 }
 
-enum ipr_layer ipr_filter_layer(const ipr_filter *f)
+enum ipr_layer ipri_filter_layer(const ipr_filter *f)
 {
 	return f ? f->layer : IPR_LAYER_NETWORK;
 }

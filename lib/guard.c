@@ -28,30 +28,30 @@
 static size_t del_batch(char *buf, const char *name, uint32_t seq)
 {
 	size_t len = 0;
-	struct nlmsghdr *nlh = ipr_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
 				       NFNL_SUBSYS_NFTABLES, seq - 1);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
+	nlh = ipri_nfnl_put(buf + len, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
 		      NLM_F_ACK, NFPROTO_INET, 0, seq);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
+	nlh = ipri_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
 		      NFNL_SUBSYS_NFTABLES, seq + 1);
 	len += MNL_ALIGN(nlh->nlmsg_len);
 	return len;
 }
 
-int ipr_table_delete(const char *name)
+int ipri_table_delete(const char *name)
 {
 	char buf[512];
 	uint32_t seq = (uint32_t)time(NULL) | 1;
-	int fd = ipr_nl_socket();
+	int fd = ipri_nl_socket();
 	if (fd < 0)
 		return fd;
 	size_t len = del_batch(buf, name, seq);
 	struct ipr_nlreq r = { .seq_first = seq - 1, .seq_end = seq + 2,
 			       .acks = 1 };
-	int err = ipr_nl_request(fd, buf, len, &r);
+	int err = ipri_nl_request(fd, buf, len, &r);
 	close(fd);
 	return err;
 }
@@ -95,7 +95,7 @@ static void guard_main(int rd, int nl, const char *batch, size_t len)
 	_exit(0);
 }
 
-int ipr_guard_start(const char *table, int *wr_out)
+int ipri_guard_start(const char *table, int *wr_out)
 {
 	static char batch[512]; /* built before the fork: no malloc after */
 	char local[512];
@@ -104,7 +104,7 @@ int ipr_guard_start(const char *table, int *wr_out)
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	int nl = ipr_nl_socket();
+	int nl = ipri_nl_socket();
 	if (nl < 0) {
 		close(p[0]);
 		close(p[1]);
@@ -173,19 +173,19 @@ static int sweep_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int ipr_tables_sweep(void)
+int ipri_tables_sweep(void)
 {
 	struct sweep *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	int fd = ipr_nl_socket();
+	int fd = ipri_nl_socket();
 	if (fd < 0) {
 		free(s);
 		return fd;
 	}
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	uint32_t seq = (uint32_t)time(NULL);
-	struct nlmsghdr *nlh = ipr_nfnl_put(buf, (NFNL_SUBSYS_NFTABLES << 8) |
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf, (NFNL_SUBSYS_NFTABLES << 8) |
 					    NFT_MSG_GETTABLE, NLM_F_DUMP,
 				       NFPROTO_INET, 0, seq);
 	int err = 0;
@@ -208,7 +208,7 @@ int ipr_tables_sweep(void)
 			break;
 	}
 	for (unsigned i = 0; i < s->n; i++) {
-		int e = ipr_table_delete(s->names[i]);
+		int e = ipri_table_delete(s->names[i]);
 		if (e && e != -ENOENT && !err)
 			err = e;
 	}

@@ -24,7 +24,7 @@ static void handle_free(struct ipr_handle *h)
 		close(h->guard_fd); /* the guard deletes the table, if left */
 	for (unsigned i = 0; h->q && i < h->nqueues; i++) {
 		struct ipr_queue *q = &h->q[i];
-		ipr_nfq_close(q);
+		ipri_nfq_close(q);
 		free(q->rxbuf);
 		free(q->onebuf);
 		free(q->scratch);
@@ -36,7 +36,7 @@ static void handle_free(struct ipr_handle *h)
 		free(q->rxiov);
 	}
 	free(h->q);
-	ipr_inject_close(h);
+	ipri_inject_close(h);
 	ipr_filter_free(h->filter);
 	free(h);
 }
@@ -77,7 +77,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	const uint64_t known = IPR_FLAG_SNIFF | IPR_FLAG_DROP |
 		IPR_FLAG_RECV_ONLY | IPR_FLAG_SEND_ONLY | IPR_FLAG_FAIL_CLOSED;
 	int err = 0;
-	ipr_detail_clear(); /* what ipr_last_error says is about this open */
+	ipri_detail_clear(); /* what ipr_last_error says is about this open */
 	if (!filter || (layer != IPR_LAYER_NETWORK &&
 			layer != IPR_LAYER_NETWORK_FORWARD) ||
 	    priority < IPR_PRIORITY_MIN || priority > IPR_PRIORITY_MAX ||
@@ -127,18 +127,18 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 		err = -errno;
 		goto fail;
 	}
-	ipr_filter_bind_priority(h->filter, priority);
-	h->user_check = ipr_filter_needs_user_check(h->filter);
-	h->frag_check = !ipr_filter_uses_ct(h->filter);
+	ipr_filter_set_priority(h->filter, priority);
+	h->user_check = ipri_filter_needs_user_check(h->filter);
+	h->frag_check = !ipri_filter_uses_ct(h->filter);
 	if (h->user_check)
 		h->snaplen = 0; /* the user-space check reads the whole packet */
 	for (int k = 0; k < IPR_HOOK_COUNT; k++)
-		h->user_check_hook[k] = ipr_filter_needs_user_check_hook(
+		h->user_check_hook[k] = ipri_filter_needs_user_check_hook(
 			h->filter, (enum ipr_hook)k);
 	if (!(flags & IPR_FLAG_RECV_ONLY)) {
 		/* EPERM without CAP_NET_RAW: only injection fails then, except
 		 * on a handle that is for nothing else. */
-		err = ipr_inject_open(h);
+		err = ipri_inject_open(h);
 		if (err && (flags & IPR_FLAG_SEND_ONLY))
 			goto fail;
 		err = 0;
@@ -172,7 +172,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 			err = queue_alloc(q);
 			if (err)
 				goto fail;
-			err = ipr_nfq_open(q, sniff, &spec.nums[i], start);
+			err = ipri_nfq_open(q, sniff, &spec.nums[i], start);
 			if (err)
 				goto fail;
 			start = (uint16_t)(q->seg_qnum + 1);
@@ -188,7 +188,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 		snprintf(name, sizeof(name), "ipredir_%d_%u", (int)getpid(),
 			 atomic_fetch_add(&table_seq, 1));
 		spec.table = name;
-		err = ipr_rules_install(h->filter, &spec);
+		err = ipri_rules_install(h->filter, &spec);
 		if (err != -EEXIST)
 			break;
 	}
@@ -200,7 +200,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 		/* The elements went in with the rules, alive for the hang
 		 * time from now. */
 		h->heartbeat = true;
-		uint64_t now = ipr_now_mono();
+		uint64_t now = ipri_now_mono();
 		for (unsigned i = 0; i < h->nqueues; i++) {
 			h->q[i].hb_hang = spec.hang_ms;
 			h->q[i].hb_due = now + (uint64_t)spec.hang_ms * 250000ull;
@@ -211,7 +211,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	 * (no fork allowed) leaves the sweep of the next open. */
 	h->unowned = spec.unowned;
 	if (h->unowned)
-		(void)ipr_guard_start(h->table, &h->guard_fd);
+		(void)ipri_guard_start(h->table, &h->guard_fd);
 	return h;
 fail:
 	handle_free(h);
@@ -241,7 +241,7 @@ IPR_API int ipr_queue_fd(const ipr_handle *h, unsigned queue)
 
 /* Refreshed at a quarter of the hang time: a refresh may come up to twice
  * that late (the receive wait is capped at it) and still be in time. */
-int ipr_heartbeat(struct ipr_queue *q, uint64_t now)
+int ipri_heartbeat(struct ipr_queue *q, uint64_t now)
 {
 	struct ipr_handle *h = q->h;
 	uint32_t hang = atomic_load_explicit(&h->hang_time,
@@ -251,7 +251,7 @@ int ipr_heartbeat(struct ipr_queue *q, uint64_t now)
 	int err = 0;
 	pthread_mutex_lock(&h->nft_lock);
 	if (!h->rules_off)
-		err = ipr_rules_heartbeat(h->nft_fd, h->table, q->index, hang);
+		err = ipri_rules_heartbeat(h->nft_fd, h->table, q->index, hang);
 	pthread_mutex_unlock(&h->nft_lock);
 	return err;
 }
@@ -264,7 +264,7 @@ IPR_API int ipr_recv_batch(ipr_handle *h, unsigned queue, void *buf,
 		return ipr_err(EINVAL);
 	if (queue >= h->nqueues)
 		return ipr_err(h->nqueues ? EINVAL : EOPNOTSUPP);
-	return ipr_nfq_recv(&h->q[queue], buf, cap, pkts, max, timeout_ms);
+	return ipri_nfq_recv(&h->q[queue], buf, cap, pkts, max, timeout_ms);
 }
 
 IPR_API int ipr_recv(ipr_handle *h, void *pkt, size_t cap, size_t *len,
@@ -276,7 +276,7 @@ IPR_API int ipr_recv(ipr_handle *h, void *pkt, size_t cap, size_t *len,
 		return ipr_err(EOPNOTSUPP);
 	struct ipr_queue *q = &h->q[0];
 	struct ipr_packet p;
-	int n = ipr_nfq_recv(q, q->onebuf, IPR_BATCH_SLOT, &p, 1, -1);
+	int n = ipri_nfq_recv(q, q->onebuf, IPR_BATCH_SLOT, &p, 1, -1);
 	if (n < 0)
 		return n;
 	*addr = p.addr;
@@ -304,7 +304,7 @@ static int answer(ipr_handle *h, struct ipr_packet *p, bool constdata)
 {
 	if (p->addr.queue >= h->nqueues || (p->addr.flags & IPR_ADDR_SNIFFED))
 		return ipr_err(EINVAL);
-	int n = ipr_nfq_send(&h->q[p->addr.queue], p, 1, constdata);
+	int n = ipri_nfq_send(&h->q[p->addr.queue], p, 1, constdata);
 	return n < 0 ? n : 0;
 }
 
@@ -321,7 +321,7 @@ IPR_API int ipr_send(ipr_handle *h, const void *pkt, size_t len,
 	if (!addr->packet_id) {
 		if (!pkt)
 			return ipr_err(EINVAL);
-		err = ipr_inject(h, pkt, len, addr);
+		err = ipri_inject(h, pkt, len, addr);
 		return err ? ipr_err(-err) : 0;
 	}
 	if (len > IPR_MTU_MAX)
@@ -361,7 +361,7 @@ IPR_API int ipr_send_batch(ipr_handle *h, struct ipr_packet *pkts, unsigned n)
 				i++;
 				continue;
 			}
-			err = ipr_inject(h, p->data, p->len, &p->addr);
+			err = ipri_inject(h, p->data, p->len, &p->addr);
 			if (err)
 				goto fail;
 			i++;
@@ -376,7 +376,7 @@ IPR_API int ipr_send_batch(ipr_handle *h, struct ipr_packet *pkts, unsigned n)
 			err = -EINVAL;
 			goto fail;
 		}
-		int r = ipr_nfq_send(&h->q[p->addr.queue], p, j - i, false);
+		int r = ipri_nfq_send(&h->q[p->addr.queue], p, j - i, false);
 		if (r < 0) {
 			err = r;
 			goto fail;
@@ -405,7 +405,7 @@ IPR_API int ipr_shutdown(ipr_handle *h, enum ipr_shutdown_how how)
 		pthread_mutex_lock(&h->nft_lock);
 		int e = 0;
 		if (h->nft_fd >= 0 && !h->rules_off) {
-			e = ipr_rules_disable(h->nft_fd, h->table);
+			e = ipri_rules_disable(h->nft_fd, h->table);
 			if (!e)
 				h->rules_off = true;
 		}
@@ -414,7 +414,7 @@ IPR_API int ipr_shutdown(ipr_handle *h, enum ipr_shutdown_how how)
 			return ipr_err(-e);
 		h->shut_recv = 1;
 		for (unsigned i = 0; i < h->nqueues; i++)
-			ipr_nfq_wake(&h->q[i]);
+			ipri_nfq_wake(&h->q[i]);
 	}
 	if (how & IPR_SHUTDOWN_SEND)
 		h->shut_send = 1;
@@ -429,21 +429,21 @@ IPR_API int ipr_close(ipr_handle *h)
 	 * then remove the table (which would drop whatever is still queued). */
 	pthread_mutex_lock(&h->nft_lock);
 	if (h->nft_fd >= 0 && !h->rules_off &&
-	    !ipr_rules_disable(h->nft_fd, h->table))
+	    !ipri_rules_disable(h->nft_fd, h->table))
 		h->rules_off = true;
 	pthread_mutex_unlock(&h->nft_lock);
 	if (!(h->flags & IPR_FLAG_SNIFF)) {
 		bool accept = !(h->flags & IPR_FLAG_FAIL_CLOSED);
 		for (unsigned i = 0; i < h->nqueues; i++)
-			ipr_nfq_drain(&h->q[i], accept);
+			ipri_nfq_drain(&h->q[i], accept);
 	}
 	if (h->unowned && h->nft_fd >= 0)
-		(void)ipr_table_delete(h->table);
+		(void)ipri_table_delete(h->table);
 	handle_free(h);
 	return 0;
 }
 
-IPR_API int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t v)
+IPR_API int ipr_param_set(ipr_handle *h, enum ipr_param param, uint64_t v)
 {
 	if (!h)
 		return ipr_err(EINVAL);
@@ -454,7 +454,7 @@ IPR_API int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t v)
 		h->queue_length = (uint32_t)v;
 		if (!(h->flags & IPR_FLAG_SNIFF))
 			for (unsigned i = 0; i < h->nqueues; i++) {
-				int e = ipr_nfq_set_maxlen(&h->q[i], h->queue_length);
+				int e = ipri_nfq_set_maxlen(&h->q[i], h->queue_length);
 				if (e)
 					return ipr_err(-e);
 			}
@@ -477,7 +477,7 @@ IPR_API int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t v)
 		 * with the new time; wake those that wait. */
 		if (h->heartbeat)
 			for (unsigned i = 0; i < h->nqueues; i++)
-				ipr_nfq_wake(&h->q[i]);
+				ipri_nfq_wake(&h->q[i]);
 		return 0;
 	case IPR_PARAM_QUEUE_SIZE:
 		if (v < IPR_QUEUE_SIZE_MIN || v > IPR_QUEUE_SIZE_MAX)
@@ -497,7 +497,7 @@ IPR_API int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t v)
 	}
 }
 
-IPR_API int ipr_get_param(ipr_handle *h, enum ipr_param param, uint64_t *v)
+IPR_API int ipr_param_get(ipr_handle *h, enum ipr_param param, uint64_t *v)
 {
 	if (!h || !v)
 		return ipr_err(EINVAL);
@@ -528,9 +528,9 @@ IPR_API int ipr_stats_get(ipr_handle *h, struct ipr_stats *st)
 	uint64_t taken = 0, reached = 0, gaps = 0, hung = 0;
 	/* The switch's count first: every packet in it was in the rules'
 	 * count before, so it can be taken off that. */
-	if (h->heartbeat && !ipr_rules_hung(h->table, &hung))
+	if (h->heartbeat && !ipri_rules_hung(h->table, &hung))
 		st->hung_packets = hung;
-	if (failopen && ipr_rules_queued(h->table, &taken) < 0)
+	if (failopen && ipri_rules_queued(h->table, &taken) < 0)
 		failopen = false;
 	for (unsigned i = 0; i < h->nqueues; i++) {
 		const struct ipr_queue *q = &h->q[i];
@@ -547,7 +547,7 @@ IPR_API int ipr_stats_get(ipr_handle *h, struct ipr_stats *st)
 		uint16_t nums[2] = { q->qnum, q->seg_qnum };
 		for (int k = 0; k < 2; k++) {
 			struct ipr_proc_queue c = { 0 };
-			if (!ipr_proc_queue_counters(nums[k], &c)) {
+			if (!ipri_proc_queue_counters(nums[k], &c)) {
 				st->kernel_queue_dropped += c.queue_dropped;
 				st->kernel_user_dropped += c.user_dropped;
 				/* The companion queue gets its packets from us,

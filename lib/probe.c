@@ -26,7 +26,7 @@ static int nl_ask(int fd, const void *buf, size_t len, uint32_t lo,
 {
 	struct ipr_nlreq r = { .seq_first = lo, .seq_end = seq + 1, .acks = 1 };
 
-	return ipr_nl_request(fd, buf, len, &r);
+	return ipri_nl_request(fd, buf, len, &r);
 }
 
 /* 0 unknown, 1 yes, -1 no. */
@@ -36,12 +36,12 @@ static atomic_int owner_state;
  * a probe's own name (not ipredir*, which tools and tests count); the
  * kernel removes it with the socket.  Kernels before
  * 5.12 know only the dormant flag and refuse any other with EINVAL. */
-int ipr_probe_owner_tables(void)
+int ipri_probe_owner_tables(void)
 {
 	int st = atomic_load(&owner_state);
 	if (st)
 		return st > 0;
-	int fd = ipr_nl_socket();
+	int fd = ipri_nl_socket();
 	if (fd < 0)
 		return fd;
 	char buf[1024];
@@ -51,16 +51,16 @@ int ipr_probe_owner_tables(void)
 	snprintf(name, sizeof(name), "ipr_probe_%d_%u", (int)getpid(),
 		 atomic_fetch_add(&n, 1));
 	size_t len = 0;
-	struct nlmsghdr *nlh = ipr_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
 				       NFNL_SUBSYS_NFTABLES, seq);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE,
+	nlh = ipri_nfnl_put(buf + len, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE,
 		      NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, NFPROTO_INET, 0,
 		      seq + 1);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
 	mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS, htonl(NFT_TABLE_F_OWNER));
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
+	nlh = ipri_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
 		      NFNL_SUBSYS_NFTABLES, seq + 2);
 	len += MNL_ALIGN(nlh->nlmsg_len);
 	int err = nl_ask(fd, buf, len, seq, seq + 1);
@@ -83,14 +83,14 @@ int ipr_probe_owner_tables(void)
  * is never loaded by an inet rule.  This query requests "ipt_NFQUEUE", an
  * alias of xt_NFQUEUE, and so loads it where it exists.  0 if the kernel has
  * it, -ENOENT if not, another negative errno if the question failed. */
-int ipr_probe_xt_target(const char *name, uint32_t rev)
+int ipri_probe_xt_target(const char *name, uint32_t rev)
 {
-	int fd = ipr_nl_socket();
+	int fd = ipri_nl_socket();
 	if (fd < 0)
 		return fd;
 	char buf[512];
 	uint32_t seq = (uint32_t)time(NULL) ^ 0xa5a50000u;
-	struct nlmsghdr *nlh = ipr_nfnl_put(buf, (NFNL_SUBSYS_NFT_COMPAT << 8) |
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf, (NFNL_SUBSYS_NFT_COMPAT << 8) |
 					    NFNL_MSG_COMPAT_GET, NLM_F_ACK,
 				       NFPROTO_IPV4, 0, seq);
 	mnl_attr_put_strz(nlh, NFTA_COMPAT_NAME, name);

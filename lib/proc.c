@@ -10,7 +10,7 @@ static FILE *open_list(bool log)
 			 : "/proc/net/netfilter/nfnetlink_queue", "re");
 }
 
-bool ipr_proc_queue_free(uint16_t n, bool log)
+bool ipri_proc_queue_free(uint16_t n, bool log)
 {
 	FILE *f = open_list(log);
 	if (!f)
@@ -28,7 +28,7 @@ bool ipr_proc_queue_free(uint16_t n, bool log)
 	return free_;
 }
 
-int ipr_proc_queue_counters(uint16_t qnum, struct ipr_proc_queue *c)
+int ipri_proc_queue_counters(uint16_t qnum, struct ipr_proc_queue *c)
 {
 	FILE *f = open_list(false);
 	if (!f)

@@ -346,7 +346,7 @@ int cmd_filter(int argc, char **argv)
 		filter_error(sub, text, &e);
 		return !strcmp(sub, "check") ? EXIT_BAD : EXIT_USAGE;
 	}
-	ipr_filter_bind_priority(f, (int16_t)prio);
+	ipr_filter_set_priority(f, (int16_t)prio);
 	if (!strcmp(sub, "check")) {
 		int n = ipr_filter_format(f, NULL, 0);
 		char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;

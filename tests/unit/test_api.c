@@ -356,8 +356,8 @@ static int n_send_batch(void) { return ipr_send_batch(NULL, g_pkts, 1); }
 static int n_drop(void) { return ipr_drop(NULL, &g_addr); }
 static int n_shutdown(void) { return ipr_shutdown(NULL, IPR_SHUTDOWN_BOTH); }
 static int n_close(void) { return ipr_close(NULL); }
-static int n_set_param(void) { return ipr_set_param(NULL, IPR_PARAM_QUEUE_TIME, 1000); }
-static int n_get_param(void) { return ipr_get_param(NULL, IPR_PARAM_QUEUE_TIME, &g_v); }
+static int n_set_param(void) { return ipr_param_set(NULL, IPR_PARAM_QUEUE_TIME, 1000); }
+static int n_get_param(void) { return ipr_param_get(NULL, IPR_PARAM_QUEUE_TIME, &g_v); }
 static int n_stats(void) { return ipr_stats_get(NULL, &g_st); }
 static int n_queue_count(void) { return ipr_queue_count(NULL) == 0 ? 0 : -1; }
 static int n_queue_fd(void) { return ipr_queue_fd(NULL, 0); }
@@ -405,8 +405,8 @@ static int n_parse_len0(void)
 	struct ipr_headers hd;
 	return ipr_packet_parse(v4udp, 0, &hd);
 }
-static int n_csum_null(void) { return ipr_checksums_calc(NULL, 36, 0); }
-static int n_csum_short(void) { return ipr_checksums_calc(g_buf, 10, 0); }
+static int n_csum_null(void) { return ipr_csum_calc(NULL, 36, 0); }
+static int n_csum_short(void) { return ipr_csum_calc(g_buf, 10, 0); }
 
 struct fn_case {
 	const char *name;
@@ -594,7 +594,7 @@ static size_t build_inject(const struct inject_case *c)
 	memset(g_big, 0, 128);
 	if (!c->v6) {
 		memcpy(g_big, v4udp, sizeof(v4udp));
-		ipr_checksums_calc(g_big, sizeof(v4udp), 0);
+		ipr_csum_calc(g_big, sizeof(v4udp), 0);
 	} else {
 		/* ::1 -> ::1 UDP port 40009, 8 bytes of payload */
 		uint8_t *p = g_big;
@@ -609,7 +609,7 @@ static size_t build_inject(const struct inject_case *c)
 		p[42] = PORT_INJECT >> 8; p[43] = PORT_INJECT & 0xff;
 		p[45] = 16;
 		memcpy(p + 48, "ipr-test", 8);
-		ipr_checksums_calc(p, 56, 0);
+		ipr_csum_calc(p, 56, 0);
 	}
 	switch (c->spoil) {
 	case SP_NONE:
@@ -767,22 +767,22 @@ static void run_param_cases(void)
 	for (size_t i = 0; i < sizeof(param_cases) / sizeof(param_cases[0]); i++) {
 		const struct param_case *c = &param_cases[i];
 		errno = 0;
-		int rc = ipr_set_param(H, (enum ipr_param)c->param, c->value);
+		int rc = ipr_param_set(H, (enum ipr_param)c->param, c->value);
 		judge(c->name, c->want, rc, errno);
 	}
 	uint64_t v = 0;
-	int rc = ipr_get_param(H, IPR_PARAM_QUEUE_TIME, &v);
+	int rc = ipr_param_get(H, IPR_PARAM_QUEUE_TIME, &v);
 	CHECK("param.queue_time_reads_back", rc == 0 && v == 1000,
 	      "rc %d value %llu, want 0 and 1000", rc, (unsigned long long)v);
-	rc = ipr_get_param(H, IPR_PARAM_HANG_TIME, &v);
+	rc = ipr_param_get(H, IPR_PARAM_HANG_TIME, &v);
 	CHECK("param.hang_time_reads_back", rc == 0 && v == 1500,
 	      "rc %d value %llu, want 0 and 1500", rc, (unsigned long long)v);
-	ipr_set_param(H, IPR_PARAM_HANG_TIME, IPR_HANG_TIME_DEFAULT);
-	rc = ipr_get_param(H, IPR_PARAM_VERSION_MAJOR, &v);
+	ipr_param_set(H, IPR_PARAM_HANG_TIME, IPR_HANG_TIME_DEFAULT);
+	rc = ipr_param_get(H, IPR_PARAM_VERSION_MAJOR, &v);
 	CHECK("param.version_major_reads", rc == 0 && v == IPR_VERSION_MAJOR,
 	      "rc %d value %llu", rc, (unsigned long long)v);
 	/* The default queue time back, for the packets below. */
-	ipr_set_param(H, IPR_PARAM_QUEUE_TIME, IPR_QUEUE_TIME_DEFAULT);
+	ipr_param_set(H, IPR_PARAM_QUEUE_TIME, IPR_QUEUE_TIME_DEFAULT);
 }
 
 /* ---- other calls on real handles ----------------------------------------- */
@@ -805,7 +805,7 @@ static void run_busy_poll(void)
 		return;
 	}
 	uint64_t v = 0;
-	int rc = ipr_get_param(hb, IPR_PARAM_BUSY_POLL, &v);
+	int rc = ipr_param_get(hb, IPR_PARAM_BUSY_POLL, &v);
 	CHECK("busy.opts_read_back", rc == 0 && v == 20000,
 	      "get %d value %llu", rc, (unsigned long long)v);
 	double t0 = mono_s();
@@ -823,8 +823,8 @@ static void run_busy_poll(void)
 			CHECK("busy.drop", ipr_drop(hb, &g_pkts[0].addr) == 0,
 			      "drop the packet: %s", strerror(errno));
 	}
-	rc = ipr_set_param(hb, IPR_PARAM_BUSY_POLL, 0);
-	int rc2 = ipr_get_param(hb, IPR_PARAM_BUSY_POLL, &v);
+	rc = ipr_param_set(hb, IPR_PARAM_BUSY_POLL, 0);
+	int rc2 = ipr_param_get(hb, IPR_PARAM_BUSY_POLL, &v);
 	CHECK("busy.off", rc == 0 && rc2 == 0 && v == 0,
 	      "busy poll off: set %d get %d value %llu", rc, rc2,
 	      (unsigned long long)v);
@@ -869,8 +869,8 @@ static int h_batch_bad_verdict(void)
 	p.addr._gen = 1;
 	return ipr_send_batch(H, &p, 1);
 }
-static int h_get_null(void) { return ipr_get_param(H, IPR_PARAM_QUEUE_TIME, NULL); }
-static int h_get_unknown(void) { return ipr_get_param(H, (enum ipr_param)99, &g_v); }
+static int h_get_null(void) { return ipr_param_get(H, IPR_PARAM_QUEUE_TIME, NULL); }
+static int h_get_unknown(void) { return ipr_param_get(H, (enum ipr_param)99, &g_v); }
 static int h_stats_null(void) { return ipr_stats_get(H, NULL); }
 static int h_stats_ok(void) { return ipr_stats_get(H, &g_st); }
 static int h_shut_0(void) { return ipr_shutdown(H, (enum ipr_shutdown_how)0); }
@@ -1122,7 +1122,7 @@ static void run_sniff_cases(void)
 	memcpy(copy, p.data, len);
 	/* Complete checksums: a copy sent again by mistake would then really
 	 * arrive (a loopback copy carries only a partial UDP checksum). */
-	ipr_checksums_calc(copy, len, 0);
+	ipr_csum_calc(copy, len, 0);
 	struct ipr_addr a = p.addr;
 	int rc;
 
@@ -1225,7 +1225,7 @@ static void *inject_loop(void *arg)
 	for (int i = 0; i < THR_INJECT; i++) {
 		pkt[4] = (uint8_t)(i >> 8);
 		pkt[5] = (uint8_t)i;
-		ipr_checksums_calc(pkt, sizeof(pkt), 0);
+		ipr_csum_calc(pkt, sizeof(pkt), 0);
 		int rc = ipr_send(in->h, pkt, sizeof(pkt), &a);
 		if (rc) {
 			in->errors++;
