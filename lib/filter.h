@@ -161,9 +161,8 @@ bool ipri_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook);
  * (so it cannot check such a filter again on its own). */
 bool ipri_filter_uses_ct(const ipr_filter *f);
 
-/* The handle's priority, for the `priority` field (0 until bound).  Bind
- * it before building the kernel programs. */
-void ipr_filter_set_priority(ipr_filter *f, int16_t priority);
+/* ipr_filter_set_priority (public): bind the handle's priority before
+ * building the kernel programs. */
 
 /* What `ipredir filter explain` prints: per hook of the filter's layer the
  * chains and rules in an nft-like text, and what user space checks.

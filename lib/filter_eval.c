@@ -471,19 +471,18 @@ IPR_API int ipr_filter_eval_ex(const ipr_filter *f, const void *pkt,
 			       const struct ipr_filter_env *env)
 {
 	struct ectx c;
+	struct ipr_filter_env e;
 
-	if (!f || !pkt || !addr ||
-	    (env && env->sz < offsetof(struct ipr_filter_env, if_name) +
-			      sizeof(env->if_name))) {
-		errno = EINVAL;
+	if (!f || !pkt || !addr)
+		return ipr_err(EINVAL);
+	if (ipri_opts_copy(&e, sizeof(e), env) < 0)
 		return -EINVAL;
-	}
 	memset(&c, 0, sizeof(c));
 	c.f = f;
 	c.pkt = pkt;
 	c.len = len;
 	c.a = addr;
-	c.env = env;
+	c.env = env ? &e : NULL;
 	c.outbound = addr->layer == IPR_LAYER_NETWORK_FORWARD ||
 		     (addr->flags & IPR_ADDR_OUTBOUND);
 	c.hook = addr->layer == IPR_LAYER_NETWORK_FORWARD ? IPR_HOOK_FWD

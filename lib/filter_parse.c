@@ -1337,7 +1337,7 @@ bool ipri_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook)
 	return f && (unsigned)hook < IPR_HOOK_COUNT && f->user_hook[hook];
 }
 
-void ipr_filter_set_priority(ipr_filter *f, int16_t priority)
+IPR_API void ipr_filter_set_priority(ipr_filter *f, int16_t priority)
 {
 	if (f)
 		f->priority = priority;

@@ -89,14 +89,9 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 		errno = EINVAL;
 		return NULL;
 	}
-	struct ipr_open_opts o = { 0 };
-	if (opts) {
-		if (opts->sz < sizeof(size_t)) {
-			errno = EINVAL;
-			return NULL;
-		}
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	}
+	struct ipr_open_opts o;
+	if (ipri_opts_copy(&o, sizeof(o), opts) < 0)
+		return NULL;
 
 	struct ipr_handle *h = calloc(1, sizeof(*h));
 	if (!h)

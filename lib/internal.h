@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 #include <linux/netlink.h>
 #include "ipredir.h"
@@ -23,6 +24,30 @@ static inline int ipr_err(int e)
 {
 	errno = e;
 	return -e;
+}
+
+/* Copy a caller's options struct (size_t sz first) into @out, the
+ * library's own @known-byte struct, as libxdp's OPTS_VALID judges it: sz
+ * must cover sz itself; a smaller struct leaves the rest of @out zero; a
+ * larger one is taken only if every byte past @known is zero, so that an
+ * option this library does not know is refused (EINVAL), never dropped in
+ * silence.  NULL @opts gives all zero.  Returns 0 or -EINVAL. */
+static inline int ipri_opts_copy(void *out, size_t known, const void *opts)
+{
+	size_t sz;
+
+	memset(out, 0, known);
+	if (!opts)
+		return 0;
+	memcpy(&sz, opts, sizeof(sz));
+	if (sz < sizeof(size_t))
+		return ipr_err(EINVAL);
+	for (size_t i = known; i < sz; i++)
+		if (((const unsigned char *)opts)[i])
+			return ipr_err(EINVAL);
+	memcpy(out, opts, sz < known ? sz : known);
+	memcpy(out, &known, sizeof(known));
+	return 0;
 }
 
 /* Injected packets carry this mark: high 16 bits a magic, low 16 bits the

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "filter.h"
 #include "tool.h"
 
 /* Exit codes of `filter check` and `filter eval` beyond tool.h's. */

@@ -147,6 +147,16 @@ static void run_open_cases(void)
 		int err = errno;
 		judge(c->name, -EINVAL, open_rc(h), err);
 	}
+	/* A caller built against a newer header sets an option this library
+	 * does not know: refused, not ignored (the IPR_OPTS rule). */
+	struct {
+		struct ipr_open_opts o;
+		uint64_t newer;
+	} big = { .o = { .sz = sizeof(big) }, .newer = 1 };
+	errno = 0;
+	ipr_handle *h = ipr_open_ex("true", IPR_LAYER_NETWORK, 0, 0, &big.o);
+	int err = errno;
+	judge("open.opts_newer_nonzero", -EINVAL, open_rc(h), err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -392,6 +402,38 @@ static int n_eval_env_sz0(void)
 	struct ipr_filter_env env = { .sz = 0 };
 	return ipr_filter_eval_ex(g_filter, v4udp, sizeof(v4udp), &g_addr, &env);
 }
+/* Options structs of other sizes (the IPR_OPTS rule): an older, smaller
+ * one and a newer one with zero tail are taken, a non-zero tail is not.
+ * g_filter is "udp", so a taken call answers 1. */
+struct env_newer {
+	struct ipr_filter_env e;
+	uint64_t newer;
+};
+static int env_eval(const void *env)
+{
+	return ipr_filter_eval_ex(g_filter, v4udp, sizeof(v4udp), &g_addr, env);
+}
+static int n_env_macro(void)
+{
+	IPR_OPTS(ipr_filter_env, env, .ct_state = IPR_CT_NEW);
+	return env.sz == sizeof(struct ipr_filter_env) ? env_eval(&env) : -1;
+}
+static int n_env_older(void)
+{
+	struct ipr_filter_env env = { .sz = offsetof(struct ipr_filter_env,
+						     if_name) };
+	return env_eval(&env);
+}
+static int n_env_newer_zero(void)
+{
+	struct env_newer n = { .e = { .sz = sizeof(n) } };
+	return env_eval(&n);
+}
+static int n_env_newer_nonzero(void)
+{
+	struct env_newer n = { .e = { .sz = sizeof(n) }, .newer = 1 };
+	return env_eval(&n);
+}
 static int n_format_null(void) { return ipr_filter_format(NULL, (char *)g_buf, 64); }
 static int n_format_nullbuf(void) { return ipr_filter_format(g_filter, NULL, 64); }
 static int n_parse_null_hdrs(void) { return ipr_packet_parse(v4udp, sizeof(v4udp), NULL); }
@@ -435,6 +477,7 @@ static const struct fn_case null_cases[] = {
 	{ "null.filter_eval_packet", -EINVAL, n_eval_null_pkt },
 	{ "null.filter_eval_addr", -EINVAL, n_eval_null_addr },
 	{ "null.filter_eval_env_sz0", -EINVAL, n_eval_env_sz0 },
+	{ "opts.env_newer_nonzero", -EINVAL, n_env_newer_nonzero },
 	{ "null.filter_format", -EINVAL, n_format_null },
 	{ "null.filter_format_buf", -EINVAL, n_format_nullbuf },
 	{ "null.packet_parse_hdrs", -EINVAL, n_parse_null_hdrs },
@@ -443,6 +486,24 @@ static const struct fn_case null_cases[] = {
 	{ "null.checksums_calc", -EINVAL, n_csum_null },
 	{ "null.checksums_calc_short", -EINVAL, n_csum_short },
 };
+
+static const struct fn_case opts_taken_cases[] = {
+	{ "opts.env_macro", 1, n_env_macro },
+	{ "opts.env_older", 1, n_env_older },
+	{ "opts.env_newer_zero", 1, n_env_newer_zero },
+};
+
+static void run_taken_cases(const struct fn_case *cs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = cs[i].fn();
+		if (rc == cs[i].want)
+			check_pass(cs[i].name, NULL);
+		else
+			check_fail(cs[i].name, "want %d, got %d (%s)",
+				   cs[i].want, rc, ipr_strerror(rc));
+	}
+}
 
 static void run_fn_cases(const struct fn_case *cs, size_t n)
 {
@@ -1413,6 +1474,8 @@ int main(void)
 	run_failed_open_fds();
 	run_big_filters();
 	run_fn_cases(null_cases, sizeof(null_cases) / sizeof(null_cases[0]));
+	run_taken_cases(opts_taken_cases, sizeof(opts_taken_cases) /
+					  sizeof(opts_taken_cases[0]));
 	if (why) {
 		skip_root_cases(why);
 		ipr_filter_free(g_filter);
