@@ -22,6 +22,7 @@ struct worker {
 	bool rewrite;
 	_Atomic uint64_t packets, bytes;
 	_Atomic int err;       /* read by the main thread */
+	_Atomic uint64_t beat;  /* tool_now_ns() of its last receive return */
 };
 
 static volatile sig_atomic_t stop;
@@ -94,6 +95,8 @@ static void *work(void *arg)
 	for (;;) {
 		int n = ipr_recv_batch(w->h, w->queue, buf, cap, pkts, w->batch,
 				       200);
+		atomic_store_explicit(&w->beat, tool_now_ns(),
+				      memory_order_relaxed);
 		if (n < 0) {
 			if (n == -EINTR)
 				continue;
@@ -328,6 +331,7 @@ int cmd_passthru(int argc, char **argv)
 		w[i].batch = (unsigned)batch;
 		w[i].rewrite = rewrite;
 		w[i].cpu = ncpus ? cpus[i % ncpus] : -1;
+		w[i].beat = tool_now_ns();
 		if (pthread_create(&w[i].tid, NULL, work, &w[i]))
 			break;
 		started++;
@@ -351,14 +355,22 @@ int cmd_passthru(int argc, char **argv)
 	uint64_t lp = 0, lb = 0;
 	struct ipr_stats st;
 	int rc = EXIT_OK;
+	if (started == threads)
+		tool_notify_ready();
 	while (!stop && started == threads) {
 		struct timespec one = { 1, 0 };
 		nanosleep(&one, NULL);
-		bool dead = false;
-		for (int i = 0; i < started; i++)
+		bool dead = false, stuck = false;
+		for (int i = 0; i < started; i++) {
 			dead |= w[i].err != 0;
+			/* Workers return from a receive every 200 ms at most. */
+			uint64_t beat = w[i].beat;
+			stuck |= tool_now_ns() - beat > 2000000000ull;
+		}
 		if (dead)
 			break;
+		if (!stuck)
+			tool_watchdog_kick(); /* else systemd restarts us */
 		if (quiet || stop)
 			continue;
 		uint64_t pk, by;

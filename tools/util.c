@@ -233,6 +233,7 @@ void tool_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	tool_notify_ready(); /* the handle is open: the service is up */
 }
 
 void tool_bad_option(const char *cmd, int c, char **argv, int optind_now)
@@ -388,6 +389,7 @@ int tool_batch_recv(ipr_handle *h, struct tool_batch *b, int timeout_ms)
 {
 	int n = ipr_recv_batch(h, 0, b->buf, (size_t)TOOL_BATCH * IPR_BATCH_SLOT,
 			       b->pkts, TOOL_BATCH, timeout_ms);
+	tool_watchdog_kick();
 	return n == -EINTR ? 0 : n;
 }
 

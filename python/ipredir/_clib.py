@@ -186,6 +186,7 @@ ipr_packet_parse = _fn("ipr_packet_parse", c_int, c_void_p, c_size_t,
 ipr_csum_calc = _fn("ipr_csum_calc", c_int, c_void_p, c_size_t,
                          c_uint)
 ipr_strerror = _fn("ipr_strerror", c_char_p, c_int)
+ipr_version = _fn("ipr_version", c_char_p)
 ipr_last_error = _fn("ipr_last_error", c_char_p, POINTER(c_int))
 ipr_packet_hash = _fn("ipr_packet_hash", c_uint64, c_void_p, c_size_t,
                       c_uint64)
