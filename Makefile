@@ -89,10 +89,20 @@ $(O)/tools/%.o: tools/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(PUB) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -Itools -c -o $@ $<
 
-$(TOOL): $(TOOL_OBJ) $(STATIC)
+# TOOL_LINK=shared (the Debian package) links libipredir.so.N instead, so
+# that a library update reaches the tool.
+TOOL_LINK ?= static
+ifeq ($(TOOL_LINK),shared)
+TOOL_LIBS := -L$(O) -lipredir $(MNL_LIBS)
+TOOL_DEP  := $(SHARED)
+else
+TOOL_LIBS := $(STATIC) $(MNL_LIBS)
+TOOL_DEP  := $(STATIC)
+endif
+$(TOOL): $(TOOL_OBJ) $(TOOL_DEP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
-	$(Q)$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(STATIC) $(MNL_LIBS) -lpcap -lpthread -lm $(LDFLAGS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(TOOL_LIBS) -lpcap -lpthread -lm $(LDFLAGS)
 
 # Examples are what users write: the public header alone, linked against the
 # shared library (so a broken version script fails the build).
