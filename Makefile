@@ -125,10 +125,12 @@ $(O)/tests/shim/%.so: tests/shim/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE) -O2 -g -fPIC -shared -o $@ $< -ldl
 
+# (written again at install time: PREFIX and LIBDIR may differ there)
+PCSED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	-e 's|@VERSION@|$(VERSION)|'
 $(O)/ipredir.pc: ipredir.pc.in include/ipredir.h
 	@mkdir -p $(@D)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
-		-e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(Q)$(PCSED) $< > $@
 
 deps:
 	$(Q)scripts/deps
@@ -223,12 +225,12 @@ install-lib: $(SHARED)
 	install -m 0644 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 
-install-dev: $(STATIC) $(SHARED) $(O)/ipredir.pc
+install-dev: $(STATIC) $(SHARED)
 	install -d $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man3
 	install -m 0644 include/ipredir.h $(DESTDIR)$(INCDIR)/
 	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libipredir.so
-	install -m 0644 $(O)/ipredir.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	$(PCSED) ipredir.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ipredir.pc
 	for m in $(MAN3); do $(MANSED) $$m > $(DESTDIR)$(MANDIR)/man3/$$(basename $$m); done
 
 install-tool: $(TOOL)
