@@ -169,12 +169,6 @@ bool ipri_filter_uses_ct(const ipr_filter *f);
  * snprintf-style: returns the length it needs, or a negative errno. */
 int ipr_filter_explain(const ipr_filter *f, char *buf, size_t size);
 
-/* The readable nft-like text of one kernel test ("tcp dport 80"), with
- * @nfproto / @l4proto the guards known to hold before it (0 = unknown),
- * which name the payload fields.  snprintf-style. */
-int ipri_ktest_format(const struct ipr_ktest *t, uint8_t nfproto,
-		     uint8_t l4proto, char *buf, size_t size);
-
 /* Layer the filter was compiled for. */
 enum ipr_layer ipri_filter_layer(const ipr_filter *f);
 

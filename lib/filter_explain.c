@@ -270,8 +270,11 @@ static void put_ktest(struct xw *w, const struct ipr_ktest *t,
 	wf(w, "?");
 }
 
-int ipri_ktest_format(const struct ipr_ktest *t, uint8_t nfproto,
-		     uint8_t l4proto, char *buf, size_t size)
+/* The readable nft-like text of one kernel test ("tcp dport 80"), with
+ * @nfproto / @l4proto the guards known to hold before it (0 = unknown),
+ * which name the payload fields.  snprintf-style. */
+static int ipri_ktest_format(const struct ipr_ktest *t, uint8_t nfproto,
+			     uint8_t l4proto, char *buf, size_t size)
 {
 	struct xw w = { buf, size, 0 };
 

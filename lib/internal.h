@@ -205,8 +205,6 @@ struct ipr_nlreq {
 };
 int ipri_nl_request(int fd, const void *msg, size_t len,
 		   const struct ipr_nlreq *r);
-/* Capped acks and extended-ack text on a netlink socket. */
-void ipri_nl_sockopts(int fd);
 /* A bound NETLINK_NETFILTER socket with those options and a 5 s receive
  * timeout, or a negative errno. */
 int ipri_nl_socket(void);

@@ -28,6 +28,9 @@
 #ifndef NLM_F_ACK_TLVS
 #define NLM_F_ACK_TLVS 0x200
 #endif
+
+/* Capped acks and extended-ack text on a netlink socket. */
+static void ipri_nl_sockopts(int fd);
 #ifndef NLMSGERR_ATTR_MSG
 #define NLMSGERR_ATTR_MSG 1
 #endif
@@ -94,7 +97,7 @@ struct nlmsghdr *ipri_nfnl_put(void *at, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-void ipri_nl_sockopts(int fd)
+static void ipri_nl_sockopts(int fd)
 {
 	int one = 1;
 
