@@ -307,10 +307,12 @@ int ipr_close(ipr_handle *h);
 
 int ipr_param_set(ipr_handle *h, enum ipr_param param, uint64_t value);
 int ipr_param_get(ipr_handle *h, enum ipr_param param, uint64_t *value);
-IPR_DEPRECATED("use ipr_param_set")
-int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t value);
-IPR_DEPRECATED("use ipr_param_get")
-int ipr_get_param(ipr_handle *h, enum ipr_param param, uint64_t *value);
+/* The 0.1 names (each line carries IPR_DEPRECATED, which
+ * scripts/rename-abi.sh leaves alone). */
+IPR_DEPRECATED("use ipr_param_set") int ipr_set_param(ipr_handle *h,
+		enum ipr_param param, uint64_t value);
+IPR_DEPRECATED("use ipr_param_get") int ipr_get_param(ipr_handle *h,
+		enum ipr_param param, uint64_t *value);
 
 /* Number of queues (worker threads) of the handle. */
 unsigned ipr_queue_count(const ipr_handle *h);
@@ -506,8 +508,8 @@ uint64_t ipr_packet_hash(const void *pkt, size_t len, uint64_t seed);
 /* Recompute the IPv4 header checksum and the TCP/UDP/ICMP/ICMPv6 checksum
  * of a whole packet (not for non-first fragments).  Returns 0 or -EINVAL. */
 int ipr_csum_calc(void *pkt, size_t len, unsigned flags);
-IPR_DEPRECATED("use ipr_csum_calc")
-int ipr_checksums_calc(void *pkt, size_t len, unsigned flags);
+IPR_DEPRECATED("use ipr_csum_calc") int ipr_checksums_calc(void *pkt,
+		size_t len, unsigned flags);
 
 /* Ones' complement sum of @data added to @sum, not folded, not inverted. */
 uint32_t ipr_csum_add(uint32_t sum, const void *data, size_t len);
