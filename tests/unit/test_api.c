@@ -368,6 +368,23 @@ static int n_shutdown(void) { return ipr_shutdown(NULL, IPR_SHUTDOWN_BOTH); }
 static int n_close(void) { return ipr_close(NULL); }
 static int n_set_param(void) { return ipr_param_set(NULL, IPR_PARAM_QUEUE_TIME, 1000); }
 static int n_get_param(void) { return ipr_param_get(NULL, IPR_PARAM_QUEUE_TIME, &g_v); }
+/* The 0.1 names still link and answer as the new ones (each line that
+ * names one says "deprecated alias", which scripts/rename-abi.sh keeps). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static int n_old_set_param(void)
+{
+	return ipr_set_param(NULL, IPR_PARAM_QUEUE_TIME, 1000); /* deprecated alias */
+}
+static int n_old_get_param(void)
+{
+	return ipr_get_param(NULL, IPR_PARAM_QUEUE_TIME, &g_v); /* deprecated alias */
+}
+static int n_old_csum(void)
+{
+	return ipr_checksums_calc(NULL, 36, 0); /* deprecated alias */
+}
+#pragma GCC diagnostic pop
 static int n_stats(void) { return ipr_stats_get(NULL, &g_st); }
 static int n_queue_count(void) { return ipr_queue_count(NULL) == 0 ? 0 : -1; }
 static int n_queue_fd(void) { return ipr_queue_fd(NULL, 0); }
@@ -467,6 +484,9 @@ static const struct fn_case null_cases[] = {
 	{ "null.close", -EINVAL, n_close },
 	{ "null.set_param", -EINVAL, n_set_param },
 	{ "null.get_param", -EINVAL, n_get_param },
+	{ "null.old_set_param", -EINVAL, n_old_set_param },
+	{ "null.old_get_param", -EINVAL, n_old_get_param },
+	{ "null.old_checksums_calc", -EINVAL, n_old_csum },
 	{ "null.stats_get", -EINVAL, n_stats },
 	{ "null.queue_count_is_0", 0, n_queue_count },
 	{ "null.queue_fd", -EINVAL, n_queue_fd },
