@@ -5,7 +5,9 @@
 # name) passthru and drop say READY=1 once their rules are in, then
 # WATCHDOG=1 about every half WATCHDOG_USEC, and nothing for a watchdog
 # meant for another pid (WATCHDOG_PID); a passthru between two namespaces
-# still carries the pings meanwhile.
+# still carries the pings meanwhile; and drop works with the credentials
+# the unit gives (uid 65534, CAP_NET_ADMIN and CAP_NET_RAW only, no new
+# privileges, through setpriv).
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_file "$IPREDIR"
@@ -116,6 +118,24 @@ if notify_case other-pid "$TMPD/notify2.sock" 1 '^drop: dropping' drop icmp; the
 	verdict watchdog-other-pid "want READY=1 and no WATCHDOG=1 (WATCHDOG_PID=1)" \
 		test "$READY" = 1 -a "$WD" = 0
 fi
+# The unit's credentials, as setpriv gives them: an unprivileged user with
+# only CAP_NET_ADMIN and CAP_NET_RAW (ambient and bounding) and no new
+# privileges.  The packets it drops show that the handle works so.
+if ! command -v setpriv >/dev/null; then
+	skip service-credentials "no setpriv (util-linux)"
+else
+	bg_start cred "$NS_A" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		--inh-caps=-all,+net_admin,+net_raw --ambient-caps=-all,+net_admin,+net_raw \
+		--bounding-set=-all,+net_admin,+net_raw --no-new-privs \
+		"$IPREDIR" drop "icmp and ip.DstAddr == $B4"
+	if wait_err cred '^drop: dropping' 10 && ping_none "$NS_A" "$B4" 2; then
+		pass service-credentials "uid 65534 with CAP_NET_ADMIN, CAP_NET_RAW only: pings dropped"
+	else
+		fail service-credentials "drop as the unit's user: $(tr '\n' ' ' <"$TMPD/cred.err")"
+	fi
+	bg_stop cred TERM
+fi
+
 # Outside a service nothing is sent and nothing fails.
 bg_start plain "$NS_A" env -u NOTIFY_SOCKET "$IPREDIR" drop icmp
 if wait_err plain '^drop: dropping' 10; then
