@@ -40,6 +40,11 @@ INTERNAL=(
 	rules_disable rules_encode rules_heartbeat rules_hung rules_install
 	rules_queued
 	table_delete tables_sweep
+	# Added on branch code (lib/tool_api.h, lib/tables.c, lib/proc.c,
+	# filter_analyse.c): absent here, renamed once that branch is merged.
+	family_name filter_analyse hexval
+	proc_nl_socket proc_pid_comm proc_queues proc_socket_pid
+	table_del_batch table_name table_name_pid tables_list
 )
 # ipr_inject is also the name of a test program (tests/progs/ipr_inject.c),
 # so that one is renamed in lib/ only.
