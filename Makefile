@@ -1,16 +1,32 @@
-# ipredir - plain Makefile.  make [V=1] | make test | make demo | make install
+# ipredir - plain Makefile.  make [V=1] [WERROR=0] | make test | make demo |
+# make install | make uninstall | make check-abi | make deb
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 INCDIR  ?= $(PREFIX)/include
 BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR ?=
+
+# The version is written once, in include/ipredir.h; the soname follows its
+# major number (bumped when the ABI breaks).
+VERSION := $(shell sed -n 's/^\#define IPR_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\)$$/\2/p' \
+		include/ipredir.h | paste -sd.)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
 
 CC      ?= cc
 O       ?= build
 CFLAGS  ?= -O2 -g
-WFLAGS  := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-BASE    := -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib $(WFLAGS)
+# WERROR=1 (the default, and CI) turns warnings into errors; packagers build
+# with WERROR=0 so that a newer compiler's new warning does not fail them.
+WERROR  ?= 1
+WFLAGS  := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wshadow \
+	   -Wstrict-prototypes -Wmissing-prototypes
+DEPFLAGS := -MMD -MP
+PUB     := -std=gnu11 -D_GNU_SOURCE -Iinclude $(WFLAGS)
+BASE    := $(PUB) -Ilib
 SAN     ?=
 ifneq ($(SAN),)
 CFLAGS  += -fsanitize=$(SAN) -fno-omit-frame-pointer
@@ -28,7 +44,7 @@ endif
 LIB_SRC  := $(sort $(wildcard lib/*.c))
 LIB_OBJ  := $(LIB_SRC:lib/%.c=$(O)/lib/%.o)
 LIB_PIC  := $(LIB_SRC:lib/%.c=$(O)/lib/%.pic.o)
-SONAME   := libipredir.so.0
+SONAME   := libipredir.so.$(SOMAJOR)
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 EX_SRC   := $(sort $(wildcard examples/*.c))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -36,7 +52,8 @@ PROG_SRC := $(sort $(wildcard tests/progs/*.c))
 SHIM_SRC := $(sort $(wildcard tests/shim/*.c))
 
 STATIC   := $(O)/libipredir.a
-SHARED   := $(O)/libipredir.so.$(shell echo 0.1)
+SHARED   := $(O)/libipredir.so.$(VERSION)
+TOOL_OBJ := $(TOOL_SRC:tools/%.c=$(O)/tools/%.o)
 TOOL     := $(O)/bin/ipredir
 EXAMPLES := $(EX_SRC:examples/%.c=$(O)/examples/%)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
@@ -46,14 +63,14 @@ SHIMS    := $(SHIM_SRC:tests/shim/%.c=$(O)/tests/shim/%.so)
 all: $(STATIC) $(SHARED) $(TOOL) $(EXAMPLES) $(O)/ipredir.pc
 tests-build: all $(UNITS) $(PROGS) $(SHIMS)
 
-$(O)/lib/%.o: lib/%.c lib/*.h include/ipredir.h
+$(O)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(BASE) $(CFLAGS) $(MNL_CFLAGS) -fvisibility=hidden -c -o $@ $<
+	$(Q)$(CC) $(BASE) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) $(MNL_CFLAGS) -fvisibility=hidden -c -o $@ $<
 
-$(O)/lib/%.pic.o: lib/%.c lib/*.h include/ipredir.h
+$(O)/lib/%.pic.o: lib/%.c
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) $(CFLAGS) $(MNL_CFLAGS) -fvisibility=hidden -fPIC -c -o $@ $<
+	$(Q)$(CC) $(BASE) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) $(MNL_CFLAGS) -fvisibility=hidden -fPIC -c -o $@ $<
 
 $(STATIC): $(LIB_OBJ)
 	@$(if $(Q),echo "  AR      $@")
@@ -62,28 +79,43 @@ $(STATIC): $(LIB_OBJ)
 $(SHARED): $(LIB_PIC) lib/libipredir.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=lib/libipredir.map \
-		$(LDFLAGS) -o $@ $(LIB_PIC) $(MNL_LIBS)
+		-Wl,--no-undefined $(CFLAGS) $(LDFLAGS) -o $@ $(LIB_PIC) $(MNL_LIBS)
 	$(Q)ln -sf $(notdir $@) $(O)/$(SONAME) && ln -sf $(SONAME) $(O)/libipredir.so
 
-$(TOOL): $(TOOL_SRC) tools/*.h $(STATIC)
+# The tool sees the public header and, by its path, lib/tool_api.h (the
+# library's internal API for the tools: table names, the table dump, /proc
+# readers), never the rest of lib/; it links the static archive, which has
+# that API (the shared library exports only the public one), so it also
+# runs from the build directory without the .so.
+$(O)/tools/%.o: tools/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(PUB) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -Itools -c -o $@ $<
+
+TOOL_LIBS := $(STATIC) $(MNL_LIBS)
+TOOL_DEP  := $(STATIC)
+$(TOOL): $(TOOL_OBJ) $(TOOL_DEP)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  CCLD    $@")
-	$(Q)$(CC) $(BASE) $(CFLAGS) -Itools -o $@ $(TOOL_SRC) $(STATIC) $(MNL_LIBS) -lpcap -lpthread -lm $(LDFLAGS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(TOOL_OBJ) $(TOOL_LIBS) -lpcap -lpthread -lm $(LDFLAGS)
 
-$(O)/examples/%: examples/%.c $(STATIC)
+# Examples are what users write: the public header alone, linked against the
+# shared library (so a broken version script fails the build).
+$(O)/examples/%: examples/%.c $(SHARED)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) $(CFLAGS) -o $@ $< $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
+	$(Q)$(CC) $(PUB) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -o $@ $< -L$(O) -lipredir \
+		-Wl,-rpath,'$$ORIGIN/..' -lpthread $(LDFLAGS)
 
 $(O)/tests/unit/%: tests/unit/%.c $(STATIC)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) $(CFLAGS) -Itests -o $@ $(filter %.c,$^) $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
+	$(Q)$(CC) $(BASE) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -Itests -o $@ $(filter %.c,$^) $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
 
 # The kernel-program interpreter, shared with fuzz/fuzz_filter.c.
 $(O)/tests/unit/test_filter: tests/kprog_run.c tests/kprog_run.h
 
 $(O)/tests/progs/%: tests/progs/%.c $(STATIC)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(BASE) $(CFLAGS) -Itests -o $@ $< $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
+	$(Q)$(CC) $(BASE) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
 
 # LD_PRELOAD shims that make system calls fail on purpose (no sanitizer:
 # they load before its runtime).
@@ -91,9 +123,12 @@ $(O)/tests/shim/%.so: tests/shim/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE) -O2 -g -fPIC -shared -o $@ $< -ldl
 
-$(O)/ipredir.pc: ipredir.pc.in
+# (written again at install time: PREFIX and LIBDIR may differ there)
+PCSED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+	-e 's|@VERSION@|$(VERSION)|'
+$(O)/ipredir.pc: ipredir.pc.in include/ipredir.h
 	@mkdir -p $(@D)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' $< > $@
+	$(Q)$(PCSED) $< > $@
 
 deps:
 	$(Q)scripts/deps
@@ -179,18 +214,60 @@ soak: all
 bench: all
 	$(Q)bench/run $(if $(QUICK),--quick) $(BENCH_ARGS)
 
-install: all
-	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+# Man pages carry the version from the header; API pages (section 3) are
+# installed with the development files.
+MAN1 := $(sort $(wildcard man/*.1))
+MAN3 := $(sort $(wildcard man/*.3))
+MANSED := sed -e '1s/"ipredir [0-9.]*"/"ipredir $(VERSION)"/'
+
+install: install-lib install-dev install-tool
+
+install-lib: $(SHARED)
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0644 $(SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+
+install-dev: $(STATIC) $(SHARED)
+	install -d $(DESTDIR)$(INCDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(MANDIR)/man3
 	install -m 0644 include/ipredir.h $(DESTDIR)$(INCDIR)/
 	install -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
-	install -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
-	ln -sf $(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libipredir.so
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
-		ipredir.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ipredir.pc
+	$(PCSED) ipredir.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/ipredir.pc
+	for m in $(MAN3); do $(MANSED) $$m > $(DESTDIR)$(MANDIR)/man3/$$(basename $$m); done
+
+install-tool: $(TOOL)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(SYSCONFDIR)/ipredir
 	install -m 0755 $(TOOL) $(DESTDIR)$(BINDIR)/
-	if [ -d man ] && ls man/*.[1-8] >/dev/null 2>&1; then \
-		install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/; fi
+	for m in $(MAN1); do $(MANSED) $$m > $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
+	sed -e 's|@BINDIR@|$(BINDIR)|' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|' \
+		systemd/ipredir@.service.in > $(DESTDIR)$(UNITDIR)/ipredir@.service
+	install -m 0644 systemd/example.conf $(DESTDIR)$(SYSCONFDIR)/ipredir/example.conf.sample
+	install -m 0644 completion/ipredir.bash $(DESTDIR)$(BASHCOMPDIR)/ipredir
+
+# Removes exactly what install put there (same PREFIX, LIBDIR, DESTDIR).
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SHARED)) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+		$(DESTDIR)$(LIBDIR)/libipredir.so $(DESTDIR)$(LIBDIR)/libipredir.a \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/ipredir.pc $(DESTDIR)$(INCDIR)/ipredir.h \
+		$(DESTDIR)$(BINDIR)/ipredir $(DESTDIR)$(UNITDIR)/ipredir@.service \
+		$(DESTDIR)$(SYSCONFDIR)/ipredir/example.conf.sample \
+		$(DESTDIR)$(BASHCOMPDIR)/ipredir \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1))) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/ipredir 2>/dev/null
+	rm -rf $(DESTDIR)$(PYDIR)/ipredir
+
+# The exported symbols against the header and the committed list (the
+# version script), and a program that takes the address of every function
+# the header declares, linked against the .so and run.
+check-abi: $(SHARED) $(STATIC)
+	$(Q)scripts/check-abi $(O)
+
+# Debian packages (debian/), into $(O)/deb/.
+deb:
+	$(Q)scripts/deps --deb
+	$(Q)scripts/mkdeb $(O)/deb
 
 # The Python binding (python/ipredir, pure Python) for Debian's python3.
 # The pydivert shim (python/compat) stays out: `import pydivert` is opt-in.
@@ -204,4 +281,7 @@ install-python:
 clean:
 	rm -rf $(O) build-san build-tsan
 
-.PHONY: all tests-build deps vm-deps vmtest vmtest-all test unit demo check-sanitize check-tsan fuzz lint soak bench install install-python clean
+.PHONY: all tests-build deps vm-deps vmtest vmtest-all test unit demo check-sanitize check-tsan fuzz lint soak bench install install-lib install-dev install-tool install-python uninstall check-abi deb clean
+
+# Header dependencies written by the compiler (-MMD -MP).
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -62,7 +62,7 @@ static void encode_ok(const ipr_filter *f)
 	char why[256];
 	void *buf;
 	size_t len;
-	int err = ipr_rules_encode(f, &s, &buf, &len);
+	int err = ipri_rules_encode(f, &s, &buf, &len);
 
 	if (err == -E2BIG || err == -ENOMEM)
 		return;
@@ -108,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	n2 = ipr_filter_format(g, out2, sizeof(out2));
 	if (n1 != n2 || strcmp(out1, out2) ||
-	    ipr_filter_needs_user_check(f) != ipr_filter_needs_user_check(g)) {
+	    ipri_filter_needs_user_check(f) != ipri_filter_needs_user_check(g)) {
 		fprintf(stderr, "format not stable: \"%s\" then \"%s\"\n", out1,
 			out2);
 		abort();
@@ -147,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			built = false;
 			continue;
 		}
-		err = ipr_kprog_build(h, hook_of[d], &pr.p[d]);
+		err = ipri_kprog_build(h, hook_of[d], &pr.p[d]);
 		if (err && err != -E2BIG) {
 			fprintf(stderr, "\"%s\": kprog %d\n", text, err);
 			abort();
@@ -176,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	for (int d = IN; d <= FWD; d++)
-		ipr_kprog_free(&pr.p[d]);
+		ipri_kprog_free(&pr.p[d]);
 	ipr_filter_free(g);
 out:
 	ipr_filter_free(f);

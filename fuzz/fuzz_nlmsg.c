@@ -26,9 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct ipr_rxmeta m;
 			memset(&m, 0, sizeof(m));
 			if (log)
-				ipr_parse_log_msg(nlh, &m);
+				ipri_parse_log_msg(nlh, &m);
 			else
-				ipr_parse_queue_msg(nlh, &m);
+				ipri_parse_queue_msg(nlh, &m);
 			const uint8_t *end = (const uint8_t *)nlh + nlh->nlmsg_len;
 			if (m.data && (m.data < (const uint8_t *)nlh ||
 				       m.data + m.len > end))

@@ -37,10 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data, size);
 	/* The replacement check reads no byte past the packet, and what it
 	 * accepts against the packet's own signature parses. */
-	uint32_t sig = ipr_hdr_sig(copy, (uint32_t)size);
-	if (ipr_replace_ok(copy, (uint32_t)size, sig) && rc != 0)
+	uint32_t sig = ipri_hdr_sig(copy, (uint32_t)size);
+	if (ipri_replace_ok(copy, (uint32_t)size, sig) && rc != 0)
 		abort();
-	rc2 = ipr_checksums_calc(copy, size, 0);
+	rc2 = ipr_csum_calc(copy, size, 0);
 	if (rc && !rc2)
 		abort(); /* refused by the parser, yet checksummed */
 	if (rc2 == 0) {
@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    h2.l4_off != h.l4_off || h2.protocol != h.protocol)
 			abort();
 		memcpy(again, copy, size);
-		if (ipr_checksums_calc(again, size, 0) ||
+		if (ipr_csum_calc(again, size, 0) ||
 		    memcmp(again, copy, size))
 			abort();
 		free(again);

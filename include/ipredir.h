@@ -25,8 +25,48 @@
 extern "C" {
 #endif
 
+/* The one place the version is written: the Makefile, the pkg-config file,
+ * the shared library's file name and the Debian packages take it from
+ * here.  The soname (libipredir.so.0) changes only when the ABI breaks. */
 #define IPR_VERSION_MAJOR 0
-#define IPR_VERSION_MINOR 1
+#define IPR_VERSION_MINOR 2
+#define IPR_VERSION_PATCH 0
+#define IPR_STR_(x) #x
+#define IPR_STR(x) IPR_STR_(x)
+#define IPR_VERSION_STRING IPR_STR(IPR_VERSION_MAJOR) "." \
+	IPR_STR(IPR_VERSION_MINOR) "." IPR_STR(IPR_VERSION_PATCH)
+
+/* The version of the library loaded at run time ("0.2.0"), which may be
+ * newer than the header a program was built with (IPR_VERSION_STRING). */
+const char *ipr_version(void);
+
+/* Old names kept for programs written against 0.1; the compiler warns. */
+#if defined(__GNUC__) || defined(__clang__)
+#define IPR_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#else
+#define IPR_DEPRECATED(msg)
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Options structs                                                        */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Structs that can grow (struct ipr_open_opts, struct ipr_filter_env) start
+ * with `size_t sz`, the size the caller was built with.  Declare them with
+ * IPR_OPTS so that sz is filled in and every other field starts zero:
+ *
+ *     IPR_OPTS(ipr_open_opts, o, .queues = 2);
+ *     h = ipr_open_ex("tcp", IPR_LAYER_NETWORK, 0, 0, &o);
+ *
+ * The library takes a struct smaller than its own (an older caller: the
+ * missing fields are zero, their defaults) and a larger one (a newer
+ * caller) as long as every byte it does not know is zero; otherwise the
+ * call fails with EINVAL rather than ignore an option silently (the rule
+ * of libbpf's and libxdp's OPTS_VALID).
+ */
+#define IPR_OPTS(TYPE, NAME, ...)                                          \
+	struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }
 
 /* ---------------------------------------------------------------------- */
 /* Layers, flags, priorities, parameters                                  */
@@ -128,8 +168,8 @@ struct ipr_addr {
 
 typedef struct ipr_handle ipr_handle;
 
-/* Options that can grow: set sz = sizeof(struct ipr_open_opts); fields
- * left zero take their defaults. */
+/* Options of ipr_open_ex; declare with IPR_OPTS(ipr_open_opts, ...)
+ * (see Options structs); fields left zero take their defaults. */
 struct ipr_open_opts {
 	size_t sz;
 	uint32_t queues;        /* worker queues; flows stay on one queue */
@@ -265,8 +305,14 @@ int ipr_shutdown(ipr_handle *h, enum ipr_shutdown_how how);
  * IPR_FLAG_FAIL_CLOSED) and free the handle. */
 int ipr_close(ipr_handle *h);
 
-int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t value);
-int ipr_get_param(ipr_handle *h, enum ipr_param param, uint64_t *value);
+int ipr_param_set(ipr_handle *h, enum ipr_param param, uint64_t value);
+int ipr_param_get(ipr_handle *h, enum ipr_param param, uint64_t *value);
+/* The 0.1 names (each line carries IPR_DEPRECATED, which
+ * scripts/rename-abi.sh leaves alone). */
+IPR_DEPRECATED("use ipr_param_set") int ipr_set_param(ipr_handle *h,
+		enum ipr_param param, uint64_t value);
+IPR_DEPRECATED("use ipr_param_get") int ipr_get_param(ipr_handle *h,
+		enum ipr_param param, uint64_t *value);
 
 /* Number of queues (worker threads) of the handle. */
 unsigned ipr_queue_count(const ipr_handle *h);
@@ -340,8 +386,9 @@ int ipr_filter_eval(const ipr_filter *f, const void *pkt, size_t len,
 #define IPR_CT_NEW         0x08u
 #define IPR_CT_UNTRACKED   0x40u
 
-/* What ipr_filter_eval cannot read from the packet or the address.  Set
- * sz = sizeof(struct ipr_filter_env); fields left zero are unknown. */
+/* What ipr_filter_eval cannot read from the packet or the address.
+ * Declare with IPR_OPTS(ipr_filter_env, ...); fields left zero are
+ * unknown. */
 struct ipr_filter_env {
 	size_t sz;
 	uint32_t ct_state;   /* one IPR_CT_* bit; 0: unknown, ct.state fails */
@@ -360,6 +407,10 @@ int ipr_filter_format(const ipr_filter *f, char *buf, size_t size);
  * Returns the length it needs (like snprintf), or a negative errno. */
 int ipr_filter_explain(const ipr_filter *f, char *buf, size_t size);
 void ipr_filter_free(ipr_filter *f);
+/* The priority the `priority` filter field compares with, as ipr_open
+ * binds it (0 until bound); for ipr_filter_eval and ipr_filter_explain of a
+ * filter compiled on its own. */
+void ipr_filter_set_priority(ipr_filter *f, int16_t priority);
 
 /* ---------------------------------------------------------------------- */
 /* Packet helpers                                                         */
@@ -456,7 +507,9 @@ uint64_t ipr_packet_hash(const void *pkt, size_t len, uint64_t seed);
 
 /* Recompute the IPv4 header checksum and the TCP/UDP/ICMP/ICMPv6 checksum
  * of a whole packet (not for non-first fragments).  Returns 0 or -EINVAL. */
-int ipr_checksums_calc(void *pkt, size_t len, unsigned flags);
+int ipr_csum_calc(void *pkt, size_t len, unsigned flags);
+IPR_DEPRECATED("use ipr_csum_calc") int ipr_checksums_calc(void *pkt,
+		size_t len, unsigned flags);
 
 /* Ones' complement sum of @data added to @sum, not folded, not inverted. */
 uint32_t ipr_csum_add(uint32_t sum, const void *data, size_t len);

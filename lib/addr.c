@@ -58,7 +58,7 @@ IPR_API int ipr_ipv4_parse(const char *s, uint32_t *addr)
 	return 0;
 }
 
-int ipr_hexval(int c)
+int ipri_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -91,7 +91,7 @@ IPR_API int ipr_ipv6_parse(const char *s, uint8_t addr[16])
 		unsigned v = 0;
 		int nd = 0, d;
 
-		while ((d = ipr_hexval((unsigned char)*p)) >= 0) {
+		while ((d = ipri_hexval((unsigned char)*p)) >= 0) {
 			if (++nd > 4)
 				return einval();
 			v = v << 4 | (unsigned)d;

@@ -172,7 +172,7 @@ static void l4_csum(uint8_t *pkt, const struct ipr_headers *h, size_t field,
 	store16(l4 + field, csum);
 }
 
-IPR_API int ipr_checksums_calc(void *pkt, size_t len, unsigned flags)
+IPR_API int ipr_csum_calc(void *pkt, size_t len, unsigned flags)
 {
 	struct ipr_headers h;
 	uint8_t *p = pkt;

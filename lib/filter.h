@@ -129,24 +129,24 @@ struct ipr_kprog {
  * whose tests would not fit is split: its first tests jump to a chain that
  * holds the next ones, and so on.  Room is left for what the encoder adds
  * (the action: counter, flow hash, verdict map; the fan-out's queue chain
- * and a heartbeat check, two levels).  ipr_ktest_cost() is the encoder's
+ * and a heartbeat check, two levels).  ipri_ktest_cost() is the encoder's
  * count (rules_nft.c's ex_test) and an upper bound of the kernel's bytes
  * on 64-bit machines.
  */
 #define IPR_RULE_MAX_EXPRS   112
 #define IPR_RULE_MAX_BYTES   3400
 #define IPR_KPROG_MAX_DEPTH  13
-unsigned ipr_ktest_cost(const struct ipr_ktest *t, unsigned *bytes);
+unsigned ipri_ktest_cost(const struct ipr_ktest *t, unsigned *bytes);
 
 /* Build the kernel program of @f for @hook.  On success the caller frees
- * it with ipr_kprog_free.  Returns 0, or -E2BIG (too many tests or chains,
+ * it with ipri_kprog_free.  Returns 0, or -E2BIG (too many tests or chains,
  * or chains nested deeper than the kernel allows: ipr_last_error() then
  * says which and where), -ENOMEM.  Fields are folded per hook first (inbound is true on IN and
  * false on OUT/FWD, and so on), so a filter such as "inbound" yields no
  * chain on OUT. */
-int ipr_kprog_build(const ipr_filter *f, enum ipr_hook hook,
+int ipri_kprog_build(const ipr_filter *f, enum ipr_hook hook,
 		    struct ipr_kprog *prog);
-void ipr_kprog_free(struct ipr_kprog *prog);
+void ipri_kprog_free(struct ipr_kprog *prog);
 
 /* True when part of the filter cannot run in the kernel (random8,
  * timestamp, packet[-1], tcp.PayloadLength, ...) and the library must
@@ -154,40 +154,33 @@ void ipr_kprog_free(struct ipr_kprog *prog);
  * then selects a superset (such a test holds both ways there).  The _hook
  * form says it for the packets of one hook: a filter such as
  * "outbound and random8 < 10" needs no check on inbound packets. */
-bool ipr_filter_needs_user_check(const ipr_filter *f);
-bool ipr_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook);
+bool ipri_filter_needs_user_check(const ipr_filter *f);
+bool ipri_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook);
 
 /* True when the filter tests ct.state, which ipr_filter_eval cannot know
  * (so it cannot check such a filter again on its own). */
-bool ipr_filter_uses_ct(const ipr_filter *f);
+bool ipri_filter_uses_ct(const ipr_filter *f);
 /* True when a test of the filter reads a field of kind @kind (enum
  * ipr_fkind). */
-bool ipr_filter_uses_kind(const ipr_filter *f, unsigned kind);
+bool ipri_filter_uses_kind(const ipr_filter *f, unsigned kind);
 
 /* ipr_filter_compile, with the fields of the kinds in @user_kinds (bits
  * 1 << enum ipr_fkind) checked in user space: what the running kernel
  * cannot match (tcp.Payload[i] without the inner payload expression of
  * Linux 5.16) keeps its meaning that way. */
-ipr_filter *ipr_filter_compile_kinds(const char *text, enum ipr_layer layer,
+ipr_filter *ipri_filter_compile_kinds(const char *text, enum ipr_layer layer,
 				     struct ipr_filter_error *err,
 				     uint32_t user_kinds);
 
-/* The handle's priority, for the `priority` field (0 until bound).  Bind
- * it before building the kernel programs. */
-void ipr_filter_bind_priority(ipr_filter *f, int16_t priority);
+/* ipr_filter_set_priority (public): bind the handle's priority before
+ * building the kernel programs. */
 
 /* What `ipredir filter explain` prints: per hook of the filter's layer the
  * chains and rules in an nft-like text, and what user space checks.
  * snprintf-style: returns the length it needs, or a negative errno. */
 int ipr_filter_explain(const ipr_filter *f, char *buf, size_t size);
 
-/* The readable nft-like text of one kernel test ("tcp dport 80"), with
- * @nfproto / @l4proto the guards known to hold before it (0 = unknown),
- * which name the payload fields.  snprintf-style. */
-int ipr_ktest_format(const struct ipr_ktest *t, uint8_t nfproto,
-		     uint8_t l4proto, char *buf, size_t size);
-
 /* Layer the filter was compiled for. */
-enum ipr_layer ipr_filter_layer(const ipr_filter *f);
+enum ipr_layer ipri_filter_layer(const ipr_filter *f);
 
 #endif

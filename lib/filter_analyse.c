@@ -32,7 +32,7 @@ struct ana {
 static uint8_t fold_test(const struct ana *a, const struct ipr_fnode *nd,
 			 unsigned hook)
 {
-	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
+	const struct ipr_field *fd = &ipri_filter_fields[nd->field];
 	uint8_t v[16];
 	int r;
 
@@ -45,7 +45,7 @@ static uint8_t fold_test(const struct ana *a, const struct ipr_fnode *nd,
 	case IPR_FK_CONSTVAL:
 		if (fd->arg == IPR_CV_PRIORITY)
 			return FOLD_X; /* bound after compiling */
-		ipr_filter_constval(a->f, fd, v);
+		ipri_filter_constval(a->f, fd, v);
 		if (fd->vtype == IPR_VT_BOOL)
 			return v[fd->width ? fd->width - 1 : 0] ? FOLD_T : FOLD_F;
 		r = memcmp(v, nd->value, fd->width);
@@ -156,7 +156,7 @@ static void mark_live(struct ana *a, int32_t i, unsigned hook)
 	}
 }
 
-int ipr_filter_analyse(ipr_filter *f, size_t *pos, const char **msg)
+int ipri_filter_analyse(ipr_filter *f, size_t *pos, const char **msg)
 {
 	struct ana a = { .f = f };
 	unsigned hooks = ipr_layer_hooks(f->layer);
@@ -186,7 +186,7 @@ int ipr_filter_analyse(ipr_filter *f, size_t *pos, const char **msg)
 
 		if (nd->type != IPR_FN_TEST || !a.live[i])
 			continue;
-		fd = &ipr_filter_fields[nd->field];
+		fd = &ipri_filter_fields[nd->field];
 		if (fd->hooks && !(fd->hooks & a.live[i]) && nd->pos < err_pos) {
 			err_pos = nd->pos;
 			err_msg = "field not valid for this direction";
@@ -220,26 +220,26 @@ out:
 	return ret;
 }
 
-bool ipr_filter_needs_user_check(const ipr_filter *f)
+bool ipri_filter_needs_user_check(const ipr_filter *f)
 {
 	return f && f->needs_user;
 }
 
-bool ipr_filter_uses_kind(const ipr_filter *f, unsigned kind)
+bool ipri_filter_uses_kind(const ipr_filter *f, unsigned kind)
 {
 	for (uint32_t i = 0; f && i < f->nnodes; i++)
 		if (f->nodes[i].type == IPR_FN_TEST &&
-		    ipr_filter_fields[f->nodes[i].field].kind == kind)
+		    ipri_filter_fields[f->nodes[i].field].kind == kind)
 			return true;
 	return false;
 }
 
-bool ipr_filter_uses_ct(const ipr_filter *f)
+bool ipri_filter_uses_ct(const ipr_filter *f)
 {
-	return ipr_filter_uses_kind(f, IPR_FK_CT);
+	return ipri_filter_uses_kind(f, IPR_FK_CT);
 }
 
-bool ipr_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook)
+bool ipri_filter_needs_user_check_hook(const ipr_filter *f, enum ipr_hook hook)
 {
 	return f && (unsigned)hook < IPR_HOOK_COUNT && f->user_hook[hook];
 }

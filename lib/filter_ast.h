@@ -84,8 +84,8 @@ struct ipr_field {
 			      bytes before the comparison */
 };
 
-extern const struct ipr_field ipr_filter_fields[];
-extern const unsigned ipr_filter_nfields;
+extern const struct ipr_field ipri_filter_fields[];
+extern const unsigned ipri_filter_nfields;
 
 enum ipr_fnode_type {
 	IPR_FN_TRUE,
@@ -108,7 +108,7 @@ struct ipr_fnode {
 	uint8_t vlen;      /* TEST of ifName: bytes compared (16: the whole
 			      name, fewer: a "prefix*") */
 	bool user;         /* this subtree needs the user-space check */
-	uint16_t field;    /* TEST: index into ipr_filter_fields */
+	uint16_t field;    /* TEST: index into ipri_filter_fields */
 	int32_t child;     /* first child or IPR_FN_NONE */
 	int32_t next;      /* next sibling or IPR_FN_NONE */
 	int32_t index;     /* TEST of packet[] / Payload[]: byte offset,
@@ -156,7 +156,7 @@ static inline void ipr_l4_window(unsigned off, unsigned len, unsigned *start,
 
 /* Normalised text of one TEST node ("tcp.DstPort == 80"), snprintf-style
  * (filter_format.c; explain uses it for the user-space tests). */
-int ipr_filter_format_test(const ipr_filter *f, int32_t node, char *buf,
+int ipri_filter_format_test(const ipr_filter *f, int32_t node, char *buf,
 			   size_t size);
 
 /* Does "a OP b" hold, for the order operators of enum ipr_kop (what the
@@ -176,11 +176,11 @@ static inline bool ipr_kop_holds(uint8_t op, unsigned a, unsigned b)
 /* filter_analyse.c: the per-hook analysis of a parsed filter (root, nodes
  * and layer set): fills needs_user and user_hook[]; 0, or -EINVAL with the
  * error's position and message, or -ENOMEM. */
-int ipr_filter_analyse(ipr_filter *f, size_t *pos, const char **msg);
+int ipri_filter_analyse(ipr_filter *f, size_t *pos, const char **msg);
 
 /* The value that a CONSTVAL field has, big-endian in @out (width bytes);
  * priority in offset binary so that memcmp orders it as a signed number. */
-void ipr_filter_constval(const ipr_filter *f, const struct ipr_field *fd,
+void ipri_filter_constval(const ipr_filter *f, const struct ipr_field *fd,
 			 uint8_t out[16]);
 
 #endif

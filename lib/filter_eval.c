@@ -241,7 +241,7 @@ static int load(const struct ipr_fnode *nd, const struct ipr_field *fd,
 
 	switch (fd->kind) {
 	case IPR_FK_CONSTVAL:
-		ipr_filter_constval(c->f, fd, v);
+		ipri_filter_constval(c->f, fd, v);
 		return LD_OK;
 	case IPR_FK_IFIDX:
 		ev_put_be(v, 4, c->a->if_idx);
@@ -374,7 +374,7 @@ static int load(const struct ipr_fnode *nd, const struct ipr_field *fd,
 
 static unsigned eval_test(const struct ipr_fnode *nd, struct ectx *c)
 {
-	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
+	const struct ipr_field *fd = &ipri_filter_fields[nd->field];
 	uint8_t v[16];
 	unsigned n = fd->width;
 
@@ -475,19 +475,18 @@ IPR_API int ipr_filter_eval_ex(const ipr_filter *f, const void *pkt,
 			       const struct ipr_filter_env *env)
 {
 	struct ectx c;
+	struct ipr_filter_env e;
 
-	if (!f || !pkt || !addr ||
-	    (env && env->sz < offsetof(struct ipr_filter_env, if_name) +
-			      sizeof(env->if_name))) {
-		errno = EINVAL;
+	if (!f || !pkt || !addr)
+		return ipr_err(EINVAL);
+	if (ipri_opts_copy(&e, sizeof(e), env) < 0)
 		return -EINVAL;
-	}
 	memset(&c, 0, sizeof(c));
 	c.f = f;
 	c.pkt = pkt;
 	c.len = len;
 	c.a = addr;
-	c.env = env;
+	c.env = env ? &e : NULL;
 	c.outbound = addr->layer == IPR_LAYER_NETWORK_FORWARD ||
 		     (addr->flags & IPR_ADDR_OUTBOUND);
 	c.hook = addr->layer == IPR_LAYER_NETWORK_FORWARD ? IPR_HOOK_FWD

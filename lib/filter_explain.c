@@ -272,8 +272,11 @@ static void put_ktest(struct xw *w, const struct ipr_ktest *t,
 	wf(w, "?");
 }
 
-int ipr_ktest_format(const struct ipr_ktest *t, uint8_t nfproto,
-		     uint8_t l4proto, char *buf, size_t size)
+/* The readable nft-like text of one kernel test ("tcp dport 80"), with
+ * @nfproto / @l4proto the guards known to hold before it (0 = unknown),
+ * which name the payload fields.  snprintf-style. */
+static int ipri_ktest_format(const struct ipr_ktest *t, uint8_t nfproto,
+			     uint8_t l4proto, char *buf, size_t size)
 {
 	struct xw w = { buf, size, 0 };
 
@@ -308,11 +311,11 @@ static void put_set_test(struct xw *w, const struct ipr_ktest *t,
 	}
 	e.op = IPR_KOP_EQ;
 	memcpy(e.value, p->setvals + st->first, st->len);
-	ipr_ktest_format(&e, nfproto, l4proto, a, sizeof(a));
+	ipri_ktest_format(&e, nfproto, l4proto, a, sizeof(a));
 	if (st->n > 1 || st->interval) {
 		memcpy(e.value, p->setvals + st->first +
 		       (st->n > 1 ? per : st->len), st->len);
-		ipr_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
+		ipri_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
 		while (a[pre] && a[pre] == c[pre])
 			pre++;
 	} else {
@@ -328,11 +331,11 @@ static void put_set_test(struct xw *w, const struct ipr_ktest *t,
 		const uint8_t *v = p->setvals + st->first + i * per;
 
 		memcpy(e.value, v, st->len);
-		ipr_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
+		ipri_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
 		wf(w, "%s%s", i ? ", " : "", strlen(c) > pre ? c + pre : c);
 		if (st->interval && memcmp(v, v + st->len, st->len)) {
 			memcpy(e.value, v + st->len, st->len);
-			ipr_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
+			ipri_ktest_format(&e, nfproto, l4proto, c, sizeof(c));
 			wf(w, "-%s", strlen(c) > pre ? c + pre : c);
 		}
 	}
@@ -457,7 +460,7 @@ static void explain_hook(struct xw *w, const ipr_filter *f, unsigned h)
 	int err;
 
 	wf(w, "hook %s (%s):", hook_names[h], hook_desc[h]);
-	err = ipr_kprog_build(f, (enum ipr_hook)h, &p);
+	err = ipri_kprog_build(f, (enum ipr_hook)h, &p);
 	if (err) {
 		const char *why = ipr_last_error(NULL);
 
@@ -495,7 +498,7 @@ static void explain_hook(struct xw *w, const ipr_filter *f, unsigned h)
 		   "leaves %u here)", p.depth, IPR_KPROG_MAX_DEPTH);
 	wf(w, "%s\n", f->user_hook[h] ? "; user space checks again" : "");
 	put_prog(w, h, &p);
-	ipr_kprog_free(&p);
+	ipri_kprog_free(&p);
 }
 
 static int explain(const ipr_filter *f, char *buf, size_t size)
@@ -529,15 +532,15 @@ static int explain(const ipr_filter *f, char *buf, size_t size)
 		wf(&w, "kernel: %s\n", d);
 		/* the filter as ipr_open runs it on this kernel */
 		if (!(feats & IPR_KF_INNER_PAYLOAD) &&
-		    ipr_filter_uses_kind(f, IPR_FK_PAYLOAD)) {
-			own = ipr_filter_compile_kinds(text, f->layer, NULL,
+		    ipri_filter_uses_kind(f, IPR_FK_PAYLOAD)) {
+			own = ipri_filter_compile_kinds(text, f->layer, NULL,
 						       1u << IPR_FK_PAYLOAD);
 			if (!own)
 				wf(&w, "kernel: this filter cannot run here: "
 				       "ct.state with tcp/udp.Payload[i] needs "
 				       "the inner payload expression\n");
 			else {
-				ipr_filter_bind_priority(own, f->priority);
+				ipr_filter_set_priority(own, f->priority);
 				f = own;
 			}
 		}
@@ -568,7 +571,7 @@ static int explain(const ipr_filter *f, char *buf, size_t size)
 
 		if (nd->type != IPR_FN_TEST || !nd->user)
 			continue;
-		if (ipr_filter_format_test(f, (int32_t)i, t, sizeof(t)) < 0)
+		if (ipri_filter_format_test(f, (int32_t)i, t, sizeof(t)) < 0)
 			continue;
 		wf(&w, "  %s\n", t);
 	}

@@ -31,7 +31,7 @@
 #define USERF(n, w, l4, a)                                                  \
 	FLD(n, IPR_FK_USER, IPR_VT_NUM, w, 0, l4, 0, 0, 0, a, IPR_FF_USER)
 
-const struct ipr_field ipr_filter_fields[] = {
+const struct ipr_field ipri_filter_fields[] = {
 	BOOLF("true", IPR_FK_CONST, 0, 0, 1),
 	BOOLF("false", IPR_FK_CONST, 0, 0, 0),
 	BOOLF("inbound", IPR_FK_DIR, 0, 0, 0),
@@ -141,7 +141,7 @@ const struct ipr_field ipr_filter_fields[] = {
 	{ .name = "parentEndpointId", .kind = IPR_FK_CONSTVAL,
 	  .vtype = IPR_VT_NUM, .width = 8 },
 };
-const unsigned ipr_filter_nfields =
-	sizeof(ipr_filter_fields) / sizeof(ipr_filter_fields[0]);
-_Static_assert(sizeof(ipr_filter_fields) / sizeof(ipr_filter_fields[0]) <=
+const unsigned ipri_filter_nfields =
+	sizeof(ipri_filter_fields) / sizeof(ipri_filter_fields[0]);
+_Static_assert(sizeof(ipri_filter_fields) / sizeof(ipri_filter_fields[0]) <=
 	       UINT16_MAX, "ipr_fnode.field is 16 bits");

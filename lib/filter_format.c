@@ -100,7 +100,7 @@ static void put_value(struct wr *w, const struct ipr_fnode *nd,
 
 static void put_test(struct wr *w, const struct ipr_fnode *nd)
 {
-	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
+	const struct ipr_field *fd = &ipri_filter_fields[nd->field];
 	char t[32];
 
 	put(w, fd->name);
@@ -190,7 +190,7 @@ IPR_API int ipr_filter_format(const ipr_filter *f, char *buf, size_t size)
 	return (int)w.len;
 }
 
-int ipr_filter_format_test(const ipr_filter *f, int32_t node, char *buf,
+int ipri_filter_format_test(const ipr_filter *f, int32_t node, char *buf,
 			   size_t size)
 {
 	struct wr w = { buf, size, 0 };

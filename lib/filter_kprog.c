@@ -310,7 +310,7 @@ static bool kop_cmp(uint8_t op, int r)
 static void field_branches(struct kb *b, const struct ipr_fnode *nd,
 			   struct kfield *kf)
 {
-	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
+	const struct ipr_field *fd = &ipri_filter_fields[nd->field];
 	static const uint8_t zero[16], mapped[12] = {
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	static const uint8_t loopback[2] = { ARPHRD_LOOPBACK >> 8,
@@ -525,7 +525,7 @@ static int32_t kx_later_fragment(struct kb *b, uint8_t nfproto)
 
 static int32_t leaf(struct kb *b, const struct ipr_fnode *nd, bool neg)
 {
-	const struct ipr_field *fd = &ipr_filter_fields[nd->field];
+	const struct ipr_field *fd = &ipri_filter_fields[nd->field];
 	uint8_t v[16];
 	struct kfield kf;
 	struct junct j, a;
@@ -550,7 +550,7 @@ static int32_t leaf(struct kb *b, const struct ipr_fnode *nd, bool neg)
 	case IPR_FK_CONSTVAL:
 		if (fd->vtype == IPR_VT_BOOL)
 			return konst(neg); /* impostor: never */
-		ipr_filter_constval(b->f, fd, v);
+		ipri_filter_constval(b->f, fd, v);
 		return konst(kop_cmp(nd->op, memcmp(v, nd->value, fd->width))
 			     != neg);
 	case IPR_FK_PROTO:
@@ -1416,7 +1416,7 @@ static void compile(struct kb *b, int32_t e, uint32_t chain, int32_t jump,
  * returns to the rule after the original one: the same as the whole rule
  * failing.
  */
-unsigned ipr_ktest_cost(const struct ipr_ktest *t, unsigned *bytes)
+unsigned ipri_ktest_cost(const struct ipr_ktest *t, unsigned *bytes)
 {
 	/* what rules_nft.c's ex_test emits: a load, a mask, a byte-order
 	 * turn for orderings of host-order meta values, then cmp or lookup;
@@ -1462,7 +1462,7 @@ static void split_rules(struct kb *b)
 			int32_t to;
 
 			while (done + k < orig.ntests) {
-				unsigned tb, te = ipr_ktest_cost(
+				unsigned tb, te = ipri_ktest_cost(
 					&b->tests[orig.first + done + k], &tb);
 
 				if (k && (ex + te > IPR_RULE_MAX_EXPRS ||
@@ -1563,7 +1563,7 @@ static int check_depth(struct ipr_kprog *prog)
 				uint32_t pos = ru->ntests ?
 					prog->tests[ru->first_test].pos : 0;
 
-				ipr_detail_set((int)pos, "the filter needs "
+				ipri_detail_set((int)pos, "the filter needs "
 					"kernel chains nested more than %d "
 					"deep (from the term at position %u); "
 					"fewer terms in one conjunction, or "
@@ -1629,7 +1629,7 @@ static int layout(struct kb *b, struct ipr_kprog *prog)
 	prog->rules = calloc(b->nrules ? b->nrules : 1, sizeof(*prog->rules));
 	prog->tests = calloc(b->ntests ? b->ntests : 1, sizeof(*prog->tests));
 	if (!prog->chains || !prog->rules || !prog->tests) {
-		ipr_kprog_free(prog);
+		ipri_kprog_free(prog);
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1659,7 +1659,7 @@ static int layout(struct kb *b, struct ipr_kprog *prog)
 	if (!err)
 		err = check_depth(prog);
 	if (err)
-		ipr_kprog_free(prog);
+		ipri_kprog_free(prog);
 out:
 	free(count);
 	free(renum);
@@ -1668,7 +1668,7 @@ out:
 	return err;
 }
 
-int ipr_kprog_build(const ipr_filter *f, enum ipr_hook hook,
+int ipri_kprog_build(const ipr_filter *f, enum ipr_hook hook,
 		    struct ipr_kprog *prog)
 {
 	struct kb b;
@@ -1710,7 +1710,7 @@ int ipr_kprog_build(const ipr_filter *f, enum ipr_hook hook,
 	return err;
 }
 
-void ipr_kprog_free(struct ipr_kprog *prog)
+void ipri_kprog_free(struct ipr_kprog *prog)
 {
 	if (!prog)
 		return;

@@ -59,7 +59,7 @@ struct parser {
 	size_t err_pos;
 	int err_code;
 	uint32_t user_kinds; /* 1 << enum ipr_fkind: checked in user space on
-				this kernel (ipr_filter_compile_kinds) */
+				this kernel (ipri_filter_compile_kinds) */
 };
 
 static int32_t fail(struct parser *p, size_t pos, const char *msg)
@@ -585,8 +585,8 @@ static int32_t test_node(struct parser *p, unsigned fi, const struct tok *id)
 		return n;
 	p->nodes[n].field = (uint16_t)fi;
 	p->nodes[n].pos = (uint32_t)id->pos;
-	p->nodes[n].user = (ipr_filter_fields[fi].flags & IPR_FF_USER) ||
-			   (p->user_kinds >> ipr_filter_fields[fi].kind & 1);
+	p->nodes[n].user = (ipri_filter_fields[fi].flags & IPR_FF_USER) ||
+			   (p->user_kinds >> ipri_filter_fields[fi].kind & 1);
 	return n;
 }
 
@@ -596,7 +596,7 @@ static int32_t test_node(struct parser *p, unsigned fi, const struct tok *id)
 static int32_t bool_test(struct parser *p, unsigned fi, const struct tok *id,
 			 bool when0, bool when1)
 {
-	const struct ipr_field *fd = &ipr_filter_fields[fi];
+	const struct ipr_field *fd = &ipri_filter_fields[fi];
 	int32_t n;
 
 	if (when0 == when1)
@@ -682,11 +682,11 @@ static int32_t parse_test(struct parser *p, const struct tok *id)
 	size_t vpos;
 	int32_t n;
 
-	for (fi = 0; fi < ipr_filter_nfields; fi++) {
-		const char *nm = ipr_filter_fields[fi].name;
+	for (fi = 0; fi < ipri_filter_nfields; fi++) {
+		const char *nm = ipri_filter_fields[fi].name;
 
 		if (strlen(nm) == id->len && !memcmp(nm, p->s + id->pos, id->len)) {
-			fd = &ipr_filter_fields[fi];
+			fd = &ipri_filter_fields[fi];
 			break;
 		}
 	}
@@ -881,7 +881,7 @@ static void set_err(struct ipr_filter_error *err, int code, size_t pos,
 	}
 }
 
-void ipr_filter_constval(const ipr_filter *f, const struct ipr_field *fd,
+void ipri_filter_constval(const ipr_filter *f, const struct ipr_field *fd,
 			 uint8_t out[16])
 {
 	memset(out, 0, 16);
@@ -901,10 +901,10 @@ void ipr_filter_constval(const ipr_filter *f, const struct ipr_field *fd,
 IPR_API ipr_filter *ipr_filter_compile(const char *text, enum ipr_layer layer,
 				       struct ipr_filter_error *err)
 {
-	return ipr_filter_compile_kinds(text, layer, err, 0);
+	return ipri_filter_compile_kinds(text, layer, err, 0);
 }
 
-ipr_filter *ipr_filter_compile_kinds(const char *text, enum ipr_layer layer,
+ipr_filter *ipri_filter_compile_kinds(const char *text, enum ipr_layer layer,
 				     struct ipr_filter_error *err,
 				     uint32_t user_kinds)
 {
@@ -949,7 +949,7 @@ ipr_filter *ipr_filter_compile_kinds(const char *text, enum ipr_layer layer,
 		f->nnodes = p.n;
 		size_t pos;
 		const char *msg;
-		int e = ipr_filter_analyse(f, &pos, &msg);
+		int e = ipri_filter_analyse(f, &pos, &msg);
 		if (e) {
 			fail(&p, pos, msg);
 			p.err_code = e;
@@ -981,13 +981,13 @@ IPR_API void ipr_filter_free(ipr_filter *f)
 	free(f);
 }
 
-void ipr_filter_bind_priority(ipr_filter *f, int16_t priority)
+IPR_API void ipr_filter_set_priority(ipr_filter *f, int16_t priority)
 {
 	if (f)
 		f->priority = priority;
 }
 
-enum ipr_layer ipr_filter_layer(const ipr_filter *f)
+enum ipr_layer ipri_filter_layer(const ipr_filter *f)
 {
 	return f ? f->layer : IPR_LAYER_NETWORK;
 }

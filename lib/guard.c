@@ -62,17 +62,17 @@ static void guard_main(int rd, int nl, const char *batch, size_t len)
 	_exit(0);
 }
 
-int ipr_guard_start(const char *table, int *wr_out)
+int ipri_guard_start(const char *table, int *wr_out)
 {
 	/* built before the fork: no malloc after */
 	static char batch[IPR_TABLE_DEL_BATCH];
 	char local[IPR_TABLE_DEL_BATCH];
 	uint32_t seq = (uint32_t)time(NULL) | 1;
-	size_t len = ipr_table_del_batch(local, NFPROTO_INET, table, seq);
+	size_t len = ipri_table_del_batch(local, NFPROTO_INET, table, seq);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	int nl = ipr_nl_socket();
+	int nl = ipri_nl_socket();
 	if (nl < 0) {
 		close(p[0]);
 		close(p[1]);
@@ -111,7 +111,7 @@ static int sweep_cb(const struct ipr_table_info *t, void *data)
 	struct sweep *s = data;
 	if ((t->flags & NFT_TABLE_F_OWNER) || s->n >= 64)
 		return 0;
-	int pid = ipr_table_name_pid(t->name);
+	int pid = ipri_table_name_pid(t->name);
 	/* Only a pid that no longer exists: a live one (or one reused by
 	 * another program since) keeps its table. */
 	if (pid && kill(pid, 0) < 0 && errno == ESRCH)
@@ -119,14 +119,14 @@ static int sweep_cb(const struct ipr_table_info *t, void *data)
 	return 0;
 }
 
-int ipr_tables_sweep(void)
+int ipri_tables_sweep(void)
 {
 	struct sweep *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	int err = ipr_tables_list(NFPROTO_INET, sweep_cb, s);
+	int err = ipri_tables_list(NFPROTO_INET, sweep_cb, s);
 	for (unsigned i = 0; !err && i < s->n; i++) {
-		int e = ipr_table_delete(NFPROTO_INET, s->names[i]);
+		int e = ipri_table_delete(NFPROTO_INET, s->names[i]);
 		if (e && e != -ENOENT && !err)
 			err = e;
 	}

@@ -27,7 +27,7 @@ static void handle_free(struct ipr_handle *h)
 		close(h->guard_fd); /* the guard deletes the table, if left */
 	for (unsigned i = 0; h->q && i < h->nqueues; i++) {
 		struct ipr_queue *q = &h->q[i];
-		ipr_nfq_close(q);
+		ipri_nfq_close(q);
 		free(q->rxbuf);
 		free(q->onebuf);
 		free(q->scratch);
@@ -39,7 +39,7 @@ static void handle_free(struct ipr_handle *h)
 		free(q->rxiov);
 	}
 	free(h->q);
-	ipr_inject_close(h);
+	ipri_inject_close(h);
 	ipr_filter_free(h->filter);
 	free(h);
 }
@@ -80,14 +80,14 @@ static uint32_t opt_or(uint32_t v, uint32_t def, uint32_t lo, uint32_t hi,
  * missing.  Not being allowed to ask (EPERM) is left to the install. */
 static int kernel_fields(struct ipr_handle *h, const char *text)
 {
-	if (!ipr_filter_uses_kind(h->filter, IPR_FK_PAYLOAD) ||
-	    ipr_feature_probe(IPR_KF_INNER_PAYLOAD) != 0)
+	if (!ipri_filter_uses_kind(h->filter, IPR_FK_PAYLOAD) ||
+	    ipri_feature_probe(IPR_KF_INNER_PAYLOAD) != 0)
 		return 0;
 	struct ipr_filter_error fe;
-	ipr_filter *f = ipr_filter_compile_kinds(text, h->layer, &fe,
+	ipr_filter *f = ipri_filter_compile_kinds(text, h->layer, &fe,
 						 1u << IPR_FK_PAYLOAD);
 	if (!f) {
-		ipr_detail_set(fe.pos, "tcp/udp.Payload[i] with ct.state "
+		ipri_detail_set(fe.pos, "tcp/udp.Payload[i] with ct.state "
 			       "needs the kernel's inner payload expression "
 			       "(Linux 5.16+): user space can check one but "
 			       "not the other");
@@ -106,15 +106,15 @@ static int drop_decidable(struct ipr_handle *h, bool moved)
 {
 	const ipr_filter *f = h->filter;
 
-	if (!(h->flags & IPR_FLAG_DROP) || !ipr_filter_needs_user_check(f))
+	if (!(h->flags & IPR_FLAG_DROP) || !ipri_filter_needs_user_check(f))
 		return 0;
 	for (uint32_t i = 0; i < f->nnodes; i++) {
 		char t[128];
 
 		if (f->nodes[i].type != IPR_FN_TEST || !f->nodes[i].user ||
-		    ipr_filter_format_test(f, (int32_t)i, t, sizeof(t)) < 0)
+		    ipri_filter_format_test(f, (int32_t)i, t, sizeof(t)) < 0)
 			continue;
-		ipr_detail_set((int)f->nodes[i].pos, "'%s' is checked in user "
+		ipri_detail_set((int)f->nodes[i].pos, "'%s' is checked in user "
 			       "space%s, which a drop handle (IPR_FLAG_DROP) "
 			       "does not do: divert the packets and drop what "
 			       "is received", t, moved ? " on this kernel (no "
@@ -168,20 +168,20 @@ static int handle_filter(struct ipr_handle *h, const char *filter)
 	if (!h->filter)
 		return -errno;
 	if (!(h->flags & IPR_FLAG_SEND_ONLY)) {
-		bool user = ipr_filter_needs_user_check(h->filter);
+		bool user = ipri_filter_needs_user_check(h->filter);
 		int err = kernel_fields(h, filter);
 		if (!err)
 			err = drop_decidable(h, !user);
 		if (err)
 			return err;
 	}
-	ipr_filter_bind_priority(h->filter, h->priority);
-	h->user_check = ipr_filter_needs_user_check(h->filter);
-	h->frag_check = !ipr_filter_uses_ct(h->filter);
+	ipr_filter_set_priority(h->filter, h->priority);
+	h->user_check = ipri_filter_needs_user_check(h->filter);
+	h->frag_check = !ipri_filter_uses_ct(h->filter);
 	if (h->user_check)
 		h->snaplen = 0; /* the user-space check reads the whole packet */
 	for (int k = 0; k < IPR_HOOK_COUNT; k++)
-		h->user_check_hook[k] = ipr_filter_needs_user_check_hook(
+		h->user_check_hook[k] = ipri_filter_needs_user_check_hook(
 			h->filter, (enum ipr_hook)k);
 	return 0;
 }
@@ -207,7 +207,7 @@ static int open_queues(struct ipr_handle *h, unsigned nq,
 		q->index = i;
 		int err = queue_alloc(q);
 		if (!err)
-			err = ipr_nfq_open(q, sniff, &spec->nums[i], start);
+			err = ipri_nfq_open(q, sniff, &spec->nums[i], start);
 		if (err)
 			return err;
 		start = (uint16_t)(q->seg_qnum + 1);
@@ -227,9 +227,9 @@ static int install_rules(struct ipr_handle *h, struct ipr_rules_spec *spec)
 	char name[IPR_TABLE_NAME_MAX];
 	int err = 0;
 	for (int tries = 0; tries < 64; tries++) {
-		ipr_table_name(name, atomic_fetch_add(&table_seq, 1));
+		ipri_table_name(name, atomic_fetch_add(&table_seq, 1));
 		spec->table = name;
-		err = ipr_rules_install(h->filter, spec);
+		err = ipri_rules_install(h->filter, spec);
 		if (err != -EEXIST)
 			break;
 	}
@@ -241,7 +241,7 @@ static int install_rules(struct ipr_handle *h, struct ipr_rules_spec *spec)
 		/* The elements went in with the rules, alive for the hang
 		 * time from now. */
 		h->heartbeat = true;
-		uint64_t now = ipr_now_mono();
+		uint64_t now = ipri_now_mono();
 		for (unsigned i = 0; i < h->nqueues; i++) {
 			h->q[i].hb_hang = spec->hang_ms;
 			h->q[i].hb_due = now + (uint64_t)spec->hang_ms * 250000ull;
@@ -252,7 +252,7 @@ static int install_rules(struct ipr_handle *h, struct ipr_rules_spec *spec)
 	 * (no fork allowed) leaves the sweep of the next open. */
 	h->unowned = spec->unowned;
 	if (h->unowned)
-		(void)ipr_guard_start(h->table, &h->guard_fd);
+		(void)ipri_guard_start(h->table, &h->guard_fd);
 	return 0;
 }
 
@@ -261,19 +261,14 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 				const struct ipr_open_opts *opts)
 {
 	int err = 0;
-	ipr_detail_clear(); /* what ipr_last_error says is about this open */
+	ipri_detail_clear(); /* what ipr_last_error says is about this open */
 	if (!open_args_ok(filter, layer, priority, flags)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	struct ipr_open_opts o = { 0 };
-	if (opts) {
-		if (opts->sz < sizeof(size_t)) {
-			errno = EINVAL;
-			return NULL;
-		}
-		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
-	}
+	struct ipr_open_opts o;
+	if (ipri_opts_copy(&o, sizeof(o), opts) < 0)
+		return NULL;
 
 	struct ipr_handle *h = calloc(1, sizeof(*h));
 	if (!h)
@@ -292,7 +287,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	if (!(flags & IPR_FLAG_RECV_ONLY)) {
 		/* EPERM without CAP_NET_RAW: only injection fails then, except
 		 * on a handle that is for nothing else. */
-		err = ipr_inject_open(h);
+		err = ipri_inject_open(h);
 		if (err && (flags & IPR_FLAG_SEND_ONLY))
 			goto fail;
 		err = 0;
@@ -341,7 +336,7 @@ IPR_API int ipr_queue_fd(const ipr_handle *h, unsigned queue)
 
 /* Refreshed at a quarter of the hang time: a refresh may come up to twice
  * that late (the receive wait is capped at it) and still be in time. */
-int ipr_heartbeat(struct ipr_queue *q, uint64_t now)
+int ipri_heartbeat(struct ipr_queue *q, uint64_t now)
 {
 	struct ipr_handle *h = q->h;
 	uint32_t hang = atomic_load_explicit(&h->hang_time,
@@ -351,7 +346,7 @@ int ipr_heartbeat(struct ipr_queue *q, uint64_t now)
 	int err = 0;
 	pthread_mutex_lock(&h->nft_lock);
 	if (!h->rules_off)
-		err = ipr_rules_heartbeat(h->nft_fd, h->table, q->index, hang);
+		err = ipri_rules_heartbeat(h->nft_fd, h->table, q->index, hang);
 	pthread_mutex_unlock(&h->nft_lock);
 	return err;
 }
@@ -364,7 +359,7 @@ IPR_API int ipr_recv_batch(ipr_handle *h, unsigned queue, void *buf,
 		return ipr_err(EINVAL);
 	if (queue >= h->nqueues)
 		return ipr_err(h->nqueues ? EINVAL : EOPNOTSUPP);
-	return ipr_nfq_recv(&h->q[queue], buf, cap, pkts, max, timeout_ms);
+	return ipri_nfq_recv(&h->q[queue], buf, cap, pkts, max, timeout_ms);
 }
 
 IPR_API int ipr_recv(ipr_handle *h, void *pkt, size_t cap, size_t *len,
@@ -376,7 +371,7 @@ IPR_API int ipr_recv(ipr_handle *h, void *pkt, size_t cap, size_t *len,
 		return ipr_err(EOPNOTSUPP);
 	struct ipr_queue *q = &h->q[0];
 	struct ipr_packet p;
-	int n = ipr_nfq_recv(q, q->onebuf, IPR_BATCH_SLOT, &p, 1, -1);
+	int n = ipri_nfq_recv(q, q->onebuf, IPR_BATCH_SLOT, &p, 1, -1);
 	if (n < 0)
 		return n;
 	*addr = p.addr;
@@ -404,7 +399,7 @@ static int answer(ipr_handle *h, struct ipr_packet *p, bool constdata)
 {
 	if (p->addr.queue >= h->nqueues || (p->addr.flags & IPR_ADDR_SNIFFED))
 		return ipr_err(EINVAL);
-	int n = ipr_nfq_send(&h->q[p->addr.queue], p, 1, constdata);
+	int n = ipri_nfq_send(&h->q[p->addr.queue], p, 1, constdata);
 	return n < 0 ? n : 0;
 }
 
@@ -421,7 +416,7 @@ IPR_API int ipr_send(ipr_handle *h, const void *pkt, size_t len,
 	if (!addr->packet_id) {
 		if (!pkt)
 			return ipr_err(EINVAL);
-		err = ipr_inject(h, pkt, len, addr);
+		err = ipri_inject(h, pkt, len, addr);
 		return err ? ipr_err(-err) : 0;
 	}
 	if (len > IPR_MTU_MAX)
@@ -461,7 +456,7 @@ IPR_API int ipr_send_batch(ipr_handle *h, struct ipr_packet *pkts, unsigned n)
 				i++;
 				continue;
 			}
-			err = ipr_inject(h, p->data, p->len, &p->addr);
+			err = ipri_inject(h, p->data, p->len, &p->addr);
 			if (err)
 				goto fail;
 			i++;
@@ -476,7 +471,7 @@ IPR_API int ipr_send_batch(ipr_handle *h, struct ipr_packet *pkts, unsigned n)
 			err = -EINVAL;
 			goto fail;
 		}
-		int r = ipr_nfq_send(&h->q[p->addr.queue], p, j - i, false);
+		int r = ipri_nfq_send(&h->q[p->addr.queue], p, j - i, false);
 		if (r < 0) {
 			err = r;
 			goto fail;
@@ -505,7 +500,7 @@ IPR_API int ipr_shutdown(ipr_handle *h, enum ipr_shutdown_how how)
 		pthread_mutex_lock(&h->nft_lock);
 		int e = 0;
 		if (h->nft_fd >= 0 && !h->rules_off) {
-			e = ipr_rules_disable(h->nft_fd, h->table);
+			e = ipri_rules_disable(h->nft_fd, h->table);
 			if (!e)
 				h->rules_off = true;
 		}
@@ -514,7 +509,7 @@ IPR_API int ipr_shutdown(ipr_handle *h, enum ipr_shutdown_how how)
 			return ipr_err(-e);
 		h->shut_recv = 1;
 		for (unsigned i = 0; i < h->nqueues; i++)
-			ipr_nfq_wake(&h->q[i]);
+			ipri_nfq_wake(&h->q[i]);
 	}
 	if (how & IPR_SHUTDOWN_SEND)
 		h->shut_send = 1;
@@ -529,21 +524,21 @@ IPR_API int ipr_close(ipr_handle *h)
 	 * then remove the table (which would drop whatever is still queued). */
 	pthread_mutex_lock(&h->nft_lock);
 	if (h->nft_fd >= 0 && !h->rules_off &&
-	    !ipr_rules_disable(h->nft_fd, h->table))
+	    !ipri_rules_disable(h->nft_fd, h->table))
 		h->rules_off = true;
 	pthread_mutex_unlock(&h->nft_lock);
 	if (!(h->flags & IPR_FLAG_SNIFF)) {
 		bool accept = !(h->flags & IPR_FLAG_FAIL_CLOSED);
 		for (unsigned i = 0; i < h->nqueues; i++)
-			ipr_nfq_drain(&h->q[i], accept);
+			ipri_nfq_drain(&h->q[i], accept);
 	}
 	if (h->unowned && h->nft_fd >= 0)
-		(void)ipr_table_delete(NFPROTO_INET, h->table);
+		(void)ipri_table_delete(NFPROTO_INET, h->table);
 	handle_free(h);
 	return 0;
 }
 
-IPR_API int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t v)
+IPR_API int ipr_param_set(ipr_handle *h, enum ipr_param param, uint64_t v)
 {
 	if (!h)
 		return ipr_err(EINVAL);
@@ -554,7 +549,7 @@ IPR_API int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t v)
 		h->queue_length = (uint32_t)v;
 		if (!(h->flags & IPR_FLAG_SNIFF))
 			for (unsigned i = 0; i < h->nqueues; i++) {
-				int e = ipr_nfq_set_maxlen(&h->q[i], h->queue_length);
+				int e = ipri_nfq_set_maxlen(&h->q[i], h->queue_length);
 				if (e)
 					return ipr_err(-e);
 			}
@@ -577,7 +572,7 @@ IPR_API int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t v)
 		 * with the new time; wake those that wait. */
 		if (h->heartbeat)
 			for (unsigned i = 0; i < h->nqueues; i++)
-				ipr_nfq_wake(&h->q[i]);
+				ipri_nfq_wake(&h->q[i]);
 		return 0;
 	case IPR_PARAM_QUEUE_SIZE:
 		if (v < IPR_QUEUE_SIZE_MIN || v > IPR_QUEUE_SIZE_MAX)
@@ -597,7 +592,7 @@ IPR_API int ipr_set_param(ipr_handle *h, enum ipr_param param, uint64_t v)
 	}
 }
 
-IPR_API int ipr_get_param(ipr_handle *h, enum ipr_param param, uint64_t *v)
+IPR_API int ipr_param_get(ipr_handle *h, enum ipr_param param, uint64_t *v)
 {
 	if (!h || !v)
 		return ipr_err(EINVAL);
@@ -628,9 +623,9 @@ IPR_API int ipr_stats_get(ipr_handle *h, struct ipr_stats *st)
 	uint64_t taken = 0, reached = 0, gaps = 0, hung = 0;
 	/* The switch's count first: every packet in it was in the rules'
 	 * count before, so it can be taken off that. */
-	if (h->heartbeat && !ipr_rules_hung(h->table, &hung))
+	if (h->heartbeat && !ipri_rules_hung(h->table, &hung))
 		st->hung_packets = hung;
-	if (failopen && ipr_rules_queued(h->table, &taken) < 0)
+	if (failopen && ipri_rules_queued(h->table, &taken) < 0)
 		failopen = false;
 	for (unsigned i = 0; i < h->nqueues; i++) {
 		const struct ipr_queue *q = &h->q[i];
@@ -647,7 +642,7 @@ IPR_API int ipr_stats_get(ipr_handle *h, struct ipr_stats *st)
 		uint16_t nums[2] = { q->qnum, q->seg_qnum };
 		for (int k = 0; k < 2; k++) {
 			struct ipr_proc_queue c = { 0 };
-			if (!ipr_proc_queue_counters(nums[k], &c)) {
+			if (!ipri_proc_queue_counters(nums[k], &c)) {
 				st->kernel_queue_dropped += c.queue_dropped;
 				st->kernel_user_dropped += c.user_dropped;
 				/* The companion queue gets its packets from us,

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "internal.h"
 
-int ipr_held_init(struct ipr_held *hd, uint32_t cap)
+int ipri_held_init(struct ipr_held *hd, uint32_t cap)
 {
 	memset(hd, 0, sizeof(*hd));
 	hd->cap = cap;
@@ -18,7 +18,7 @@ int ipr_held_init(struct ipr_held *hd, uint32_t cap)
 	hd->sig = calloc(cap, sizeof(*hd->sig));
 	if (!hd->next || !hd->prev || !hd->id || !hd->gen || !hd->deadline ||
 	    !hd->fl || !hd->sig) {
-		ipr_held_free(hd);
+		ipri_held_free(hd);
 		return -ENOMEM;
 	}
 	for (uint32_t i = 0; i < cap; i++) {
@@ -31,7 +31,7 @@ int ipr_held_init(struct ipr_held *hd, uint32_t cap)
 	return 0;
 }
 
-void ipr_held_free(struct ipr_held *hd)
+void ipri_held_free(struct ipr_held *hd)
 {
 	free(hd->next);
 	free(hd->prev);
@@ -44,7 +44,7 @@ void ipr_held_free(struct ipr_held *hd)
 	hd->head = hd->tail = hd->free_head = IPR_NONE;
 }
 
-uint32_t ipr_held_add(struct ipr_held *hd, uint32_t id, uint64_t deadline,
+uint32_t ipri_held_add(struct ipr_held *hd, uint32_t id, uint64_t deadline,
 		      uint8_t fl)
 {
 	uint32_t s = hd->free_head;
@@ -66,7 +66,7 @@ uint32_t ipr_held_add(struct ipr_held *hd, uint32_t id, uint64_t deadline,
 	return s;
 }
 
-void ipr_held_del(struct ipr_held *hd, uint32_t s)
+void ipri_held_del(struct ipr_held *hd, uint32_t s)
 {
 	uint32_t p = hd->prev[s], n = hd->next[s];
 	if (p != IPR_NONE)
@@ -83,7 +83,7 @@ void ipr_held_del(struct ipr_held *hd, uint32_t s)
 	hd->count--;
 }
 
-uint32_t ipr_held_find(const struct ipr_held *hd, const struct ipr_addr *a)
+uint32_t ipri_held_find(const struct ipr_held *hd, const struct ipr_addr *a)
 {
 	uint32_t s = a->_slot;
 	if (s >= hd->cap || hd->gen[s] != a->_gen || !(a->_gen & 1) ||

@@ -23,7 +23,7 @@ static int raw_open(int family, uint32_t mark)
 	return fd;
 }
 
-int ipr_inject_open(struct ipr_handle *h)
+int ipri_inject_open(struct ipr_handle *h)
 {
 	uint32_t mark = IPR_MARK_MAGIC | ipr_prio_enc(h->priority);
 	h->raw4 = raw_open(AF_INET, mark);
@@ -31,7 +31,7 @@ int ipr_inject_open(struct ipr_handle *h)
 	return h->raw4 < 0 ? h->raw4 : h->raw6 < 0 ? h->raw6 : 0;
 }
 
-void ipr_inject_close(struct ipr_handle *h)
+void ipri_inject_close(struct ipr_handle *h)
 {
 	if (h->raw4 >= 0)
 		close(h->raw4);
@@ -40,7 +40,7 @@ void ipr_inject_close(struct ipr_handle *h)
 	h->raw4 = h->raw6 = -1;
 }
 
-int ipr_inject(struct ipr_handle *h, const void *pkt, size_t len,
+int ipri_inject(struct ipr_handle *h, const void *pkt, size_t len,
 	       const struct ipr_addr *addr)
 {
 	struct ipr_headers hd;

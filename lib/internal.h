@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 #include <linux/netlink.h>
 #include <linux/netfilter.h>
@@ -25,6 +26,30 @@ static inline int ipr_err(int e)
 {
 	errno = e;
 	return -e;
+}
+
+/* Copy a caller's options struct (size_t sz first) into @out, the
+ * library's own @known-byte struct, as libxdp's OPTS_VALID judges it: sz
+ * must cover sz itself; a smaller struct leaves the rest of @out zero; a
+ * larger one is taken only if every byte past @known is zero, so that an
+ * option this library does not know is refused (EINVAL), never dropped in
+ * silence.  NULL @opts gives all zero.  Returns 0 or -EINVAL. */
+static inline int ipri_opts_copy(void *out, size_t known, const void *opts)
+{
+	size_t sz;
+
+	memset(out, 0, known);
+	if (!opts)
+		return 0;
+	memcpy(&sz, opts, sizeof(sz));
+	if (sz < sizeof(size_t))
+		return ipr_err(EINVAL);
+	for (size_t i = known; i < sz; i++)
+		if (((const unsigned char *)opts)[i])
+			return ipr_err(EINVAL);
+	memcpy(out, opts, sz < known ? sz : known);
+	memcpy(out, &known, sizeof(known));
+	return 0;
 }
 
 /* Injected packets carry this mark: high 16 bits a magic, low 16 bits the
@@ -67,7 +92,7 @@ struct ipr_held {
 	uint32_t *gen;          /* bumped when a slot is freed */
 	uint64_t *deadline;     /* CLOCK_MONOTONIC ns */
 	uint8_t *fl;            /* IPR_HELD_* bits */
-	uint32_t *sig;          /* ipr_hdr_sig of the packet as it came */
+	uint32_t *sig;          /* ipri_hdr_sig of the packet as it came */
 };
 #define IPR_NONE UINT32_MAX
 #define IPR_HELD_PARTIAL 0x1 /* arrived with CSUM_PARTIAL */
@@ -167,20 +192,20 @@ struct ipr_rules_spec {
 };
 /* Open a netlink socket and install the handle's table in one batch.
  * Returns the socket (which owns the table) or a negative errno. */
-int ipr_rules_install(const ipr_filter *f, struct ipr_rules_spec *s);
-/* The batch ipr_rules_install would send (BATCH_BEGIN to BATCH_END), in a
+int ipri_rules_install(const ipr_filter *f, struct ipr_rules_spec *s);
+/* The batch ipri_rules_install would send (BATCH_BEGIN to BATCH_END), in a
  * buffer the caller frees: for tests and the fuzzer. */
-int ipr_rules_encode(const ipr_filter *f, const struct ipr_rules_spec *s,
+int ipri_rules_encode(const ipr_filter *f, const struct ipr_rules_spec *s,
 		     void **buf, size_t *len);
 /* Empty the table (no new packets queued; queued ones kept). */
-int ipr_rules_disable(int fd, const char *table);
+int ipri_rules_disable(int fd, const char *table);
 /* Packets the rules of a queueing handle took for its queues so far. */
-int ipr_rules_queued(const char *table, uint64_t *packets);
+int ipri_rules_queued(const char *table, uint64_t *packets);
 /* Keep queue @key's heartbeat alive for @ms more (through @fd, the table's
  * owner; callers serialise). */
-int ipr_rules_heartbeat(int fd, const char *table, uint32_t key, uint32_t ms);
+int ipri_rules_heartbeat(int fd, const char *table, uint32_t key, uint32_t ms);
 /* Packets passed or dropped by the kernel for want of a heartbeat. */
-int ipr_rules_hung(const char *table, uint64_t *packets);
+int ipri_rules_hung(const char *table, uint64_t *packets);
 
 /* nlreq.c: one netlink request and all its answers.  Answers are those
  * from the kernel with a sequence number in [seq_first, seq_end); @acks of
@@ -193,65 +218,63 @@ struct ipr_nlreq {
 	int (*cb)(const struct nlmsghdr *nlh, void *data);
 	void *data;
 };
-int ipr_nl_request(int fd, const void *msg, size_t len,
+int ipri_nl_request(int fd, const void *msg, size_t len,
 		   const struct ipr_nlreq *r);
-/* Capped acks and extended-ack text on a netlink socket. */
-void ipr_nl_sockopts(int fd);
 /* A bound NETLINK_NETFILTER socket with those options and a 5 s receive
  * timeout, or a negative errno. */
-int ipr_nl_socket(void);
+int ipri_nl_socket(void);
 /* The header of an nfnetlink message at @at (room for it assumed). */
-struct nlmsghdr *ipr_nfnl_put(void *at, uint16_t type, uint16_t flags,
+struct nlmsghdr *ipri_nfnl_put(void *at, uint16_t type, uint16_t flags,
 			      uint8_t family, uint16_t res_id, uint32_t seq);
 /* The thread's last-error detail (ipr_last_error): set, clear. */
-void ipr_detail_set(int pos, const char *fmt, ...)
+void ipri_detail_set(int pos, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void ipr_detail_clear(void);
+void ipri_detail_clear(void);
 
 /* probe.c */
 /* 1 if tables can carry the owner flag (Linux 5.12+), 0 if not, or a
  * negative errno; asked once per process. */
-int ipr_probe_owner_tables(void);
+int ipri_probe_owner_tables(void);
 /* 0 if the kernel has xtables target @name at @rev (loading its module on
  * the way), -ENOENT if not. */
-int ipr_probe_xt_target(const char *name, uint32_t rev);
+int ipri_probe_xt_target(const char *name, uint32_t rev);
 /* 1 if the running kernel has feature @bit (IPR_KF_*) and IPREDIR_DISABLE
  * does not name it, 0 if not, a negative errno if it could not be asked
  * (EPERM); asked once per process and feature. */
-int ipr_feature_probe(uint32_t bit);
+int ipri_feature_probe(uint32_t bit);
 /* The IPR_KF_* bits that IPREDIR_DISABLE turns off. */
-uint32_t ipr_features_disabled(void);
+uint32_t ipri_features_disabled(void);
 
 /* tables.c (the rest in tool_api.h): a batch that deletes table @name of
  * @family, into @buf (IPR_TABLE_DEL_BATCH bytes); returns its length.  The
  * delete message carries sequence @seq, the batch messages seq -+ 1. */
 #define IPR_TABLE_DEL_BATCH 512
-size_t ipr_table_del_batch(char *buf, uint8_t family, const char *name,
+size_t ipri_table_del_batch(char *buf, uint8_t family, const char *name,
 			   uint32_t seq);
 
 /* guard.c: tables without the owner flag */
 /* Start a guard process that deletes @table once the write end of a pipe,
  * returned in *wr (close-on-exec), is closed: at close, or when the
  * program dies in any way. */
-int ipr_guard_start(const char *table, int *wr);
+int ipri_guard_start(const char *table, int *wr);
 /* Delete the ipredir tables without the owner flag whose pid is gone. */
-int ipr_tables_sweep(void);
+int ipri_tables_sweep(void);
 
 /* nfq.c */
-int ipr_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
+int ipri_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
 		 uint16_t range_start);
-int ipr_nfq_set_maxlen(struct ipr_queue *q, uint32_t len);
-int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
+int ipri_nfq_set_maxlen(struct ipr_queue *q, uint32_t len);
+int ipri_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		 struct ipr_packet *pkts, unsigned max, int timeout_ms);
-int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
+int ipri_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		 bool constdata);
-int ipr_nfq_drain(struct ipr_queue *q, bool accept);
-void ipr_nfq_close(struct ipr_queue *q);
-void ipr_nfq_wake(struct ipr_queue *q);
+int ipri_nfq_drain(struct ipr_queue *q, bool accept);
+void ipri_nfq_close(struct ipr_queue *q);
+void ipri_nfq_wake(struct ipr_queue *q);
 /* handle.c: refresh queue @q's heartbeat now (@now: CLOCK_MONOTONIC ns)
  * and set when the next one is due. */
-int ipr_heartbeat(struct ipr_queue *q, uint64_t now);
-uint64_t ipr_now_mono(void);
+int ipri_heartbeat(struct ipr_queue *q, uint64_t now);
+uint64_t ipri_now_mono(void);
 
 /* A whole netlink message at @nlh, within the @len bytes left of a
  * datagram.  libmnl's mnl_nlmsg_ok compares the length as a signed int, so
@@ -273,8 +296,8 @@ struct ipr_rxmeta {
 	const uint8_t *data;
 	uint32_t len;
 };
-void ipr_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
-void ipr_parse_log_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
+void ipri_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
+void ipri_parse_log_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
 
 /* packet.c: what a replacement may not change.  Kernels with the 2026
  * nfnetlink_queue write checks drop, without a word, a written packet whose
@@ -283,28 +306,28 @@ void ipr_parse_log_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m);
  * headers differ from the packet's as it came.  The library refuses such a
  * replacement itself, on every kernel, so that it fails loudly and the
  * packet stays held. */
-uint32_t ipr_hdr_sig(const uint8_t *p, uint32_t len);
-bool ipr_replace_ok(const uint8_t *p, uint32_t len, uint32_t orig_sig);
+uint32_t ipri_hdr_sig(const uint8_t *p, uint32_t len);
+bool ipri_replace_ok(const uint8_t *p, uint32_t len, uint32_t orig_sig);
 
 /* held.c */
-int ipr_held_init(struct ipr_held *hd, uint32_t cap);
-void ipr_held_free(struct ipr_held *hd);
-uint32_t ipr_held_add(struct ipr_held *hd, uint32_t id, uint64_t deadline,
+int ipri_held_init(struct ipr_held *hd, uint32_t cap);
+void ipri_held_free(struct ipr_held *hd);
+uint32_t ipri_held_add(struct ipr_held *hd, uint32_t id, uint64_t deadline,
 		      uint8_t fl);
-void ipr_held_del(struct ipr_held *hd, uint32_t slot);
+void ipri_held_del(struct ipr_held *hd, uint32_t slot);
 /* Slot of a held packet named by an address, or IPR_NONE. */
-uint32_t ipr_held_find(const struct ipr_held *hd, const struct ipr_addr *a);
+uint32_t ipri_held_find(const struct ipr_held *hd, const struct ipr_addr *a);
 
 /* inject.c */
-int ipr_inject_open(struct ipr_handle *h);
-int ipr_inject(struct ipr_handle *h, const void *pkt, size_t len,
+int ipri_inject_open(struct ipr_handle *h);
+int ipri_inject(struct ipr_handle *h, const void *pkt, size_t len,
 	       const struct ipr_addr *addr);
-void ipr_inject_close(struct ipr_handle *h);
+void ipri_inject_close(struct ipr_handle *h);
 
 /* proc.c: kernel counters of a queue from /proc/net/netfilter (struct
  * ipr_proc_queue: tool_api.h). */
-int ipr_proc_queue_counters(uint16_t qnum, struct ipr_proc_queue *c);
+int ipri_proc_queue_counters(uint16_t qnum, struct ipr_proc_queue *c);
 /* Is queue number @n (or log group, @log) free in this namespace? */
-bool ipr_proc_queue_free(uint16_t n, bool log);
+bool ipri_proc_queue_free(uint16_t n, bool log);
 
 #endif

@@ -32,7 +32,7 @@ static uint32_t copy_range(const struct ipr_handle *h)
 	return h->snaplen ? h->snaplen : COPY_RANGE;
 }
 
-uint64_t ipr_now_mono(void)
+uint64_t ipri_now_mono(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -108,7 +108,7 @@ static int cfg_send(int fd, struct nlmsghdr *nlh)
 		.seq_first = nlh->nlmsg_seq, .seq_end = nlh->nlmsg_seq + 1,
 		.acks = 1,
 	};
-	return ipr_nl_request(fd, nlh, nlh->nlmsg_len, &r);
+	return ipri_nl_request(fd, nlh, nlh->nlmsg_len, &r);
 }
 
 static int bind_queue(int fd, uint16_t num, bool gso, bool fail_open,
@@ -175,7 +175,7 @@ static int bind_log(int fd, uint16_t group, uint32_t range)
 	return cfg_send(fd, nlh);
 }
 
-int ipr_nfq_set_maxlen(struct ipr_queue *q, uint32_t len)
+int ipri_nfq_set_maxlen(struct ipr_queue *q, uint32_t len)
 {
 	/* No ack: packets may be arriving; an error would come back as a
 	 * message that the receive path counts. */
@@ -195,7 +195,7 @@ static int bind_free(int fd, bool log, uint16_t start, uint16_t avoid,
 {
 	int tries = 0;
 	for (uint32_t n = start; n <= 65535 && tries < 4096; n++) {
-		if (n == avoid || !ipr_proc_queue_free((uint16_t)n, log))
+		if (n == avoid || !ipri_proc_queue_free((uint16_t)n, log))
 			continue;
 		tries++;
 		int err = log ? bind_log(fd, (uint16_t)n, range)
@@ -209,14 +209,14 @@ static int bind_free(int fd, bool log, uint16_t start, uint16_t avoid,
 		 * kernel says EPERM for a queue of another socket, and the
 		 * number then shows in /proc; a lacking capability does not. */
 		if (err == -EBUSY ||
-		    (err == -EPERM && !ipr_proc_queue_free((uint16_t)n, log)))
+		    (err == -EPERM && !ipri_proc_queue_free((uint16_t)n, log)))
 			continue;
 		return err;
 	}
 	return -EBUSY;
 }
 
-int ipr_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
+int ipri_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
 		 uint16_t range_start)
 {
 	struct ipr_handle *h = q->h;
@@ -261,7 +261,7 @@ int ipr_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
 		return err;
 	/* Sized for the largest queue length, so the parameter can grow
 	 * while packets are held. */
-	return ipr_held_init(&q->held, IPR_QUEUE_LENGTH_MAX);
+	return ipri_held_init(&q->held, IPR_QUEUE_LENGTH_MAX);
 }
 
 /* --- verdicts ---------------------------------------------------------- */
@@ -306,7 +306,7 @@ static void tx_settle(struct tx *t, bool sent)
 		q->held.fl[s] &= (uint8_t)~IPR_HELD_PENDING;
 		if (!sent)
 			continue;
-		ipr_held_del(&q->held, s);
+		ipri_held_del(&q->held, s);
 		t->answered++;
 		switch (t->kind[i]) {
 		case TXK_SENT: ipr_qst_add(&q->st.sent_packets, 1); break;
@@ -422,7 +422,7 @@ static void held_answer_now(struct ipr_queue *q, struct tx *t, uint32_t slot,
 	struct ipr_held *hd = &q->held;
 	uint16_t qn = (hd->fl[slot] & IPR_HELD_SEG) ? q->seg_qnum : q->qnum;
 	tx_add(t, qn, verdict, hd->id[slot], NULL, 0);
-	ipr_held_del(hd, slot);
+	ipri_held_del(hd, slot);
 }
 
 static void expire(struct ipr_queue *q, struct tx *t, uint64_t now)
@@ -460,14 +460,14 @@ static bool batchable(const struct ipr_queue *q, const struct ipr_packet *pkts,
 		while (s != IPR_NONE && (hd->fl[s] & IPR_HELD_SEG))
 			s = hd->next[s];
 		if (s == IPR_NONE || pkts[i].verdict != pkts[0].verdict ||
-		    ipr_held_find(hd, &pkts[i].addr) != s)
+		    ipri_held_find(hd, &pkts[i].addr) != s)
 			return false;
 		s = hd->next[s];
 	}
 	return true;
 }
 
-int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
+int ipri_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		 bool constdata)
 {
 	struct tx t;
@@ -483,7 +483,7 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 			return ipr_err(-err); /* all of them still held */
 		/* batchable() checked every slot */
 		for (unsigned i = 0; i < n; i++)
-			ipr_held_del(&q->held, pkts[i].addr._slot);
+			ipri_held_del(&q->held, pkts[i].addr._slot);
 		if (pass)
 			ipr_qst_add(&q->st.sent_packets, n);
 		else
@@ -496,7 +496,7 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 	 * checksum completed is sent on its own. */
 	for (unsigned i = 0; i < n && !t.err; i++) {
 		struct ipr_packet *p = &pkts[i];
-		uint32_t s = ipr_held_find(&q->held, &p->addr);
+		uint32_t s = ipri_held_find(&q->held, &p->addr);
 		if (s == IPR_NONE || (q->held.fl[s] & IPR_HELD_PENDING)) {
 			err = -EINVAL; /* not held, or twice in this batch */
 			break;
@@ -519,7 +519,7 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 				err = -EMSGSIZE;
 				goto out;
 			}
-			if (!ipr_replace_ok(p->data, p->len, q->held.sig[s])) {
+			if (!ipri_replace_ok(p->data, p->len, q->held.sig[s])) {
 				err = -EINVAL;
 				goto out;
 			}
@@ -533,7 +533,7 @@ int ipr_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 					memcpy(q->scratch, d, p->len);
 					d = q->scratch;
 				}
-				ipr_checksums_calc(d, p->len, IPR_CSUM_NO_IP |
+				ipr_csum_calc(d, p->len, IPR_CSUM_NO_IP |
 						   IPR_CSUM_NO_ICMP |
 						   IPR_CSUM_NO_ICMPV6);
 			}
@@ -649,9 +649,9 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 		struct ipr_rxmeta m;
 		memset(&m, 0, sizeof(m));
 		if (sniff)
-			ipr_parse_log_msg(nlh, &m);
+			ipri_parse_log_msg(nlh, &m);
 		else
-			ipr_parse_queue_msg(nlh, &m);
+			ipri_parse_queue_msg(nlh, &m);
 		if (!m.data)
 			m.data = (const uint8_t *)nlh; /* never read: len 0 */
 		bool seg = !sniff && qn == q->seg_qnum;
@@ -704,16 +704,16 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 				if (p->addr.flags & IPR_ADDR_TRUNCATED)
 					fl |= IPR_HELD_TRUNC;
 				uint64_t dl = mono + (uint64_t)h->queue_time * 1000000ull;
-				uint32_t s = ipr_held_add(&q->held, m.id, dl, fl);
+				uint32_t s = ipri_held_add(&q->held, m.id, dl, fl);
 				if (s == IPR_NONE) {
 					/* More held than the pool: the oldest
 					 * has waited longest; it goes. */
 					held_answer_now(q, t, q->held.head,
 							NF_DROP);
 					ipr_qst_add(&q->st.dropped_timeout, 1);
-					s = ipr_held_add(&q->held, m.id, dl, fl);
+					s = ipri_held_add(&q->held, m.id, dl, fl);
 				}
-				q->held.sig[s] = ipr_hdr_sig(m.data, m.len);
+				q->held.sig[s] = ipri_hdr_sig(m.data, m.len);
 				p->addr.packet_id = m.id;
 				p->addr._slot = s;
 				p->addr._gen = q->held.gen[s];
@@ -792,7 +792,7 @@ static unsigned sniff_take(struct ipr_queue *q, void *buf, size_t cap,
 		struct ipr_rxmeta m;
 		memset(&m, 0, sizeof(m));
 		if (nlh->nlmsg_type == want)
-			ipr_parse_log_msg(nlh, &m);
+			ipri_parse_log_msg(nlh, &m);
 		if (m.data && used + m.len > cap)
 			break; /* the caller's buffer is full: next call */
 		q->rx_off += MNL_ALIGN(nlh->nlmsg_len);
@@ -817,7 +817,7 @@ static unsigned sniff_take(struct ipr_queue *q, void *buf, size_t cap,
 	return got;
 }
 
-int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
+int ipri_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		 struct ipr_packet *pkts, unsigned max, int timeout_ms)
 {
 	struct ipr_handle *h = q->h;
@@ -836,13 +836,13 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		if (got)
 			return (int)got;
 	}
-	uint64_t start = ipr_now_mono();
+	uint64_t start = ipri_now_mono();
 	bool held = q->held.cap != 0;
 	bool sniff = h->flags & IPR_FLAG_SNIFF;
 	for (;;) {
 		struct tx t;
 		tx_init(&t, q);
-		uint64_t mono = ipr_now_mono();
+		uint64_t mono = ipri_now_mono();
 		if (held)
 			expire(q, &t, mono);
 		tx_flush(&t);
@@ -852,7 +852,7 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		    (mono >= q->hb_due ||
 		     q->hb_hang != atomic_load_explicit(&h->hang_time,
 							memory_order_relaxed))) {
-			int e = ipr_heartbeat(q, mono);
+			int e = ipri_heartbeat(q, mono);
 			if (e)
 				return ipr_err(-e);
 		}
@@ -898,11 +898,11 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 				n = rx_batch(q, buf, slots, sniff,
 					     MSG_WAITFORONE | MSG_DONTWAIT);
 			while (n < 0 && errno == EAGAIN && !h->shut_recv &&
-			       ipr_now_mono() < until);
+			       ipri_now_mono() < until);
 			if (n < 0 && errno == EAGAIN) {
 				/* Nothing came: sleep for what is left (the
 				 * next turn of the loop sees a timeout). */
-				uint64_t spent = (ipr_now_mono() - mono) / 1000000u;
+				uint64_t spent = (ipri_now_mono() - mono) / 1000000u;
 				if (h->shut_recv)
 					wait = 0;
 				else if (wait > 0)
@@ -943,7 +943,7 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		}
 		/* Deadlines count from now, when the packets are ours, not
 		 * from before the wait. */
-		mono = ipr_now_mono();
+		mono = ipri_now_mono();
 		unsigned got = 0;
 		if (sniff) {
 			q->rx_off = 0;
@@ -967,7 +967,7 @@ int ipr_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 
 /* Wake a receiver blocked on this queue: a no-op message to its own
  * socket, which the receive path reads and ignores. */
-void ipr_nfq_wake(struct ipr_queue *q)
+void ipri_nfq_wake(struct ipr_queue *q)
 {
 	struct nlmsghdr nlh = {
 		.nlmsg_len = sizeof(nlh), .nlmsg_type = NLMSG_NOOP,
@@ -980,7 +980,7 @@ void ipr_nfq_wake(struct ipr_queue *q)
 /* Read what is still queued and answer it, then answer what the program
  * holds: used at close, after the rules are gone, so nothing is lost when
  * the socket (and with it the kernel queue) goes. */
-int ipr_nfq_drain(struct ipr_queue *q, bool accept)
+int ipri_nfq_drain(struct ipr_queue *q, bool accept)
 {
 	uint32_t v = accept ? NF_ACCEPT : NF_DROP;
 	struct tx t;
@@ -1001,7 +1001,7 @@ int ipr_nfq_drain(struct ipr_queue *q, bool accept)
 			const struct nfgenmsg *nfg = mnl_nlmsg_get_payload(nlh);
 			struct ipr_rxmeta m;
 			memset(&m, 0, sizeof(m));
-			ipr_parse_queue_msg(nlh, &m);
+			ipri_parse_queue_msg(nlh, &m);
 			tx_add(&t, ntohs(nfg->res_id), v, m.id, NULL, 0);
 		}
 		tx_flush(&t);
@@ -1011,10 +1011,10 @@ int ipr_nfq_drain(struct ipr_queue *q, bool accept)
 	return tx_flush(&t);
 }
 
-void ipr_nfq_close(struct ipr_queue *q)
+void ipri_nfq_close(struct ipr_queue *q)
 {
 	if (q->fd >= 0)
 		close(q->fd);
 	q->fd = -1;
-	ipr_held_free(&q->held);
+	ipri_held_free(&q->held);
 }

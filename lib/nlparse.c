@@ -133,12 +133,12 @@ static void parse(const struct nlmsghdr *nlh, struct ipr_rxmeta *m,
 	}
 }
 
-void ipr_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m)
+void ipri_parse_queue_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m)
 {
 	parse(nlh, m, queue_role);
 }
 
-void ipr_parse_log_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m)
+void ipri_parse_log_msg(const struct nlmsghdr *nlh, struct ipr_rxmeta *m)
 {
 	parse(nlh, m, log_role);
 }

@@ -28,6 +28,9 @@
 #ifndef NLM_F_ACK_TLVS
 #define NLM_F_ACK_TLVS 0x200
 #endif
+
+/* Capped acks and extended-ack text on a netlink socket. */
+static void ipri_nl_sockopts(int fd);
 #ifndef NLMSGERR_ATTR_MSG
 #define NLMSGERR_ATTR_MSG 1
 #endif
@@ -37,13 +40,13 @@
 static _Thread_local char last_text[256];
 static _Thread_local int last_pos = -1;
 
-void ipr_detail_clear(void)
+void ipri_detail_clear(void)
 {
 	last_text[0] = '\0';
 	last_pos = -1;
 }
 
-void ipr_detail_set(int pos, const char *fmt, ...)
+void ipri_detail_set(int pos, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,7 +65,7 @@ IPR_API const char *ipr_last_error(int *pos)
 
 /* ----------------------------------------------------------- requests --- */
 
-int ipr_nl_socket(void)
+int ipri_nl_socket(void)
 {
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	if (fd < 0)
@@ -76,11 +79,11 @@ int ipr_nl_socket(void)
 	/* an answer that never comes is an error, not a hang */
 	struct timeval tv = { .tv_sec = 5 };
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	ipr_nl_sockopts(fd);
+	ipri_nl_sockopts(fd);
 	return fd;
 }
 
-struct nlmsghdr *ipr_nfnl_put(void *at, uint16_t type, uint16_t flags,
+struct nlmsghdr *ipri_nfnl_put(void *at, uint16_t type, uint16_t flags,
 			      uint8_t family, uint16_t res_id, uint32_t seq)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(at);
@@ -94,7 +97,7 @@ struct nlmsghdr *ipr_nfnl_put(void *at, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-void ipr_nl_sockopts(int fd)
+static void ipri_nl_sockopts(int fd)
 {
 	int one = 1;
 
@@ -132,12 +135,12 @@ static void ext_ack_text(const struct nlmsghdr *nlh)
 		size_t n = mnl_attr_get_payload_len(a);
 		const char *s = mnl_attr_get_payload(a);
 		if (n && memchr(s, '\0', n))
-			ipr_detail_set(-1, "kernel: %s", s);
+			ipri_detail_set(-1, "kernel: %s", s);
 		return;
 	}
 }
 
-int ipr_nl_request(int fd, const void *msg, size_t len,
+int ipri_nl_request(int fd, const void *msg, size_t len,
 		   const struct ipr_nlreq *r)
 {
 	/* Acks are small with NETLINK_CAP_ACK; data answers of ours (one
@@ -168,14 +171,14 @@ int ipr_nl_request(int fd, const void *msg, size_t len,
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return -ETIMEDOUT;
 			if (errno == ENOBUFS)
-				ipr_detail_set(-1, "netlink answers were lost "
+				ipri_detail_set(-1, "netlink answers were lost "
 					       "(socket buffer full)");
 			return -errno;
 		}
 		if (sa.nl_pid != 0)
 			continue; /* not from the kernel */
 		if (mh.msg_flags & MSG_TRUNC) {
-			ipr_detail_set(-1, "a netlink answer of %zd bytes did "
+			ipri_detail_set(-1, "a netlink answer of %zd bytes did "
 				       "not fit the %zu-byte buffer", n,
 				       sizeof(buf));
 			return -EMSGSIZE;

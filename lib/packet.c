@@ -217,8 +217,8 @@ static uint32_t fnv(uint32_t h, const uint8_t *p, uint32_t n)
  * the fragment fields but DF and the options; for IPv6 the first next-header
  * value and every extension header, byte for byte, as the kernel compares
  * them.  A chain cut short by the end of the data ends the walk; the length
- * checks of ipr_replace_ok refuse such a packet anyway. */
-uint32_t ipr_hdr_sig(const uint8_t *p, uint32_t len)
+ * checks of ipri_replace_ok refuse such a packet anyway. */
+uint32_t ipri_hdr_sig(const uint8_t *p, uint32_t len)
 {
 	uint32_t h = 2166136261u;
 
@@ -264,7 +264,7 @@ uint32_t ipr_hdr_sig(const uint8_t *p, uint32_t len)
 	return h;
 }
 
-bool ipr_replace_ok(const uint8_t *p, uint32_t len, uint32_t orig_sig)
+bool ipri_replace_ok(const uint8_t *p, uint32_t len, uint32_t orig_sig)
 {
 	if (len >= sizeof(struct ipr_iphdr) && p[0] >> 4 == 4) {
 		uint32_t ihl = (uint32_t)(p[0] & 0x0f) * 4;
@@ -277,7 +277,7 @@ bool ipr_replace_ok(const uint8_t *p, uint32_t len, uint32_t orig_sig)
 	} else {
 		return false;
 	}
-	return ipr_hdr_sig(p, len) == orig_sig;
+	return ipri_hdr_sig(p, len) == orig_sig;
 }
 
 /*

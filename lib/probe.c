@@ -28,7 +28,7 @@ static int nl_ask(int fd, const void *buf, size_t len, uint32_t lo,
 {
 	struct ipr_nlreq r = { .seq_first = lo, .seq_end = seq + 1, .acks = 1 };
 
-	return ipr_nl_request(fd, buf, len, &r);
+	return ipri_nl_request(fd, buf, len, &r);
 }
 
 /* 0 unknown, 1 yes, -1 no. */
@@ -38,14 +38,14 @@ static atomic_int owner_state;
  * a probe's own name (not ipredir*, which tools and tests count); the
  * kernel removes it with the socket.  Kernels before
  * 5.12 know only the dormant flag and refuse any other with EINVAL. */
-int ipr_probe_owner_tables(void)
+int ipri_probe_owner_tables(void)
 {
-	if (ipr_features_disabled() & IPR_KF_OWNER_TABLES)
+	if (ipri_features_disabled() & IPR_KF_OWNER_TABLES)
 		return 0;
 	int st = atomic_load(&owner_state);
 	if (st)
 		return st > 0;
-	int fd = ipr_nl_socket();
+	int fd = ipri_nl_socket();
 	if (fd < 0)
 		return fd;
 	char buf[1024];
@@ -55,16 +55,16 @@ int ipr_probe_owner_tables(void)
 	snprintf(name, sizeof(name), "ipr_probe_%d_%u", (int)getpid(),
 		 atomic_fetch_add(&n, 1));
 	size_t len = 0;
-	struct nlmsghdr *nlh = ipr_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
 				       NFNL_SUBSYS_NFTABLES, seq);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE,
+	nlh = ipri_nfnl_put(buf + len, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE,
 		      NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, NFPROTO_INET, 0,
 		      seq + 1);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
 	mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS, htonl(NFT_TABLE_F_OWNER));
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
+	nlh = ipri_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
 		      NFNL_SUBSYS_NFTABLES, seq + 2);
 	len += MNL_ALIGN(nlh->nlmsg_len);
 	int err = nl_ask(fd, buf, len, seq, seq + 1);
@@ -87,14 +87,14 @@ int ipr_probe_owner_tables(void)
  * is never loaded by an inet rule.  This query requests "ipt_NFQUEUE", an
  * alias of xt_NFQUEUE, and so loads it where it exists.  0 if the kernel has
  * it, -ENOENT if not, another negative errno if the question failed. */
-int ipr_probe_xt_target(const char *name, uint32_t rev)
+int ipri_probe_xt_target(const char *name, uint32_t rev)
 {
-	int fd = ipr_nl_socket();
+	int fd = ipri_nl_socket();
 	if (fd < 0)
 		return fd;
 	char buf[512];
 	uint32_t seq = (uint32_t)time(NULL) ^ 0xa5a50000u;
-	struct nlmsghdr *nlh = ipr_nfnl_put(buf, (NFNL_SUBSYS_NFT_COMPAT << 8) |
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf, (NFNL_SUBSYS_NFT_COMPAT << 8) |
 					    NFNL_MSG_COMPAT_GET, NLM_F_ACK,
 				       NFPROTO_IPV4, 0, seq);
 	mnl_attr_put_strz(nlh, NFTA_COMPAT_NAME, name);
@@ -120,7 +120,7 @@ int ipr_probe_xt_target(const char *name, uint32_t rev)
  * negative errno: the question failed (EPERM without CAP_NET_ADMIN). */
 static int probe_expr(void (*put)(struct nlmsghdr *nlh))
 {
-	int fd = ipr_nl_socket();
+	int fd = ipri_nl_socket();
 	if (fd < 0)
 		return fd;
 	char buf[2048];
@@ -131,20 +131,20 @@ static int probe_expr(void (*put)(struct nlmsghdr *nlh))
 		 atomic_fetch_add(&n, 1));
 	const uint16_t nft = NFNL_SUBSYS_NFTABLES << 8;
 	size_t len = 0;
-	struct nlmsghdr *nlh = ipr_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0,
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0,
 					    AF_UNSPEC, NFNL_SUBSYS_NFTABLES,
 					    seq);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, nft | NFT_MSG_NEWTABLE,
+	nlh = ipri_nfnl_put(buf + len, nft | NFT_MSG_NEWTABLE,
 			   NLM_F_CREATE | NLM_F_EXCL, NFPROTO_INET, 0, seq + 1);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, nft | NFT_MSG_NEWCHAIN,
+	nlh = ipri_nfnl_put(buf + len, nft | NFT_MSG_NEWCHAIN,
 			   NLM_F_CREATE | NLM_F_EXCL, NFPROTO_INET, 0, seq + 2);
 	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, name);
 	mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, "p");
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, nft | NFT_MSG_NEWRULE,
+	nlh = ipri_nfnl_put(buf + len, nft | NFT_MSG_NEWRULE,
 			   NLM_F_CREATE | NLM_F_APPEND, NFPROTO_INET, 0,
 			   seq + 3);
 	mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, name);
@@ -155,11 +155,11 @@ static int probe_expr(void (*put)(struct nlmsghdr *nlh))
 	mnl_attr_nest_end(nlh, elem);
 	mnl_attr_nest_end(nlh, list);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, nft | NFT_MSG_DELTABLE, NLM_F_ACK,
+	nlh = ipri_nfnl_put(buf + len, nft | NFT_MSG_DELTABLE, NLM_F_ACK,
 			   NFPROTO_INET, 0, seq + 4);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
+	nlh = ipri_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
 			   NFNL_SUBSYS_NFTABLES, seq + 5);
 	len += MNL_ALIGN(nlh->nlmsg_len);
 	int err = nl_ask(fd, buf, len, seq, seq + 4);
@@ -225,7 +225,7 @@ static const struct {
 	{ "log", IPR_KF_LOG },
 };
 
-uint32_t ipr_features_disabled(void)
+uint32_t ipri_features_disabled(void)
 {
 	static atomic_uint cached; /* bit 31: computed */
 	unsigned v = atomic_load(&cached);
@@ -254,7 +254,7 @@ static int ask(uint32_t bit)
 {
 	switch (bit) {
 	case IPR_KF_OWNER_TABLES: {
-		int own = ipr_probe_owner_tables();
+		int own = ipri_probe_owner_tables();
 		return own < 0 ? own : own ? 0 : -EOPNOTSUPP;
 	}
 	case IPR_KF_INNER_PAYLOAD:
@@ -262,7 +262,7 @@ static int ask(uint32_t bit)
 	case IPR_KF_NATIVE_QUEUE:
 		return probe_expr(put_queue);
 	case IPR_KF_XT_QUEUE:
-		return ipr_probe_xt_target("NFQUEUE", 3);
+		return ipri_probe_xt_target("NFQUEUE", 3);
 	case IPR_KF_LOG:
 		return probe_expr(put_log);
 	}
@@ -288,9 +288,9 @@ static bool guess(uint32_t bit)
 	return false;
 }
 
-int ipr_feature_probe(uint32_t bit)
+int ipri_feature_probe(uint32_t bit)
 {
-	if (ipr_features_disabled() & bit)
+	if (ipri_features_disabled() & bit)
 		return 0;
 	if (atomic_load(&known) & bit)
 		return (atomic_load(&have) & bit) != 0;
@@ -315,12 +315,12 @@ IPR_API int ipr_kernel_features(uint32_t *out)
 		/* the xt way is asked only where the native one is missing */
 		if (bits[i] == IPR_KF_XT_QUEUE && (v & IPR_KF_NATIVE_QUEUE))
 			continue;
-		int r = ipr_feature_probe(bits[i]);
+		int r = ipri_feature_probe(bits[i]);
 		if (r < 0) {
 			if (r != -EPERM)
 				return r;
 			v |= IPR_KF_GUESSED;
-			r = guess(bits[i]) && !(ipr_features_disabled() & bits[i]);
+			r = guess(bits[i]) && !(ipri_features_disabled() & bits[i]);
 		}
 		if (r)
 			v |= bits[i];

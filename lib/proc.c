@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include "internal.h"
 
-int ipr_proc_queues(bool log,
+int ipri_proc_queues(bool log,
 		    int (*cb)(const struct ipr_proc_queue *q, void *data),
 		    void *data)
 {
@@ -55,22 +55,22 @@ static int find_cb(const struct ipr_proc_queue *q, void *data)
 	return 1;
 }
 
-bool ipr_proc_queue_free(uint16_t n, bool log)
+bool ipri_proc_queue_free(uint16_t n, bool log)
 {
 	struct find fd = { n, NULL };
 	/* unreadable: the bind itself will tell */
-	return ipr_proc_queues(log, find_cb, &fd) != 1;
+	return ipri_proc_queues(log, find_cb, &fd) != 1;
 }
 
-int ipr_proc_queue_counters(uint16_t qnum, struct ipr_proc_queue *c)
+int ipri_proc_queue_counters(uint16_t qnum, struct ipr_proc_queue *c)
 {
 	struct find fd = { qnum, c };
-	int r = ipr_proc_queues(false, find_cb, &fd);
+	int r = ipri_proc_queues(false, find_cb, &fd);
 	return r == 1 ? 0 : r < 0 ? r : -ENOENT;
 }
 
 /* /proc/net/netlink: "sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode" */
-int ipr_proc_nl_socket(int proto, uint32_t portid, struct ipr_nlsock *s)
+int ipri_proc_nl_socket(int proto, uint32_t portid, struct ipr_nlsock *s)
 {
 	FILE *f = fopen("/proc/net/netlink", "re");
 	if (!f)
@@ -95,7 +95,7 @@ int ipr_proc_nl_socket(int proto, uint32_t portid, struct ipr_nlsock *s)
 	fclose(f);
 	if (ret)
 		return ret;
-	s->pid = ipr_proc_socket_pid(s->inode, s->comm, sizeof(s->comm));
+	s->pid = ipri_proc_socket_pid(s->inode, s->comm, sizeof(s->comm));
 	return 0;
 }
 
@@ -124,7 +124,7 @@ static bool has_fd(int pid, const char *want)
 	return found;
 }
 
-int ipr_proc_socket_pid(unsigned long long inode, char *comm, size_t n)
+int ipri_proc_socket_pid(unsigned long long inode, char *comm, size_t n)
 {
 	char want[48];
 	snprintf(want, sizeof(want), "socket:[%llu]", inode);
@@ -142,11 +142,11 @@ int ipr_proc_socket_pid(unsigned long long inode, char *comm, size_t n)
 	}
 	closedir(d);
 	if (found && n)
-		ipr_proc_pid_comm(found, comm, n);
+		ipri_proc_pid_comm(found, comm, n);
 	return found;
 }
 
-bool ipr_proc_pid_comm(int pid, char *comm, size_t n)
+bool ipri_proc_pid_comm(int pid, char *comm, size_t n)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);

@@ -92,7 +92,7 @@ static void nb_end(struct nb *b, bool counted)
 static void nb_over(struct nb *b)
 {
 	if (!b->err)
-		ipr_detail_set(-1, "a netlink message would exceed %d bytes",
+		ipri_detail_set(-1, "a netlink message would exceed %d bytes",
 			       NB_MSG_MAX);
 	nb_fail(b, -E2BIG);
 }
@@ -292,12 +292,12 @@ static void ex_log(struct nb *b, uint16_t group)
 /* The named counter every packet taken for the queues goes through: against
  * the packets the queues got, it tells how many the kernel let by without
  * the program (ipr_stats_get).  An object, not a rule's counter, so that it
- * outlives ipr_rules_disable. */
+ * outlives ipri_rules_disable. */
 #define QUEUED_CTR "queued"
 
 /* The dead-man switch: a set of heartbeats, one element per queue (key:
  * the queue's index) with a timeout of the hang time, which the program's
- * receive path keeps refreshing (ipr_rules_heartbeat).  The queue chain
+ * receive path keeps refreshing (ipri_rules_heartbeat).  The queue chain
  * queues only while its element lives; once it has expired the kernel
  * itself passes (fail-open) or drops (fail-closed) the packet, counted in
  * HUNG_CTR, without waiting for a program that no longer reads. */
@@ -1002,7 +1002,7 @@ static int nb_send(int fd, struct nb *b)
 	struct ipr_nlreq r = {
 		.seq_first = b->first_seq, .seq_end = b->seq, .acks = b->nmsg,
 	};
-	return ipr_nl_request(fd, b->buf, b->len, &r);
+	return ipri_nl_request(fd, b->buf, b->len, &r);
 }
 
 /* End the batch and send it. */
@@ -1042,7 +1042,7 @@ static int build_batch(const ipr_filter *f, const struct ipr_rules_spec *s,
 		bool fwd = s->layer == IPR_LAYER_NETWORK_FORWARD;
 		if ((hk == IPR_HOOK_FWD) != fwd)
 			continue;
-		err = ipr_kprog_build(f, (enum ipr_hook)hk, &progs[hk]);
+		err = ipri_kprog_build(f, (enum ipr_hook)hk, &progs[hk]);
 		if (err)
 			goto out;
 		if (progs[hk].nchains)
@@ -1053,7 +1053,7 @@ static int build_batch(const ipr_filter *f, const struct ipr_rules_spec *s,
 	err = b.err;
 out:
 	for (int hk = 0; hk < IPR_HOOK_COUNT; hk++)
-		ipr_kprog_free(&progs[hk]);
+		ipri_kprog_free(&progs[hk]);
 	if (err) {
 		free(b.buf);
 		b.buf = NULL;
@@ -1062,7 +1062,7 @@ out:
 	return err;
 }
 
-int ipr_rules_encode(const ipr_filter *f, const struct ipr_rules_spec *s,
+int ipri_rules_encode(const ipr_filter *f, const struct ipr_rules_spec *s,
 		     void **buf, size_t *len)
 {
 	struct nb b;
@@ -1087,7 +1087,7 @@ static int install_once(int fd, const ipr_filter *f,
 
 static int nft_socket(void)
 {
-	int fd = ipr_nl_socket();
+	int fd = ipri_nl_socket();
 	if (fd < 0)
 		return fd;
 	/* A batch of a large filter is megabytes, and each of its messages
@@ -1106,34 +1106,34 @@ static int missing_feature(const struct ipr_rules_spec *s)
 {
 	switch (s->action) {
 	case IPR_ACT_QUEUE:
-		ipr_detail_set(-1, "this kernel lacks the NFQUEUE verdict: neither nft_queue "
+		ipri_detail_set(-1, "this kernel lacks the NFQUEUE verdict: neither nft_queue "
 			       "(CONFIG_NFT_QUEUE) nor xt_NFQUEUE through "
 			       "nft_compat (CONFIG_NFT_COMPAT, "
 			       "CONFIG_NETFILTER_XT_TARGET_NFQUEUE)");
 		break;
 	case IPR_ACT_LOG:
-		ipr_detail_set(-1, "this kernel lacks the log expression (CONFIG_NFT_LOG) or "
+		ipri_detail_set(-1, "this kernel lacks the log expression (CONFIG_NFT_LOG) or "
 			       "nfnetlink_log (CONFIG_NETFILTER_NETLINK_LOG)");
 		break;
 	case IPR_ACT_DROP:
-		ipr_detail_set(-1, "this kernel lacks an nf_tables expression module (nft_hash, "
+		ipri_detail_set(-1, "this kernel lacks an nf_tables expression module (nft_hash, "
 			       "nft_ct, nft_objref, ...)");
 		break;
 	}
 	return -EOPNOTSUPP;
 }
 
-int ipr_rules_install(const ipr_filter *f, struct ipr_rules_spec *s)
+int ipri_rules_install(const ipr_filter *f, struct ipr_rules_spec *s)
 {
 	/* Before 5.12 tables cannot have the owner flag: the table is made
 	 * without it, and the caller deletes it (guard.c).  Leftovers of dead
 	 * programs (a guard killed with its program, or tables of an older
 	 * ipredir) are swept first, on every kernel. */
-	int own = ipr_probe_owner_tables();
+	int own = ipri_probe_owner_tables();
 	if (own < 0)
 		return own;
 	s->unowned = !own;
-	(void)ipr_tables_sweep();
+	(void)ipri_tables_sweep();
 	int fd = nft_socket();
 	if (fd < 0)
 		return fd;
@@ -1143,7 +1143,7 @@ int ipr_rules_install(const ipr_filter *f, struct ipr_rules_spec *s)
 	static atomic_int xt_probed;
 
 	if (spec.action == IPR_ACT_QUEUE && st >= 0 &&
-	    !(ipr_features_disabled() & IPR_KF_NATIVE_QUEUE)) {
+	    !(ipri_features_disabled() & IPR_KF_NATIVE_QUEUE)) {
 		spec.native_queue = true;
 		err = install_once(fd, f, &spec);
 		if (err != -ENOENT && err != -EOPNOTSUPP) {
@@ -1159,11 +1159,11 @@ int ipr_rules_install(const ipr_filter *f, struct ipr_rules_spec *s)
 		fd = nft_socket();
 		if (fd < 0)
 			return fd;
-		ipr_detail_clear();
+		ipri_detail_clear();
 	}
 	spec.native_queue = false;
 	if (spec.action == IPR_ACT_QUEUE && !atomic_exchange(&xt_probed, 1))
-		(void)ipr_probe_xt_target("NFQUEUE", 3); /* loads xt_NFQUEUE */
+		(void)ipri_probe_xt_target("NFQUEUE", 3); /* loads xt_NFQUEUE */
 	err = install_once(fd, f, &spec);
 done:
 	if (err == -ENOENT)
@@ -1180,7 +1180,7 @@ done:
  * then drops every packet queued through it; emptying the chains instead
  * stops new packets from being queued while the queued ones stay, so they
  * can still be read and answered. */
-int ipr_rules_disable(int fd, const char *table)
+int ipri_rules_disable(int fd, const char *table)
 {
 	struct nb b;
 	int err = nb_open(&b, 1 << 17);
@@ -1227,7 +1227,7 @@ static int ipr_rules_counter(const char *table, const char *name,
  * missing.  Only @fd, the socket that owns the table, may change it: the
  * caller serialises its use.
  */
-int ipr_rules_heartbeat(int fd, const char *table, uint32_t key, uint32_t ms)
+int ipri_rules_heartbeat(int fd, const char *table, uint32_t key, uint32_t ms)
 {
 	struct nb b;
 	int err = nb_open(&b, 1 << 17);
@@ -1245,14 +1245,14 @@ int ipr_rules_heartbeat(int fd, const char *table, uint32_t key, uint32_t ms)
 /* The packets the handle's rules have taken for its queues so far (the
  * QUEUED_CTR object), read on a socket of its own: the handle's socket may
  * be in use by another thread (ipr_shutdown). */
-int ipr_rules_queued(const char *table, uint64_t *packets)
+int ipri_rules_queued(const char *table, uint64_t *packets)
 {
 	return ipr_rules_counter(table, QUEUED_CTR, packets);
 }
 
 /* Packets the kernel passed or dropped because a queue's heartbeat had
  * expired (the HUNG_CTR object). */
-int ipr_rules_hung(const char *table, uint64_t *packets)
+int ipri_rules_hung(const char *table, uint64_t *packets)
 {
 	return ipr_rules_counter(table, HUNG_CTR, packets);
 }
@@ -1280,7 +1280,7 @@ static int ipr_rules_counter(const char *table, const char *name,
 			.seq_first = b.first_seq, .seq_end = b.seq,
 			.acks = b.nmsg, .cb = counter_cb, .data = &got,
 		};
-		err = ipr_nl_request(fd, b.buf, b.len, &r);
+		err = ipri_nl_request(fd, b.buf, b.len, &r);
 	} else if (!err) {
 		err = b.err;
 	}

@@ -16,13 +16,13 @@
 _Static_assert(sizeof(((struct ipr_table_info *)0)->name) >=
 	       NFT_TABLE_MAXNAMELEN, "a table name the kernel sends fits");
 
-void ipr_table_name(char buf[IPR_TABLE_NAME_MAX], unsigned seq)
+void ipri_table_name(char buf[IPR_TABLE_NAME_MAX], unsigned seq)
 {
 	snprintf(buf, IPR_TABLE_NAME_MAX, IPR_TABLE_PREFIX "_%d_%u",
 		 (int)getpid(), seq);
 }
 
-int ipr_table_name_pid(const char *name)
+int ipri_table_name_pid(const char *name)
 {
 	int pid = 0, n = 0;
 	unsigned seq;
@@ -32,7 +32,7 @@ int ipr_table_name_pid(const char *name)
 	return pid;
 }
 
-const char *ipr_family_name(uint8_t family)
+const char *ipri_family_name(uint8_t family)
 {
 	switch (family) {
 	case NFPROTO_INET: return "inet";
@@ -45,38 +45,38 @@ const char *ipr_family_name(uint8_t family)
 	}
 }
 
-size_t ipr_table_del_batch(char *buf, uint8_t family, const char *name,
+size_t ipri_table_del_batch(char *buf, uint8_t family, const char *name,
 			   uint32_t seq)
 {
 	size_t len = 0;
-	struct nlmsghdr *nlh = ipr_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0,
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0,
 					    AF_UNSPEC, NFNL_SUBSYS_NFTABLES,
 					    seq - 1);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len,
+	nlh = ipri_nfnl_put(buf + len,
 			   (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_DELTABLE,
 			   NLM_F_ACK, family, 0, seq);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipr_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
+	nlh = ipri_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
 			   NFNL_SUBSYS_NFTABLES, seq + 1);
 	len += MNL_ALIGN(nlh->nlmsg_len);
 	return len;
 }
 
-int ipr_table_delete(uint8_t family, const char *name)
+int ipri_table_delete(uint8_t family, const char *name)
 {
 	char buf[IPR_TABLE_DEL_BATCH];
 	uint32_t seq = (uint32_t)time(NULL) | 1;
 	if (strlen(name) >= NFT_TABLE_MAXNAMELEN)
 		return -ENAMETOOLONG;
-	int fd = ipr_nl_socket();
+	int fd = ipri_nl_socket();
 	if (fd < 0)
 		return fd;
-	size_t len = ipr_table_del_batch(buf, family, name, seq);
+	size_t len = ipri_table_del_batch(buf, family, name, seq);
 	struct ipr_nlreq r = { .seq_first = seq - 1, .seq_end = seq + 2,
 			       .acks = 1 };
-	int err = ipr_nl_request(fd, buf, len, &r);
+	int err = ipri_nl_request(fd, buf, len, &r);
 	close(fd);
 	return err;
 }
@@ -119,23 +119,23 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	return l->cb(&t, l->data);
 }
 
-int ipr_tables_list(uint8_t family,
+int ipri_tables_list(uint8_t family,
 		    int (*cb)(const struct ipr_table_info *t, void *data),
 		    void *data)
 {
 	char buf[MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg))];
 	uint32_t seq = (uint32_t)time(NULL);
 	struct list l = { cb, data };
-	int fd = ipr_nl_socket();
+	int fd = ipri_nl_socket();
 	if (fd < 0)
 		return fd;
-	struct nlmsghdr *nlh = ipr_nfnl_put(buf, (NFNL_SUBSYS_NFTABLES << 8) |
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf, (NFNL_SUBSYS_NFTABLES << 8) |
 					    NFT_MSG_GETTABLE, NLM_F_DUMP,
 					    family, 0, seq);
 	/* A dump ends with NLMSG_DONE, which counts as its one ack. */
 	struct ipr_nlreq r = { .seq_first = seq, .seq_end = seq + 1,
 			       .acks = 1, .cb = table_cb, .data = &l };
-	int err = ipr_nl_request(fd, nlh, nlh->nlmsg_len, &r);
+	int err = ipri_nl_request(fd, nlh, nlh->nlmsg_len, &r);
 	close(fd);
 	return err;
 }

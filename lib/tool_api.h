@@ -18,9 +18,9 @@
 #define IPR_TABLE_PREFIX "ipredir"
 #define IPR_TABLE_NAME_MAX 32
 /* Write the name of the process's table number @seq into @buf. */
-void ipr_table_name(char buf[IPR_TABLE_NAME_MAX], unsigned seq);
+void ipri_table_name(char buf[IPR_TABLE_NAME_MAX], unsigned seq);
 /* The pid in a table name of that form, or 0. */
-int ipr_table_name_pid(const char *name);
+int ipri_table_name_pid(const char *name);
 
 /* A table named IPR_TABLE_PREFIX* as the kernel's dump shows it. */
 struct ipr_table_info {
@@ -34,13 +34,13 @@ struct ipr_table_info {
 /* Call @cb for every table of ours in this namespace, any family (@family
  * NFPROTO_UNSPEC) or one.  0, the first negative value @cb returned, or a
  * negative errno. */
-int ipr_tables_list(uint8_t family,
+int ipri_tables_list(uint8_t family,
 		    int (*cb)(const struct ipr_table_info *t, void *data),
 		    void *data);
 /* Delete table @name of @family: 0 or a negative errno. */
-int ipr_table_delete(uint8_t family, const char *name);
+int ipri_table_delete(uint8_t family, const char *name);
 /* "inet", "ip", ... for a NFPROTO_* value. */
-const char *ipr_family_name(uint8_t family);
+const char *ipri_family_name(uint8_t family);
 
 /* -------------------------------------------------------------- /proc --- */
 
@@ -57,7 +57,7 @@ struct ipr_proc_queue {
 /* Call @cb for every queue (or log group, @log) of this namespace; stops
  * at the first non-zero value @cb returns and returns it.  0 if the
  * module is not loaded (no file); a negative errno. */
-int ipr_proc_queues(bool log,
+int ipri_proc_queues(bool log,
 		    int (*cb)(const struct ipr_proc_queue *q, void *data),
 		    void *data);
 
@@ -69,15 +69,15 @@ struct ipr_nlsock {
 	char comm[32];
 };
 /* Socket of protocol @proto bound to @portid: 0 or -ENOENT (-errno). */
-int ipr_proc_nl_socket(int proto, uint32_t portid, struct ipr_nlsock *s);
+int ipri_proc_nl_socket(int proto, uint32_t portid, struct ipr_nlsock *s);
 /* The process that has socket @inode open (0 if none), and its name. */
-int ipr_proc_socket_pid(unsigned long long inode, char *comm, size_t n);
+int ipri_proc_socket_pid(unsigned long long inode, char *comm, size_t n);
 /* The name of process @pid; false if there is no such process. */
-bool ipr_proc_pid_comm(int pid, char *comm, size_t n);
+bool ipri_proc_pid_comm(int pid, char *comm, size_t n);
 
 /* ------------------------------------------------------------- text --- */
 
 /* The value of hex digit @c, or -1. */
-int ipr_hexval(int c);
+int ipri_hexval(int c);
 
 #endif

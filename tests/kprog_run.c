@@ -614,7 +614,7 @@ enum ipr_layer layer_of(enum dir d)
 void unprep(struct prep *pr)
 {
 	for (int d = IN; d <= FWD; d++) {
-		ipr_kprog_free(&pr->p[d]);
+		ipri_kprog_free(&pr->p[d]);
 		ipr_filter_free(pr->f[d]);
 		pr->f[d] = NULL;
 	}
@@ -639,7 +639,7 @@ const char *prepare(struct prep *pr, const char *text, char *why,
 			unprep(pr);
 			return why;
 		}
-		err = ipr_kprog_build(pr->f[d], hook_of[d], &pr->p[d]);
+		err = ipri_kprog_build(pr->f[d], hook_of[d], &pr->p[d]);
 		if (err == -E2BIG && pr->p[d].nchains == 0 &&
 		    strstr(ipr_last_error(NULL), "nested")) {
 			unprep(pr);
@@ -694,7 +694,7 @@ const char *diff_run_meta(const struct prep *pr, const struct pkt *k,
 		}
 		/* Where user space checks again, the kernel may select more
 		 * (a superset), never less. */
-		if (ipr_filter_needs_user_check_hook(pr->f[d], hook_of[d])
+		if (ipri_filter_needs_user_check_hook(pr->f[d], hook_of[d])
 		    ? ev > kv : ev != kv) {
 			snprintf(why, wlen, "%s on %s: eval %d, kernel %d",
 				 dir_name[d], k->name, ev, kv);

@@ -69,11 +69,11 @@ int cmd_cleanup(int argc, char **argv)
 	unsigned removed = 0, kept = 0;
 	for (size_t i = 0; i < tt.n; i++) {
 		const struct ipr_table_info *t = &tt.v[i];
-		const char *fam = ipr_family_name(t->family);
+		const char *fam = ipri_family_name(t->family);
 		struct ipr_nlsock s;
 		char comm[32];
 		if ((t->flags & NFT_TABLE_F_OWNER) && t->has_owner &&
-		    ipr_proc_nl_socket(NETLINK_NETFILTER, t->owner, &s) == 0) {
+		    ipri_proc_nl_socket(NETLINK_NETFILTER, t->owner, &s) == 0) {
 			kept++;
 			if (!quiet && s.pid)
 				printf("kept table %s %s: in use by pid %d (%s)\n",
@@ -83,9 +83,9 @@ int cmd_cleanup(int argc, char **argv)
 				       "port %u\n", fam, t->name, t->owner);
 			continue;
 		}
-		int pid = ipr_table_name_pid(t->name);
+		int pid = ipri_table_name_pid(t->name);
 		if (!(t->flags & NFT_TABLE_F_OWNER) && pid && !force &&
-		    ipr_proc_pid_comm(pid, comm, sizeof(comm))) {
+		    ipri_proc_pid_comm(pid, comm, sizeof(comm))) {
 			kept++;
 			if (!quiet)
 				printf("kept table %s %s: its pid %d (%s) still "
@@ -93,7 +93,7 @@ int cmd_cleanup(int argc, char **argv)
 				       t->name, pid, comm);
 			continue;
 		}
-		err = dry ? 0 : ipr_table_delete(t->family, t->name);
+		err = dry ? 0 : ipri_table_delete(t->family, t->name);
 		if (err == -EPERM || err == -EBUSY) {
 			kept++;
 			if (!quiet)

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "filter.h"
 #include "tool.h"
 
 /* Exit codes of `filter check` and `filter eval` beyond tool.h's. */
@@ -123,7 +122,7 @@ static uint8_t *parse_hex(const char *s, size_t *len)
 	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		s += 2;
 	for (; *s; s++) {
-		int v = ipr_hexval((unsigned char)*s);
+		int v = ipri_hexval((unsigned char)*s);
 
 		if (*s == ' ' || *s == ':' || *s == '\t' || *s == '\n')
 			continue;
@@ -371,7 +370,7 @@ static ipr_filter *compile(struct filter_opts *o, int *rc)
 		if (!o->env.if_name)
 			o->env.if_name = o->ifname;
 	}
-	ipr_filter_bind_priority(f, (int16_t)o->prio);
+	ipr_filter_set_priority(f, (int16_t)o->prio);
 	return f;
 }
 

@@ -141,7 +141,7 @@ static uint8_t *copy_of(const struct ipr_packet *p)
 static void complete_csum(uint8_t *d, const struct ipr_packet *p)
 {
 	if (p->addr.flags & IPR_ADDR_CSUM_PARTIAL)
-		ipr_checksums_calc(d, p->len, IPR_CSUM_NO_IP);
+		ipr_csum_calc(d, p->len, IPR_CSUM_NO_IP);
 }
 
 /* Flip one bit where the receiver checks it: in the payload if there is

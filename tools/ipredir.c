@@ -73,7 +73,10 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("ipredir %d.%d\n", IPR_VERSION_MAJOR, IPR_VERSION_MINOR);
+		/* The tool's own version (the header it was built with) and
+		 * the library's, which differ if it was linked dynamically. */
+		printf("ipredir %s (libipredir %s)\n", IPR_VERSION_STRING,
+		       ipr_version());
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

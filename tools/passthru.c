@@ -21,6 +21,7 @@ struct worker {
 	bool rewrite;
 	_Atomic uint64_t packets, bytes;
 	_Atomic int err;       /* read by the main thread */
+	_Atomic uint64_t beat;  /* tool_now_ns() of its last receive return */
 };
 
 /* Answer every packet of the batch.  ipr_send_batch answers a prefix and
@@ -85,6 +86,8 @@ static void *work(void *arg)
 	for (;;) {
 		int n = ipr_recv_batch(w->h, w->queue, buf, cap, pkts, w->batch,
 				       200);
+		atomic_store_explicit(&w->beat, tool_now_ns(),
+				      memory_order_relaxed);
 		if (n < 0) {
 			if (n == -EINTR)
 				continue;
@@ -298,6 +301,7 @@ static int start_workers(ipr_handle *h, const struct passthru_opts *o,
 		w[i].batch = (unsigned)o->batch;
 		w[i].rewrite = o->rewrite;
 		w[i].cpu = o->ncpus ? o->cpus[i % o->ncpus] : -1;
+		w[i].beat = tool_now_ns();
 		if (pthread_create(&w[i].tid, NULL, work, &w[i]))
 			break;
 		started++;
@@ -334,9 +338,17 @@ static void report_running(ipr_handle *h, const struct passthru_opts *o,
 	while (!tool_stop) {
 		struct timespec one = { 1, 0 };
 		nanosleep(&one, NULL);
-		for (int i = 0; i < started; i++)
+		bool stuck = false;
+		for (int i = 0; i < started; i++) {
 			if (atomic_load(&w[i].err))
 				return;
+			/* Workers return from a receive every 200 ms at most. */
+			uint64_t beat = atomic_load_explicit(&w[i].beat,
+							     memory_order_relaxed);
+			stuck |= tool_now_ns() - beat > 2000000000ull;
+		}
+		if (!stuck)
+			tool_watchdog_kick(); /* else systemd restarts us */
 		if (o->quiet || tool_stop)
 			continue;
 		uint64_t pk, by;

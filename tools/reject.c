@@ -158,7 +158,7 @@ static int reject_one(ipr_handle *h, const struct ipr_packet *p,
 			a.flags = IPR_ADDR_OUTBOUND;
 		if (hd.ipv6)
 			a.flags |= IPR_ADDR_IPV6;
-		ipr_checksums_calc(out, len, 0);
+		ipr_csum_calc(out, len, 0);
 		if (ipr_send(h, out, len, &a) < 0) {
 			fprintf(stderr, "ipredir reject: cannot send the answer: "
 				"%s\n", ipr_strerror(-errno));

@@ -24,7 +24,7 @@ static int add_queue(const struct ipr_proc_queue *pq, void *data)
 {
 	struct queues *q = data;
 	struct queue e = { .q = *pq };
-	if (ipr_proc_nl_socket(NETLINK_NETFILTER, pq->portid, &e.sock) < 0)
+	if (ipri_proc_nl_socket(NETLINK_NETFILTER, pq->portid, &e.sock) < 0)
 		memset(&e.sock, 0, sizeof(e.sock));
 	struct queue *nv = realloc(q->v, (q->n + 1) * sizeof(*nv));
 	if (!nv)
@@ -37,20 +37,20 @@ static int add_queue(const struct ipr_proc_queue *pq, void *data)
 static int read_queues(bool log, struct queues *q)
 {
 	memset(q, 0, sizeof(*q));
-	return ipr_proc_queues(log, add_queue, q);
+	return ipri_proc_queues(log, add_queue, q);
 }
 
 static int owner_pid(const struct ipr_table_info *t, char *comm, size_t n)
 {
 	struct ipr_nlsock s;
 	if (t->has_owner &&
-	    ipr_proc_nl_socket(NETLINK_NETFILTER, t->owner, &s) == 0 && s.pid) {
+	    ipri_proc_nl_socket(NETLINK_NETFILTER, t->owner, &s) == 0 && s.pid) {
 		snprintf(comm, n, "%s", s.comm);
 		return s.pid;
 	}
 	/* No owner flag (an older kernel): the name carries the pid. */
-	int pid = ipr_table_name_pid(t->name);
-	if (pid && ipr_proc_pid_comm(pid, comm, n))
+	int pid = ipri_table_name_pid(t->name);
+	if (pid && ipri_proc_pid_comm(pid, comm, n))
 		return pid;
 	comm[0] = 0;
 	return 0;
@@ -75,7 +75,7 @@ static void print_text(const struct tool_tables *tt, const struct queues *q,
 	for (size_t i = 0; i < tt->n; i++) {
 		const struct ipr_table_info *t = &tt->v[i];
 		int pid = owner_pid(t, comm, sizeof(comm));
-		printf("  %s %s  chains=%u  %s", ipr_family_name(t->family),
+		printf("  %s %s  chains=%u  %s", ipri_family_name(t->family),
 		       t->name, t->use,
 		       (t->flags & NFT_TABLE_F_OWNER) ? "owner" : "no-owner");
 		if (pid)
@@ -153,7 +153,7 @@ static void print_json(const struct tool_tables *tt, const struct queues *q,
 		const struct ipr_table_info *t = &tt->v[i];
 		int pid = owner_pid(t, comm, sizeof(comm));
 		printf("%s\n    {\"family\": \"%s\", \"name\": ", i ? "," : "",
-		       ipr_family_name(t->family));
+		       ipri_family_name(t->family));
 		tool_json_str(stdout, t->name);
 		printf(", \"owner\": %s, \"owner_portid\": %u, \"chains\": %u, "
 		       "\"pid\": %d, \"process\": ",

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include "ipredir.h"
 /* The library's tables, /proc readers and text helpers for tools. */
-#include "tool_api.h"
+#include "../lib/tool_api.h" /* the library's internal API for tools */
 
 struct tool_cmd {
 	const char *name;
@@ -130,6 +130,15 @@ void tool_batch_free(struct tool_batch *b);
 int tool_batch_recv(ipr_handle *h, struct tool_batch *b, int timeout_ms);
 
 uint64_t tool_now_ns(void); /* CLOCK_MONOTONIC */
+
+/* systemd's notify protocol (tools/sdnotify.c); no-ops outside a service.
+ * tool_notify sends one state ("READY=1") to $NOTIFY_SOCKET: 0 or a
+ * negative errno.  tool_notify_ready says READY=1 and arms the watchdog
+ * from $WATCHDOG_USEC; tool_watchdog_kick, called from receive loops that
+ * wake at least once a second, sends WATCHDOG=1 every half watchdog time. */
+int tool_notify(const char *state);
+void tool_notify_ready(void);
+void tool_watchdog_kick(void);
 /* "12:00:00.123456 out if=3 TCP 198.18.0.1:40000 -> 198.18.0.2:80 len=60
  * [S]": like snprintf. */
 int tool_packet_line(char *buf, size_t n, const void *pkt, size_t len,

@@ -230,6 +230,7 @@ void tool_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	tool_notify_ready(); /* the handle is open: the service is up */
 }
 
 void tool_bad_option(const char *cmd, int c, char **argv, int optind_now)
@@ -436,6 +437,7 @@ int tool_batch_recv(ipr_handle *h, struct tool_batch *b, int timeout_ms)
 {
 	int n = ipr_recv_batch(h, 0, b->buf, (size_t)TOOL_BATCH * IPR_BATCH_SLOT,
 			       b->pkts, TOOL_BATCH, timeout_ms);
+	tool_watchdog_kick();
 	return n == -EINTR ? 0 : n;
 }
 
@@ -572,7 +574,7 @@ static int add_table(const struct ipr_table_info *t, void *data)
 int tool_nft_tables(struct tool_tables *tt)
 {
 	memset(tt, 0, sizeof(*tt));
-	return ipr_tables_list(NFPROTO_UNSPEC, add_table, tt);
+	return ipri_tables_list(NFPROTO_UNSPEC, add_table, tt);
 }
 
 void tool_json_str(FILE *f, const char *s)

@@ -12,6 +12,7 @@ A pure-Python binding (ctypes) of libipredir.so.0:
 ipredir.pydivert is pydivert's API on top of it (see python/README.md).
 """
 
+from . import _clib
 from ._clib import BATCH_MAX, MTU_MAX, PRIORITY_MAX, PRIORITY_MIN
 from ._clib import (CSUM_NO_ICMP, CSUM_NO_ICMPV6, CSUM_NO_IP, CSUM_NO_TCP,
                     CSUM_NO_UDP)
@@ -23,7 +24,8 @@ from .packet import (Direction, Header, ICMPHeader, ICMPv4Header,
                      ICMPv6Header, IPv4Header, IPv6Header, Layer, Packet,
                      Protocol, TCPHeader, UDPHeader, Verdict)
 
-__version__ = "0.1"
+# The version of the library loaded (ipr_version), the one place it is kept.
+__version__ = _clib.ipr_version().decode()
 
 
 def packet_hash(data, seed=0):

@@ -166,8 +166,8 @@ ipr_send_batch = _fn("ipr_send_batch", c_int, _handle_p,
 ipr_drop = _fn("ipr_drop", c_int, _handle_p, POINTER(Addr))
 ipr_shutdown = _fn("ipr_shutdown", c_int, _handle_p, c_int)
 ipr_close = _fn("ipr_close", c_int, _handle_p)
-ipr_set_param = _fn("ipr_set_param", c_int, _handle_p, c_int, c_uint64)
-ipr_get_param = _fn("ipr_get_param", c_int, _handle_p, c_int,
+ipr_param_set = _fn("ipr_param_set", c_int, _handle_p, c_int, c_uint64)
+ipr_param_get = _fn("ipr_param_get", c_int, _handle_p, c_int,
                     POINTER(c_uint64))
 ipr_queue_count = _fn("ipr_queue_count", c_uint, _handle_p)
 ipr_queue_fd = _fn("ipr_queue_fd", c_int, _handle_p, c_uint)
@@ -183,9 +183,10 @@ ipr_filter_explain = _fn("ipr_filter_explain", c_int, _filter_p, c_void_p,
 ipr_filter_free = _fn("ipr_filter_free", None, _filter_p)
 ipr_packet_parse = _fn("ipr_packet_parse", c_int, c_void_p, c_size_t,
                        POINTER(Headers))
-ipr_checksums_calc = _fn("ipr_checksums_calc", c_int, c_void_p, c_size_t,
+ipr_csum_calc = _fn("ipr_csum_calc", c_int, c_void_p, c_size_t,
                          c_uint)
 ipr_strerror = _fn("ipr_strerror", c_char_p, c_int)
+ipr_version = _fn("ipr_version", c_char_p)
 ipr_last_error = _fn("ipr_last_error", c_char_p, POINTER(c_int))
 ipr_packet_hash = _fn("ipr_packet_hash", c_uint64, c_void_p, c_size_t,
                       c_uint64)

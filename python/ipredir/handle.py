@@ -251,15 +251,15 @@ class Handle:
 
     def get_param(self, param):
         v = ctypes.c_uint64()
-        rc = _clib.ipr_get_param(self._hh(), int(param), ctypes.byref(v))
+        rc = _clib.ipr_param_get(self._hh(), int(param), ctypes.byref(v))
         if rc < 0:
-            raise IpredirError(rc, "ipr_get_param", f"param {param!r}")
+            raise IpredirError(rc, "ipr_param_get", f"param {param!r}")
         return v.value
 
     def set_param(self, param, value):
-        rc = _clib.ipr_set_param(self._hh(), int(param), int(value))
+        rc = _clib.ipr_param_set(self._hh(), int(param), int(value))
         if rc < 0:
-            raise IpredirError(rc, "ipr_set_param",
+            raise IpredirError(rc, "ipr_param_set",
                                f"param {param!r} = {value!r}")
 
     def stats(self):

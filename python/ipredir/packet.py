@@ -751,7 +751,7 @@ class Packet:
 
     def recalculate_checksums(self, flags=0):
         """Recompute the IPv4 header checksum and the TCP/UDP/ICMP(v6)
-        checksum (ipr_checksums_calc; flags: CSUM_NO_*).  Returns how many
+        checksum (ipr_csum_calc; flags: CSUM_NO_*).  Returns how many
         checksums it computed."""
         t = self._parse()
         if not t[0]:
@@ -766,16 +766,16 @@ class Packet:
            (kind == 58 and not flags & _clib.CSUM_NO_ICMPV6):
             n += 1
         mv = self._mv
-        rc = _clib.ipr_checksums_calc(_buffer_address(mv), len(mv), flags)
+        rc = _clib.ipr_csum_calc(_buffer_address(mv), len(mv), flags)
         if rc < 0:
             if t[6] and t[7]:
                 # A later fragment: only the IP header has a checksum.
-                rc = _clib.ipr_checksums_calc(
+                rc = _clib.ipr_csum_calc(
                     _buffer_address(mv), len(mv), flags | 0x1e)
                 n = 1 if t[0] == 4 and not flags & _clib.CSUM_NO_IP else 0
             if rc < 0:
                 from .errors import IpredirError
-                raise IpredirError(rc, "ipr_checksums_calc")
+                raise IpredirError(rc, "ipr_csum_calc")
         self._dirty = True
         return n
 

@@ -71,7 +71,7 @@ int main(int argc, char **argv)
 		};
 		uint8_t p[sizeof(pkt)];
 		memcpy(p, pkt, sizeof(p));
-		ipr_checksums_calc(p, sizeof(p), 0);
+		ipr_csum_calc(p, sizeof(p), 0);
 		struct ipr_addr a = { .flags = IPR_ADDR_OUTBOUND };
 		int rc = ipr_send(h, p, sizeof(p), &a);
 		printf("inject rc=%d (%s)\n", rc, ipr_strerror(rc));

@@ -2,7 +2,7 @@
  * malformed packets of fault_malformed.py among it) and runs the helpers
  * on it: ipr_packet_parse (every pointer and length it returns must stay
  * inside the packet), ipr_filter_eval over a table of filters (0 or 1,
- * never an error), ipr_checksums_calc on a copy; then passes the packet on,
+ * never an error), ipr_csum_calc on a copy; then passes the packet on,
  * unchanged or (--rewrite) as its own bytes written back, or only looks
  * (--sniff).  Prints a count line every 100 packets and the totals at exit. */
 #include <errno.h>
@@ -130,7 +130,7 @@ static void look(ipr_filter *const *fs, const uint8_t *p, size_t len,
 			c->eval_err++;
 	}
 	memcpy(copy, p, len);
-	int r = ipr_checksums_calc(copy, len, 0);
+	int r = ipr_csum_calc(copy, len, 0);
 	if (r != 0 && r != -EINVAL)
 		c->csum_err++;
 }

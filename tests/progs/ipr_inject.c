@@ -69,7 +69,7 @@ static size_t build(uint8_t *pkt, const char *src, const char *dst,
 	memcpy(pkt + l3, &udp, sizeof(udp));
 	memcpy(pkt + l3 + sizeof(udp), text, plen);
 	size_t len = l3 + sizeof(udp) + plen;
-	return ipr_checksums_calc(pkt, len, 0) == 0 ? len : 0;
+	return ipr_csum_calc(pkt, len, 0) == 0 ? len : 0;
 }
 
 int main(int argc, char **argv)

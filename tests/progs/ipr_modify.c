@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 				else
 					buf[6] ^= 0x40; /* DF */
 			}
-			if (ipr_checksums_calc(buf, len, 0)) {
+			if (ipr_csum_calc(buf, len, 0)) {
 				errors++;
 				continue;
 			}

@@ -171,6 +171,16 @@ static void run_open_cases(void)
 		int err = errno;
 		judge(c->name, -EINVAL, open_rc(h), err);
 	}
+	/* A caller built against a newer header sets an option this library
+	 * does not know: refused, not ignored (the IPR_OPTS rule). */
+	struct {
+		struct ipr_open_opts o;
+		uint64_t newer;
+	} big = { .o = { .sz = sizeof(big) }, .newer = 1 };
+	errno = 0;
+	ipr_handle *h = ipr_open_ex("true", IPR_LAYER_NETWORK, 0, 0, &big.o);
+	int err = errno;
+	judge("open.opts_newer_nonzero", -EINVAL, open_rc(h), err);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -380,8 +390,25 @@ static int n_send_batch(void) { return ipr_send_batch(NULL, g_pkts, 1); }
 static int n_drop(void) { return ipr_drop(NULL, &g_addr); }
 static int n_shutdown(void) { return ipr_shutdown(NULL, IPR_SHUTDOWN_BOTH); }
 static int n_close(void) { return ipr_close(NULL); }
-static int n_set_param(void) { return ipr_set_param(NULL, IPR_PARAM_QUEUE_TIME, 1000); }
-static int n_get_param(void) { return ipr_get_param(NULL, IPR_PARAM_QUEUE_TIME, &g_v); }
+static int n_set_param(void) { return ipr_param_set(NULL, IPR_PARAM_QUEUE_TIME, 1000); }
+static int n_get_param(void) { return ipr_param_get(NULL, IPR_PARAM_QUEUE_TIME, &g_v); }
+/* The 0.1 names still link and answer as the new ones (each line that
+ * names one says "deprecated alias", which scripts/rename-abi.sh keeps). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+static int n_old_set_param(void)
+{
+	return ipr_set_param(NULL, IPR_PARAM_QUEUE_TIME, 1000); /* deprecated alias */
+}
+static int n_old_get_param(void)
+{
+	return ipr_get_param(NULL, IPR_PARAM_QUEUE_TIME, &g_v); /* deprecated alias */
+}
+static int n_old_csum(void)
+{
+	return ipr_checksums_calc(NULL, 36, 0); /* deprecated alias */
+}
+#pragma GCC diagnostic pop
 static int n_stats(void) { return ipr_stats_get(NULL, &g_st); }
 static int n_queue_count(void) { return ipr_queue_count(NULL) == 0 ? 0 : -1; }
 static int n_queue_fd(void) { return ipr_queue_fd(NULL, 0); }
@@ -416,6 +443,38 @@ static int n_eval_env_sz0(void)
 	struct ipr_filter_env env = { .sz = 0 };
 	return ipr_filter_eval_ex(g_filter, v4udp, sizeof(v4udp), &g_addr, &env);
 }
+/* Options structs of other sizes (the IPR_OPTS rule): an older, smaller
+ * one and a newer one with zero tail are taken, a non-zero tail is not.
+ * g_filter is "udp", so a taken call answers 1. */
+struct env_newer {
+	struct ipr_filter_env e;
+	uint64_t newer;
+};
+static int env_eval(const void *env)
+{
+	return ipr_filter_eval_ex(g_filter, v4udp, sizeof(v4udp), &g_addr, env);
+}
+static int n_env_macro(void)
+{
+	IPR_OPTS(ipr_filter_env, env, .ct_state = IPR_CT_NEW);
+	return env.sz == sizeof(struct ipr_filter_env) ? env_eval(&env) : -1;
+}
+static int n_env_older(void)
+{
+	struct ipr_filter_env env = { .sz = offsetof(struct ipr_filter_env,
+						     if_name) };
+	return env_eval(&env);
+}
+static int n_env_newer_zero(void)
+{
+	struct env_newer n = { .e = { .sz = sizeof(n) } };
+	return env_eval(&n);
+}
+static int n_env_newer_nonzero(void)
+{
+	struct env_newer n = { .e = { .sz = sizeof(n) }, .newer = 1 };
+	return env_eval(&n);
+}
 static int n_format_null(void) { return ipr_filter_format(NULL, (char *)g_buf, 64); }
 static int n_format_nullbuf(void) { return ipr_filter_format(g_filter, NULL, 64); }
 static int n_parse_null_hdrs(void) { return ipr_packet_parse(v4udp, sizeof(v4udp), NULL); }
@@ -429,8 +488,8 @@ static int n_parse_len0(void)
 	struct ipr_headers hd;
 	return ipr_packet_parse(v4udp, 0, &hd);
 }
-static int n_csum_null(void) { return ipr_checksums_calc(NULL, 36, 0); }
-static int n_csum_short(void) { return ipr_checksums_calc(g_buf, 10, 0); }
+static int n_csum_null(void) { return ipr_csum_calc(NULL, 36, 0); }
+static int n_csum_short(void) { return ipr_csum_calc(g_buf, 10, 0); }
 
 struct fn_case {
 	const char *name;
@@ -449,6 +508,9 @@ static const struct fn_case null_cases[] = {
 	{ "null.close", -EINVAL, n_close },
 	{ "null.set_param", -EINVAL, n_set_param },
 	{ "null.get_param", -EINVAL, n_get_param },
+	{ "null.old_set_param", -EINVAL, n_old_set_param },
+	{ "null.old_get_param", -EINVAL, n_old_get_param },
+	{ "null.old_checksums_calc", -EINVAL, n_old_csum },
 	{ "null.stats_get", -EINVAL, n_stats },
 	{ "null.queue_count_is_0", 0, n_queue_count },
 	{ "null.queue_fd", -EINVAL, n_queue_fd },
@@ -459,6 +521,7 @@ static const struct fn_case null_cases[] = {
 	{ "null.filter_eval_packet", -EINVAL, n_eval_null_pkt },
 	{ "null.filter_eval_addr", -EINVAL, n_eval_null_addr },
 	{ "null.filter_eval_env_sz0", -EINVAL, n_eval_env_sz0 },
+	{ "opts.env_newer_nonzero", -EINVAL, n_env_newer_nonzero },
 	{ "null.filter_format", -EINVAL, n_format_null },
 	{ "null.filter_format_buf", -EINVAL, n_format_nullbuf },
 	{ "null.packet_parse_hdrs", -EINVAL, n_parse_null_hdrs },
@@ -467,6 +530,24 @@ static const struct fn_case null_cases[] = {
 	{ "null.checksums_calc", -EINVAL, n_csum_null },
 	{ "null.checksums_calc_short", -EINVAL, n_csum_short },
 };
+
+static const struct fn_case opts_taken_cases[] = {
+	{ "opts.env_macro", 1, n_env_macro },
+	{ "opts.env_older", 1, n_env_older },
+	{ "opts.env_newer_zero", 1, n_env_newer_zero },
+};
+
+static void run_taken_cases(const struct fn_case *cs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc = cs[i].fn();
+		if (rc == cs[i].want)
+			check_pass(cs[i].name, NULL);
+		else
+			check_fail(cs[i].name, "want %d, got %d (%s)",
+				   cs[i].want, rc, ipr_strerror(rc));
+	}
+}
 
 static void run_fn_cases(const struct fn_case *cs, size_t n)
 {
@@ -618,7 +699,7 @@ static size_t build_inject(const struct inject_case *c)
 	memset(g_big, 0, 128);
 	if (!c->v6) {
 		memcpy(g_big, v4udp, sizeof(v4udp));
-		ipr_checksums_calc(g_big, sizeof(v4udp), 0);
+		ipr_csum_calc(g_big, sizeof(v4udp), 0);
 	} else {
 		/* ::1 -> ::1 UDP port 40009, 8 bytes of payload */
 		uint8_t *p = g_big;
@@ -633,7 +714,7 @@ static size_t build_inject(const struct inject_case *c)
 		p[42] = PORT_INJECT >> 8; p[43] = PORT_INJECT & 0xff;
 		p[45] = 16;
 		memcpy(p + 48, "ipr-test", 8);
-		ipr_checksums_calc(p, 56, 0);
+		ipr_csum_calc(p, 56, 0);
 	}
 	switch (c->spoil) {
 	case SP_NONE:
@@ -791,22 +872,22 @@ static void run_param_cases(void)
 	for (size_t i = 0; i < sizeof(param_cases) / sizeof(param_cases[0]); i++) {
 		const struct param_case *c = &param_cases[i];
 		errno = 0;
-		int rc = ipr_set_param(H, (enum ipr_param)c->param, c->value);
+		int rc = ipr_param_set(H, (enum ipr_param)c->param, c->value);
 		judge(c->name, c->want, rc, errno);
 	}
 	uint64_t v = 0;
-	int rc = ipr_get_param(H, IPR_PARAM_QUEUE_TIME, &v);
+	int rc = ipr_param_get(H, IPR_PARAM_QUEUE_TIME, &v);
 	CHECK("param.queue_time_reads_back", rc == 0 && v == 1000,
 	      "rc %d value %llu, want 0 and 1000", rc, (unsigned long long)v);
-	rc = ipr_get_param(H, IPR_PARAM_HANG_TIME, &v);
+	rc = ipr_param_get(H, IPR_PARAM_HANG_TIME, &v);
 	CHECK("param.hang_time_reads_back", rc == 0 && v == 1500,
 	      "rc %d value %llu, want 0 and 1500", rc, (unsigned long long)v);
-	ipr_set_param(H, IPR_PARAM_HANG_TIME, IPR_HANG_TIME_DEFAULT);
-	rc = ipr_get_param(H, IPR_PARAM_VERSION_MAJOR, &v);
+	ipr_param_set(H, IPR_PARAM_HANG_TIME, IPR_HANG_TIME_DEFAULT);
+	rc = ipr_param_get(H, IPR_PARAM_VERSION_MAJOR, &v);
 	CHECK("param.version_major_reads", rc == 0 && v == IPR_VERSION_MAJOR,
 	      "rc %d value %llu", rc, (unsigned long long)v);
 	/* The default queue time back, for the packets below. */
-	ipr_set_param(H, IPR_PARAM_QUEUE_TIME, IPR_QUEUE_TIME_DEFAULT);
+	ipr_param_set(H, IPR_PARAM_QUEUE_TIME, IPR_QUEUE_TIME_DEFAULT);
 }
 
 /* ---- other calls on real handles ----------------------------------------- */
@@ -829,7 +910,7 @@ static void run_busy_poll(void)
 		return;
 	}
 	uint64_t v = 0;
-	int rc = ipr_get_param(hb, IPR_PARAM_BUSY_POLL, &v);
+	int rc = ipr_param_get(hb, IPR_PARAM_BUSY_POLL, &v);
 	CHECK("busy.opts_read_back", rc == 0 && v == 20000,
 	      "get %d value %llu", rc, (unsigned long long)v);
 	double t0 = mono_s();
@@ -847,8 +928,8 @@ static void run_busy_poll(void)
 			CHECK("busy.drop", ipr_drop(hb, &g_pkts[0].addr) == 0,
 			      "drop the packet: %s", strerror(errno));
 	}
-	rc = ipr_set_param(hb, IPR_PARAM_BUSY_POLL, 0);
-	int rc2 = ipr_get_param(hb, IPR_PARAM_BUSY_POLL, &v);
+	rc = ipr_param_set(hb, IPR_PARAM_BUSY_POLL, 0);
+	int rc2 = ipr_param_get(hb, IPR_PARAM_BUSY_POLL, &v);
 	CHECK("busy.off", rc == 0 && rc2 == 0 && v == 0,
 	      "busy poll off: set %d get %d value %llu", rc, rc2,
 	      (unsigned long long)v);
@@ -893,8 +974,8 @@ static int h_batch_bad_verdict(void)
 	p.addr._gen = 1;
 	return ipr_send_batch(H, &p, 1);
 }
-static int h_get_null(void) { return ipr_get_param(H, IPR_PARAM_QUEUE_TIME, NULL); }
-static int h_get_unknown(void) { return ipr_get_param(H, (enum ipr_param)99, &g_v); }
+static int h_get_null(void) { return ipr_param_get(H, IPR_PARAM_QUEUE_TIME, NULL); }
+static int h_get_unknown(void) { return ipr_param_get(H, (enum ipr_param)99, &g_v); }
 static int h_stats_null(void) { return ipr_stats_get(H, NULL); }
 static int h_stats_ok(void) { return ipr_stats_get(H, &g_st); }
 static int h_shut_0(void) { return ipr_shutdown(H, (enum ipr_shutdown_how)0); }
@@ -1146,7 +1227,7 @@ static void run_sniff_cases(void)
 	memcpy(copy, p.data, len);
 	/* Complete checksums: a copy sent again by mistake would then really
 	 * arrive (a loopback copy carries only a partial UDP checksum). */
-	ipr_checksums_calc(copy, len, 0);
+	ipr_csum_calc(copy, len, 0);
 	struct ipr_addr a = p.addr;
 	int rc;
 
@@ -1249,7 +1330,7 @@ static void *inject_loop(void *arg)
 	for (int i = 0; i < THR_INJECT; i++) {
 		pkt[4] = (uint8_t)(i >> 8);
 		pkt[5] = (uint8_t)i;
-		ipr_checksums_calc(pkt, sizeof(pkt), 0);
+		ipr_csum_calc(pkt, sizeof(pkt), 0);
 		int rc = ipr_send(in->h, pkt, sizeof(pkt), &a);
 		if (rc) {
 			in->errors++;
@@ -1497,6 +1578,8 @@ int main(void)
 	run_failed_open_fds();
 	run_big_filters();
 	run_fn_cases(null_cases, sizeof(null_cases) / sizeof(null_cases[0]));
+	run_taken_cases(opts_taken_cases, sizeof(opts_taken_cases) /
+					  sizeof(opts_taken_cases[0]));
 	if (why) {
 		skip_root_cases(why);
 		ipr_filter_free(g_filter);

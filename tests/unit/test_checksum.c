@@ -1,6 +1,6 @@
 /* test_checksum.c - Internet checksums: known vectors, odd lengths and
  * addresses, the RFC 1624 update against a full recompute, and
- * ipr_checksums_calc over whole IPv4/IPv6 packets. */
+ * ipr_csum_calc over whole IPv4/IPv6 packets. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -172,7 +172,7 @@ static void test_sum_large(void)
  * Packets with their correct checksums in place, built from field values
  * and checked with an independent RFC 1071 script (python, big-endian
  * words, pseudo-headers per RFC 793 / 768 / 8200 / 4443).  The test spoils
- * the checksums and expects ipr_checksums_calc to put back these values.
+ * the checksums and expects ipr_csum_calc to put back these values.
  */
 struct pkt_case {
 	const char *name;
@@ -266,7 +266,7 @@ static void test_calc_vectors(void)
 			if (c->ip_csum)
 				put16(p + 10, 0xdead);
 			put16(p + c->l4_csum_off, 0xbeef);
-			rc = ipr_checksums_calc(p, c->len, 0);
+			rc = ipr_csum_calc(p, c->len, 0);
 			snprintf(name, sizeof(name), "%s%s", c->name,
 				 shift ? "/odd_address" : "");
 			CHECK(name,
@@ -328,7 +328,7 @@ static void test_calc_flags(void)
 		if (c->ip_csum)
 			put16(p + 10, 0xdead);
 		put16(p + c->l4_csum_off, 0xbeef);
-		rc = ipr_checksums_calc(p, c->len, cases[i].flags);
+		rc = ipr_csum_calc(p, c->len, cases[i].flags);
 		ip_ok = !c->ip_csum || get16(p + 10) ==
 			(cases[i].ip_kept ? 0xdead : c->ip_csum);
 		l4_ok = get16(p + c->l4_csum_off) ==
@@ -363,7 +363,7 @@ static void test_calc_fragments(void)
 		put16(p + 26, 0xbeef);
 		memcpy(q, p, c->len);
 		put16(q + 10, 0);
-		rc = ipr_checksums_calc(p, c->len, 0);
+		rc = ipr_csum_calc(p, c->len, 0);
 		CHECK(cases[i].name,
 		      rc == 0 && get16(p + 10) == ref_csum(q, 20, 0) &&
 		      get16(p + 26) == 0xbeef,
@@ -401,7 +401,7 @@ static void test_calc_errors(void)
 		if (cases[i].byte >= 0)
 			p[cases[i].byte] = cases[i].val;
 		errno = 0;
-		rc = ipr_checksums_calc(p, n, 0);
+		rc = ipr_csum_calc(p, n, 0);
 		CHECK(cases[i].name,
 		      rc == -EINVAL && errno == EINVAL &&
 		      !memcmp(p + 1, c->bytes + 1, c->len - 1),
@@ -420,14 +420,14 @@ static void test_calc_padding(void)
 	memset(p, 0x5a, sizeof(p));
 	memcpy(p, c->bytes, c->len);
 	put16(p + c->l4_csum_off, 0);
-	rc = ipr_checksums_calc(p, sizeof(p), 0);
+	rc = ipr_csum_calc(p, sizeof(p), 0);
 	CHECK("calc/trailing_pad_ignored",
 	      rc == 0 && !memcmp(p, c->bytes, c->len), "rc %d udp %04x", rc,
 	      get16(p + c->l4_csum_off));
 }
 
 /* A 65535-byte IPv4 TCP super-packet (GSO) and a 65535-byte-payload IPv6
- * UDP one: after ipr_checksums_calc, the reference sum over pseudo-header
+ * UDP one: after ipr_csum_calc, the reference sum over pseudo-header
  * and segment must verify (be -0). */
 static void test_calc_gso(void)
 {
@@ -443,7 +443,7 @@ static void test_calc_gso(void)
 	memcpy(p, "\x45\x00\xff\xff\x00\x01\x40\x00\x40\x06\x00\x00"
 		  "\x0a\x00\x00\x01\x0a\x00\x00\x02", 20);
 	p[32] = 0x50;
-	rc = ipr_checksums_calc(p, 65535, 0);
+	rc = ipr_csum_calc(p, 65535, 0);
 	memcpy(ph, p + 12, 8);
 	memcpy(ph + 8, "\x00\x06", 2);
 	put16(ph + 10, 65535 - 20);
@@ -453,7 +453,7 @@ static void test_calc_gso(void)
 
 	/* IPv6 + UDP, payload length 65535 */
 	memcpy(p, "\x60\x00\x00\x00\xff\xff\x11\x40", 8);
-	rc = ipr_checksums_calc(p, sizeof(p), 0);
+	rc = ipr_csum_calc(p, sizeof(p), 0);
 	memcpy(ph, p + 8, 32);
 	memcpy(ph + 32, "\x00\x00\xff\xff\x00\x00\x00\x11", 8);
 	v = ref_csum(p + 40, 65535, (uint16_t)~ref_csum(ph, 40, 0));
@@ -534,7 +534,7 @@ static void test_update(void)
 		memcpy(inc + u->field, u->new_val, (size_t)u->width);
 
 		memcpy(full, inc, c->len);
-		if (ipr_checksums_calc(full, c->len, 0))
+		if (ipr_csum_calc(full, c->len, 0))
 			ok = false;
 		CHECK(u->name, ok && !memcmp(inc, full, c->len),
 		      "incremental %04x/%04x, full %04x/%04x",

@@ -1,5 +1,5 @@
 /* test_encode.c - the nftables batch of a handle, built without a kernel
- * (ipr_rules_encode) and checked against the kernel's limits: every
+ * (ipri_rules_encode) and checked against the kernel's limits: every
  * message within its room, every rule under 128 expressions and 4096
  * bytes, for long conjunctions, long lists, every action and fan-out. */
 #include <errno.h>
@@ -78,7 +78,7 @@ static void check_filter(const char *label, const char *text, int want_err,
 		}
 		for (uint16_t q = 0; q < sc->total; q++)
 			s.nums[q] = (uint16_t)(100 + q);
-		err = ipr_rules_encode(f, &s, &buf, &len);
+		err = ipri_rules_encode(f, &s, &buf, &len);
 		ipr_filter_free(f);
 		if (want_err) {
 			CHECK(name, err == want_err && !buf, "err %d, want %d",

@@ -940,16 +940,16 @@ static void run_fcase(unsigned i, const struct fcase *c)
 		ipr_filter *h = pass ? g : f;
 		struct ipr_kprog p;
 		const char *bad = NULL;
-		int kv, err = ipr_kprog_build(h, hook_of[c->dir], &p);
+		int kv, err = ipri_kprog_build(h, hook_of[c->dir], &p);
 
 		if (err) {
 			check_fail(name, "kprog_build: %d", err);
 			goto out;
 		}
 		kv = krun(&p, hook_of[c->dir], k->d, k->len, &a, &env, &bad);
-		ipr_kprog_free(&p);
+		ipri_kprog_free(&p);
 		if (kv < 0 ||
-		    (ipr_filter_needs_user_check_hook(h, hook_of[c->dir])
+		    (ipri_filter_needs_user_check_hook(h, hook_of[c->dir])
 		     ? kv < r : kv != r)) {
 			snprintf(why, sizeof(why), "kernel program %s: %d, "
 				 "eval %d", bad ? bad : "", kv, r);
@@ -1552,7 +1552,7 @@ static void limits(void)
 		if (f) {
 			r = ipr_filter_eval(f, pk[T4].d, pk[T4].len, &a);
 			CHECK("1300 alternatives eval", r == 1, "%d", r);
-			err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+			err = ipri_kprog_build(f, IPR_HOOK_IN, &p);
 			/* one lookup in a set of the 1300 values */
 			CHECK("1300 alternatives kprog: one set", err == 0 &&
 			      p.nchains == 1 && p.nrules == 1 &&
@@ -1560,7 +1560,7 @@ static void limits(void)
 			      p.nsets == 1 && p.sets[0].n == 1300,
 			      "err %d chains %u rules %u tests %u sets %u",
 			      err, p.nchains, p.nrules, p.ntests, p.nsets);
-			ipr_kprog_free(&p);
+			ipri_kprog_free(&p);
 			ipr_filter_free(f);
 		}
 		/* ranges: an interval set, merged ("ifIdx < i" for every i is
@@ -1569,12 +1569,12 @@ static void limits(void)
 			k += (size_t)sprintf(s + k, "%sifIdx<%d", i ? "||" : "", i);
 		f = ipr_filter_compile(s, IPR_LAYER_NETWORK, &e);
 		if (f) {
-			err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+			err = ipri_kprog_build(f, IPR_HOOK_IN, &p);
 			CHECK("1300 ranges: one interval set of one range",
 			      err == 0 && p.nrules <= 2 && p.nsets == 1 &&
 			      p.sets[0].interval && p.sets[0].n == 1,
 			      "err %d rules %u sets %u", err, p.nrules, p.nsets);
-			ipr_kprog_free(&p);
+			ipri_kprog_free(&p);
 			ipr_filter_free(f);
 		} else {
 			check_fail("1300 orderings", "%s at %d", e.msg, e.pos);
@@ -1590,14 +1590,14 @@ static void limits(void)
 			int pos = -2;
 			const char *why;
 
-			err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+			err = ipri_kprog_build(f, IPR_HOOK_IN, &p);
 			why = ipr_last_error(&pos);
 			CHECK("900 orderings in a conjunction: too deep",
 			      err == -E2BIG && p.nchains == 0 && pos > 0 &&
 			      pos < (int)k && !strncmp(s + pos, "tcp.SrcPort>", 12)
 			      && strstr(why, "nested"), "err %d pos %d %s",
 			      err, pos, why);
-			ipr_kprog_free(&p);
+			ipri_kprog_free(&p);
 			ipr_filter_free(f);
 		} else {
 			check_fail("900 orderings", "%s at %d", e.msg, e.pos);
@@ -1610,12 +1610,12 @@ static void limits(void)
 		if (f) {
 			bool fits = true;
 
-			err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+			err = ipri_kprog_build(f, IPR_HOOK_IN, &p);
 			for (uint32_t ri = 0; ri < p.nrules; ri++) {
 				unsigned ex = 0, by = 0, tb;
 
 				for (uint32_t t = 0; t < p.rules[ri].ntests; t++) {
-					ex += ipr_ktest_cost(&p.tests[p.rules[ri].first_test + t], &tb);
+					ex += ipri_ktest_cost(&p.tests[p.rules[ri].first_test + t], &tb);
 					by += tb;
 				}
 				fits = fits && ex <= IPR_RULE_MAX_EXPRS &&
@@ -1625,7 +1625,7 @@ static void limits(void)
 			      p.nchains > 5 && p.depth == p.nchains - 1 && fits &&
 			      p.ntests == 201, "err %d chains %u depth %u tests %u",
 			      err, p.nchains, p.depth, p.ntests);
-			ipr_kprog_free(&p);
+			ipri_kprog_free(&p);
 			ipr_filter_free(f);
 		}
 	}
@@ -1642,7 +1642,7 @@ static void limits(void)
 					     "%s(tcp.DstPort == %d or udp.DstPort == %d)",
 					     i > 1 ? " and " : "", i, i);
 		f = ipr_filter_compile(s, IPR_LAYER_NETWORK, &e);
-		err = f ? ipr_kprog_build(f, IPR_HOOK_OUT, &p) : -1;
+		err = f ? ipri_kprog_build(f, IPR_HOOK_OUT, &p) : -1;
 		CHECK("300 chained ors: too many chains", err == -E2BIG,
 		      "err %d", err);
 		ipr_filter_free(f);
@@ -1668,10 +1668,10 @@ static void limits(void)
 			r = ipr_filter_eval(f, pk[T4].d, pk[T4].len, &a);
 			CHECK("60 nested ternaries eval", r == 0 || r == 1,
 			      "%d", r);
-			err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+			err = ipri_kprog_build(f, IPR_HOOK_IN, &p);
 			CHECK("60 nested ternaries: kprog refused", err == -E2BIG,
 			      "err %d", err);
-			ipr_kprog_free(&p);
+			ipri_kprog_free(&p);
 			ipr_filter_free(f);
 		}
 	}
@@ -1740,13 +1740,13 @@ static void kprog_shapes(void)
 			check_fail(name, "does not compile");
 			continue;
 		}
-		err = ipr_kprog_build(f, s->hook, &p);
+		err = ipri_kprog_build(f, s->hook, &p);
 		CHECK(name, !err && (int)p.nchains == s->nchains &&
 		      (int)p.nrules == s->nrules && (int)p.ntests == s->ntests,
 		      "err %d: %u chains %u rules %u tests, expected %d %d %d",
 		      err, p.nchains, p.nrules, p.ntests, s->nchains,
 		      s->nrules, s->ntests);
-		ipr_kprog_free(&p);
+		ipri_kprog_free(&p);
 		ipr_filter_free(f);
 	}
 }
@@ -1767,57 +1767,57 @@ static void kprog_tests(void)
 	int err;
 
 	f = ipr_filter_compile("tcp.DstPort == 80", IPR_LAYER_NETWORK, NULL);
-	err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+	err = ipri_kprog_build(f, IPR_HOOK_IN, &p);
 	CHECK("kprog tcp.DstPort == 80", !err && p.nrules == 1 &&
 	      p.rules[0].jump == IPR_KRULE_ACTION && p.rules[0].ntests == 2 &&
 	      test_is(&p.tests[0], IPR_KT_L4PROTO, IPR_KOP_EQ, 1, 0, "\x06") &&
 	      test_is(&p.tests[1], IPR_KT_TRANSPORT, IPR_KOP_EQ, 3, 1,
 		      "\x00\x00\x50") &&
 	      !memcmp(p.tests[1].mask, "\x00\xff\xff", 3), "err %d", err);
-	ipr_kprog_free(&p);
+	ipri_kprog_free(&p);
 	ipr_filter_free(f);
 
 	f = ipr_filter_compile("not tcp.DstPort == 80", IPR_LAYER_NETWORK,
 			       NULL);
-	err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+	err = ipri_kprog_build(f, IPR_HOOK_IN, &p);
 	CHECK("kprog not tcp.DstPort == 80", !err && p.nrules == 2 &&
 	      p.rules[0].ntests == 1 && p.rules[1].ntests == 2 &&
 	      test_is(&p.tests[0], IPR_KT_L4PROTO, IPR_KOP_NEQ, 1, 0, "\x06") &&
 	      test_is(&p.tests[1], IPR_KT_L4PROTO, IPR_KOP_EQ, 1, 0, "\x06") &&
 	      test_is(&p.tests[2], IPR_KT_TRANSPORT, IPR_KOP_NEQ, 3, 1,
 		      "\x00\x00\x50"), "err %d", err);
-	ipr_kprog_free(&p);
+	ipri_kprog_free(&p);
 	ipr_filter_free(f);
 
 	f = ipr_filter_compile("ip.SrcAddr == 1.2.3.4", IPR_LAYER_NETWORK,
 			       NULL);
-	err = ipr_kprog_build(f, IPR_HOOK_OUT, &p);
+	err = ipri_kprog_build(f, IPR_HOOK_OUT, &p);
 	CHECK("kprog ip.SrcAddr", !err && p.nrules == 1 &&
 	      test_is(&p.tests[0], IPR_KT_NFPROTO, IPR_KOP_EQ, 1, 0, "\x02") &&
 	      test_is(&p.tests[1], IPR_KT_NET, IPR_KOP_EQ, 4, 12,
 		      "\x01\x02\x03\x04"), "err %d", err);
-	ipr_kprog_free(&p);
+	ipri_kprog_free(&p);
 	ipr_filter_free(f);
 
 	f = ipr_filter_compile("ipv6.DstAddr > 2001:db8::1", IPR_LAYER_NETWORK,
 			       NULL);
-	err = ipr_kprog_build(f, IPR_HOOK_OUT, &p);
+	err = ipri_kprog_build(f, IPR_HOOK_OUT, &p);
 	CHECK("kprog ipv6.DstAddr", !err && p.nrules == 1 &&
 	      test_is(&p.tests[0], IPR_KT_NFPROTO, IPR_KOP_EQ, 1, 0, "\x0a") &&
 	      test_is(&p.tests[1], IPR_KT_NET, IPR_KOP_GT, 16, 24,
 		      "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x01"),
 	      "err %d", err);
-	ipr_kprog_free(&p);
+	ipri_kprog_free(&p);
 	ipr_filter_free(f);
 
 	f = ipr_filter_compile("udp.SrcPort <= 1023", IPR_LAYER_NETWORK, NULL);
-	err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+	err = ipri_kprog_build(f, IPR_HOOK_IN, &p);
 	CHECK("kprog udp.SrcPort", !err && p.nrules == 1 &&
 	      test_is(&p.tests[0], IPR_KT_L4PROTO, IPR_KOP_EQ, 1, 0, "\x11") &&
 	      test_is(&p.tests[1], IPR_KT_TRANSPORT, IPR_KOP_LTE, 3, 0,
 		      "\x03\xff\x00") &&
 	      !memcmp(p.tests[1].mask, "\xff\xff\x00", 3), "err %d", err);
-	ipr_kprog_free(&p);
+	ipri_kprog_free(&p);
 	ipr_filter_free(f);
 
 	for (int h = IPR_HOOK_IN; h <= IPR_HOOK_FWD; h++) {
@@ -1826,47 +1826,47 @@ static void kprog_tests(void)
 		f = ipr_filter_compile("ifIdx == 0x01020304", h == IPR_HOOK_FWD ?
 				       IPR_LAYER_NETWORK_FORWARD :
 				       IPR_LAYER_NETWORK, NULL);
-		err = ipr_kprog_build(f, (enum ipr_hook)h, &p);
+		err = ipri_kprog_build(f, (enum ipr_hook)h, &p);
 		snprintf(name, sizeof(name), "kprog ifIdx hook %d", h);
 		CHECK(name, !err && p.nrules == 1 &&
 		      test_is(&p.tests[0], h == IPR_HOOK_IN ? IPR_KT_IIF
 							    : IPR_KT_OIF,
 			      IPR_KOP_EQ, 4, 0, "\x01\x02\x03\x04"),
 		      "err %d", err);
-		ipr_kprog_free(&p);
+		ipri_kprog_free(&p);
 		ipr_filter_free(f);
 	}
 
 	f = ipr_filter_compile("icmpv6", IPR_LAYER_NETWORK, NULL);
-	err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+	err = ipri_kprog_build(f, IPR_HOOK_IN, &p);
 	CHECK("kprog icmpv6", !err && p.nrules == 1 && p.ntests == 3 &&
 	      test_is(&p.tests[0], IPR_KT_NFPROTO, IPR_KOP_EQ, 1, 0, "\x0a") &&
 	      test_is(&p.tests[1], IPR_KT_L4PROTO, IPR_KOP_EQ, 1, 0, "\x3a") &&
 	      test_is(&p.tests[2], IPR_KT_TRANSPORT, IPR_KOP_GTE, 3, 0,
 		      "\0\0\0"),
 	      "err %d", err);
-	ipr_kprog_free(&p);
+	ipri_kprog_free(&p);
 	ipr_filter_free(f);
 
 	f = ipr_filter_compile("true", IPR_LAYER_NETWORK, NULL);
-	err = ipr_kprog_build(f, IPR_HOOK_OUT, &p);
+	err = ipri_kprog_build(f, IPR_HOOK_OUT, &p);
 	CHECK("kprog true", !err && p.nchains == 1 && p.nrules == 1 &&
 	      p.rules[0].ntests == 0 && p.rules[0].jump == IPR_KRULE_ACTION &&
 	      p.chains[0].first_rule == 0 && p.chains[0].nrules == 1,
 	      "err %d", err);
-	ipr_kprog_free(&p);
+	ipri_kprog_free(&p);
 	ipr_filter_free(f);
 
 	f = ipr_filter_compile("(tcp or udp) and (ip or icmpv6)",
 			       IPR_LAYER_NETWORK, NULL);
-	err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+	err = ipri_kprog_build(f, IPR_HOOK_IN, &p);
 	CHECK("kprog chain layout", !err && p.nchains == 2 &&
 	      p.chains[0].first_rule == 0 && p.chains[0].nrules == 2 &&
 	      p.chains[1].first_rule == 2 && p.chains[1].nrules == 2 &&
 	      p.rules[0].jump == 1 && p.rules[1].jump == 1 &&
 	      p.rules[2].jump == IPR_KRULE_ACTION, "err %d chains %u",
 	      err, p.nchains);
-	ipr_kprog_free(&p);
+	ipri_kprog_free(&p);
 	ipr_filter_free(f);
 }
 
@@ -1879,10 +1879,10 @@ static void kprog_field_tests(void)
 
 #define KPROG(text, layer, hook)                                            \
 	f = ipr_filter_compile((text), (layer), NULL);                      \
-	err = f ? ipr_kprog_build(f, (hook), &p) : -1;                      \
+	err = f ? ipri_kprog_build(f, (hook), &p) : -1;                      \
 	if (err)                                                            \
 		memset(&p, 0, sizeof(p))
-#define KDONE() do { ipr_kprog_free(&p); ipr_filter_free(f); } while (0)
+#define KDONE() do { ipri_kprog_free(&p); ipr_filter_free(f); } while (0)
 
 	KPROG("tcp.Syn == 1", IPR_LAYER_NETWORK, IPR_HOOK_IN);
 	CHECK("kprog tcp.Syn: masked flags byte", !err && p.nrules == 1 &&
@@ -2006,9 +2006,9 @@ static void kprog_field_tests(void)
 
 	KPROG("tcp and random8 < 5", IPR_LAYER_NETWORK, IPR_HOOK_IN);
 	CHECK("kprog random8: kernel keeps the rest", !err && p.nrules == 1 &&
-	      p.ntests == 2 && ipr_filter_needs_user_check(f) &&
-	      ipr_filter_needs_user_check_hook(f, IPR_HOOK_IN) &&
-	      ipr_filter_needs_user_check_hook(f, IPR_HOOK_OUT),
+	      p.ntests == 2 && ipri_filter_needs_user_check(f) &&
+	      ipri_filter_needs_user_check_hook(f, IPR_HOOK_IN) &&
+	      ipri_filter_needs_user_check_hook(f, IPR_HOOK_OUT),
 	      "err %d", err);
 	KDONE();
 	KPROG("not packet[-1] == 1", IPR_LAYER_NETWORK, IPR_HOOK_IN);
@@ -2018,22 +2018,22 @@ static void kprog_field_tests(void)
 	KPROG("outbound and timestamp > 5 or tcp", IPR_LAYER_NETWORK,
 	      IPR_HOOK_IN);
 	CHECK("user check only where it matters", !err &&
-	      !ipr_filter_needs_user_check_hook(f, IPR_HOOK_IN) &&
-	      ipr_filter_needs_user_check_hook(f, IPR_HOOK_OUT) &&
-	      ipr_filter_needs_user_check(f), "err %d", err);
+	      !ipri_filter_needs_user_check_hook(f, IPR_HOOK_IN) &&
+	      ipri_filter_needs_user_check_hook(f, IPR_HOOK_OUT) &&
+	      ipri_filter_needs_user_check(f), "err %d", err);
 	KDONE();
 	KPROG("tcp.DstPort == 80 or ifName == \"x\" or ct.state == new",
 	      IPR_LAYER_NETWORK, IPR_HOOK_IN);
 	CHECK("kernel-only filter needs no user check", !err &&
-	      !ipr_filter_needs_user_check(f), "err %d", err);
+	      !ipri_filter_needs_user_check(f), "err %d", err);
 	KDONE();
 
 	KPROG("priority == 5", IPR_LAYER_NETWORK, IPR_HOOK_IN);
 	CHECK("kprog priority unbound (0)", !err && p.nchains == 0, "err %d",
 	      err);
-	ipr_kprog_free(&p);
-	ipr_filter_bind_priority(f, 5);
-	err = ipr_kprog_build(f, IPR_HOOK_IN, &p);
+	ipri_kprog_free(&p);
+	ipr_filter_set_priority(f, 5);
+	err = ipri_kprog_build(f, IPR_HOOK_IN, &p);
 	{
 		struct ipr_addr a = mkaddr(IN, 1);
 
@@ -2229,14 +2229,14 @@ static void format_checks(void)
 	      == -EINVAL, "accepted");
 	CHECK("eval empty packet", ipr_filter_eval(f, pk[T4].d, 0, &a) == 0,
 	      "matched");
-	CHECK("needs no user check", !ipr_filter_needs_user_check(f), "needs");
-	CHECK("layer network", ipr_filter_layer(f) == IPR_LAYER_NETWORK, "%d",
-	      ipr_filter_layer(f));
+	CHECK("needs no user check", !ipri_filter_needs_user_check(f), "needs");
+	CHECK("layer network", ipri_filter_layer(f) == IPR_LAYER_NETWORK, "%d",
+	      ipri_filter_layer(f));
 	ipr_filter_free(f);
 	ipr_filter_free(NULL);
 
 	f = ipr_filter_compile("tcp", IPR_LAYER_NETWORK_FORWARD, NULL);
-	CHECK("layer forward", f && ipr_filter_layer(f) ==
+	CHECK("layer forward", f && ipri_filter_layer(f) ==
 	      IPR_LAYER_NETWORK_FORWARD, "wrong");
 	ipr_filter_free(f);
 
@@ -2259,10 +2259,10 @@ static void format_checks(void)
 		struct ipr_kprog p;
 
 		memset(&p, 0xff, sizeof(p));
-		CHECK("kprog NULL filter", ipr_kprog_build(NULL, IPR_HOOK_IN, &p)
+		CHECK("kprog NULL filter", ipri_kprog_build(NULL, IPR_HOOK_IN, &p)
 		      == -EINVAL && p.nchains == 0 && !p.tests, "accepted");
-		ipr_kprog_free(&p);
-		ipr_kprog_free(NULL);
+		ipri_kprog_free(&p);
+		ipri_kprog_free(NULL);
 	}
 }
 

@@ -77,7 +77,7 @@ static void test_queue_msg(void)
 	memset(&m, 0, sizeof(m));
 	CHECK("queue.bounds_ok", ipr_nlmsg_ok(nlh, (int)nlh->nlmsg_len),
 	      "a whole message refused");
-	ipr_parse_queue_msg(nlh, &m);
+	ipri_parse_queue_msg(nlh, &m);
 	CHECK("queue.header", m.id == 0x01020304 && m.hook == 3,
 	      "id %x hook %u", m.id, m.hook);
 	CHECK("queue.caplen_skbinfo", m.has_caplen && m.caplen == 70000 &&
@@ -95,7 +95,7 @@ static void test_log_msg(void)
 	put_common(nlh, true);
 	struct ipr_rxmeta m;
 	memset(&m, 0, sizeof(m));
-	ipr_parse_log_msg(nlh, &m);
+	ipri_parse_log_msg(nlh, &m);
 	CHECK("log.header", m.hook == 1 && m.id == 0 && !m.has_caplen,
 	      "hook %u id %u caplen %d", m.hook, m.id, m.has_caplen);
 	check_common("log", &m);
@@ -122,7 +122,7 @@ static void test_bounds(void)
 	nlh->nlmsg_len = whole - 4;
 	struct ipr_rxmeta m;
 	memset(&m, 0, sizeof(m));
-	ipr_parse_queue_msg(nlh, &m);
+	ipri_parse_queue_msg(nlh, &m);
 	CHECK("bounds.attr_past_end", !m.data && m.mark == 0x49500007,
 	      "data %p mark %x", (const void *)m.data, m.mark);
 
@@ -134,7 +134,7 @@ static void test_bounds(void)
 	mnl_attr_put_u32(nlh, NFQA_IFINDEX_OUTDEV, htonl(7));
 	bad->nla_len = 2;
 	memset(&m, 0, sizeof(m));
-	ipr_parse_queue_msg(nlh, &m);
+	ipri_parse_queue_msg(nlh, &m);
 	CHECK("bounds.attr_len_below_header", m.mark == 5 && m.indev == 0 &&
 	      m.outdev == 0, "mark %u indev %u outdev %u", m.mark, m.indev,
 	      m.outdev);
@@ -146,7 +146,7 @@ static void test_bounds(void)
 	mnl_attr_put(nlh, NFQA_PACKET_HDR, 0, &two);
 	mnl_attr_put_u32(nlh, NFQA_IFINDEX_INDEV, htonl(9));
 	memset(&m, 0, sizeof(m));
-	ipr_parse_queue_msg(nlh, &m);
+	ipri_parse_queue_msg(nlh, &m);
 	CHECK("bounds.short_attrs", m.mark == 0 && m.id == 0 && m.indev == 9,
 	      "mark %x id %u indev %u", m.mark, m.id, m.indev);
 }

@@ -1,5 +1,5 @@
 /* test_replace.c - what a replacement may change (lib/packet.c
- * ipr_replace_ok): the checks the kernel's nfnetlink_queue applies to a
+ * ipri_replace_ok): the checks the kernel's nfnetlink_queue applies to a
  * written packet since 2026, mirrored so that the library refuses with
  * EINVAL what those kernels would drop in silence.  Addresses, TTL, TOS,
  * DF, the IPv6 traffic class and the payload may change, and so may the
@@ -86,8 +86,8 @@ static void reset(void)
 }
 
 #define OK(name, len, want)                                                 \
-	CHECK(name, ipr_replace_ok(mod, len, sig) == (want),                \
-	      "ipr_replace_ok gave %d, want %d", !(want), (want))
+	CHECK(name, ipri_replace_ok(mod, len, sig) == (want),                \
+	      "ipri_replace_ok gave %d, want %d", !(want), (want))
 
 int main(void)
 {
@@ -95,7 +95,7 @@ int main(void)
 
 	/* --- IPv4 without options */
 	n = v4(orig, 0, 32);
-	sig = ipr_hdr_sig(orig, n);
+	sig = ipri_hdr_sig(orig, n);
 	reset();
 	OK("v4.same", n, true);
 	reset();
@@ -136,7 +136,7 @@ int main(void)
 
 	/* --- IPv4 with 4 bytes of options */
 	n = v4(orig, 4, 16);
-	sig = ipr_hdr_sig(orig, n);
+	sig = ipri_hdr_sig(orig, n);
 	reset();
 	OK("v4opt.same", n, true);
 	reset();
@@ -152,7 +152,7 @@ int main(void)
 
 	/* --- IPv6 without extension headers */
 	n = v6(orig, 0, 24);
-	sig = ipr_hdr_sig(orig, n);
+	sig = ipri_hdr_sig(orig, n);
 	reset();
 	OK("v6.same", n, true);
 	reset();
@@ -178,7 +178,7 @@ int main(void)
 
 	/* --- IPv6 with hop-by-hop and destination options */
 	n = v6(orig, 1, 8);
-	sig = ipr_hdr_sig(orig, n);
+	sig = ipri_hdr_sig(orig, n);
 	reset();
 	OK("v6ext.same", n, true);
 	reset();
@@ -201,11 +201,11 @@ int main(void)
 	n = v4(orig, 0, 32);
 	reset();
 	mod[40] ^= 1;
-	CHECK("sig.payload-free", ipr_hdr_sig(mod, n) == ipr_hdr_sig(orig, n),
+	CHECK("sig.payload-free", ipri_hdr_sig(mod, n) == ipri_hdr_sig(orig, n),
 	      "a payload byte changed the signature");
 	uint32_t n6 = v6(orig, 0, 8);
 	n = v4(mod, 0, 8);
-	CHECK("sig.v4-v6-differ", ipr_hdr_sig(mod, n) != ipr_hdr_sig(orig, n6),
+	CHECK("sig.v4-v6-differ", ipri_hdr_sig(mod, n) != ipri_hdr_sig(orig, n6),
 	      "IPv4 and IPv6 gave one signature");
 	return check_failed_;
 }
