@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # ipredir - plain Makefile.  make [V=1] [WERROR=0] | make test | make demo |
 # make install | make uninstall | make check-abi | make deb
 PREFIX  ?= /usr/local

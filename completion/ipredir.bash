@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # bash completion for ipredir: subcommands, then each subcommand's long
 # options as its --help lists them.
 _ipredir()

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* passthru.c - the shortest correct program with libipredir: take every
  * packet the filter selects, show it, pass it on.  Run as root:
  *   ./passthru 'tcp.DstPort == 80'

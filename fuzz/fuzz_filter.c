@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_filter.c - libFuzzer harness for the filter language: compile any
  * text, then format, recompile, explain, build every hook's kernel program
  * and check it against ipr_filter_eval on the unit test's packets, with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_nlmsg.c - libFuzzer harness for the netlink packet-message parser
  * (lib/nlparse.c): any datagram, walked the way the receive path walks it
  * (ipr_nlmsg_ok, then the attributes), must not be read past the message,

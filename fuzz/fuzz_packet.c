@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* fuzz_packet.c - libFuzzer harness for the packet parser, the checksum
  * writer and the replacement check: any input must parse without reading
  * past it, checksumming a copy must stay inside the copy and agree with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* deprecated.c - the 0.1 names of functions renamed to the one naming
  * grammar (ipr_<object>_<verb>), kept so that programs built against 0.1
  * keep loading and linking.  scripts/rename-abi.sh leaves this file alone. */

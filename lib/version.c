@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* version.c - the library's version at run time, from the header's macros
  * (the one place it is written). */
 #include "internal.h"

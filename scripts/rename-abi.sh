@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # scripts/rename-abi.sh - the mechanical renames of issue 15, as a script so
 # that it can run again after other branches are merged (it is idempotent:
 # a second run changes nothing).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* check.h - the tiny test protocol shared by every test program: one line
  * per case, "PASS name", "FAIL name: why" or "SKIP name: why"; tests/run
  * counts the lines.  The exit status is 1 when any case failed. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kprog_run.c - the kernel program of a filter, run the way nftables would
  * run it, against ipr_filter_eval on a set of built packets: the rule
  * interpreter that tests/unit/test_filter.c and fuzz/fuzz_filter.c share

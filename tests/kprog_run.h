@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* kprog_run.h - the packets, the kernel-program interpreter and the
  * eval-against-kernel comparison that test_filter.c and fuzz_filter.c
  * share (kprog_run.c). */

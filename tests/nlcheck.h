@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* nlcheck.h - check an nftables batch that lib/rules_nft.c built against
  * the kernel's limits, without a kernel: for test_encode and fuzz_filter.
  * Needs <libmnl/libmnl.h>, <linux/netfilter/nf_tables.h> and

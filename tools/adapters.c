@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* adapters.c - `ipredir adapters`: the original product's adapter chooser.
  * The interfaces of this namespace (rtnetlink dumps through libmnl), with
  * what a filter on ifIdx or -i needs to know about them. */

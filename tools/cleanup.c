@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* cleanup.c - `ipredir cleanup`: remove ipredir tables left behind in this
  * namespace.  With owner tables (Linux 5.12+) there never is one: the kernel
  * removes a table with the socket that made it.  This is for older kernels,

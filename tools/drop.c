@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* drop.c - `ipredir drop`: drop what the filter selects, in the kernel (no
  * packet comes to user space for it).  The count comes from a sniff handle
  * one priority above, which sees each packet just before it is dropped.  A

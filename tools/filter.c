@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* filter.c - `ipredir filter check|explain|eval`: the filter language from
  * the command line, without a handle (no root needed). */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* impair.c - `ipredir impair`: a network emulator in the spirit of netem and
  * clumsy.  Packets the filter selects are held in a binary heap keyed by
  * their release time (CLOCK_MONOTONIC, ns) and answered when it comes:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipredir.c - the ipredir command: dispatch to a subcommand. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* monitor.c - `ipredir monitor`: the original product's monitor-only mode.
  * A sniff handle gets copies (the packets are never held), one line per
  * packet, and optionally a pcap file of raw IP packets. */

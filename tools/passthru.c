@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* passthru.c - `ipredir passthru`: read every packet the filter selects and
  * write it back, one thread per queue, batched both ways; the original
  * product's passthru sample, and the reference for the API's fast path. */

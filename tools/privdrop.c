@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* privdrop.c - `--user NAME`: once the handle is open, become that user and
  * keep only the capabilities the job still needs.  CAP_NET_ADMIN stays: the
  * kernel checks it on every nfnetlink message, verdicts included, against

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* redirect.c - `ipredir redirect`: a user-space NAT.  Packets the filter
  * selects get their destination rewritten to --to ADDR:PORT; the target's
  * replies get their source rewritten back, so the client sees the address

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* reject.c - `ipredir reject`: a firewall's reject.  Each packet the filter
  * selects is dropped and answered, by injection, with what the other end
  * would have sent had nobody listened: a TCP reset, or an ICMP / ICMPv6

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* sdnotify.c - systemd's notify protocol, for ipredir@.service: READY=1
  * once the handle is open, WATCHDOG=1 keep-alives from the receive loops.
  * A datagram to $NOTIFY_SOCKET is the whole protocol, so it lives here in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* stats.c - `ipredir stats`: what the kernel of this namespace says about
  * our tables, queues and log groups, from its own counters
  * (/proc/net/netfilter, /proc/net/netlink, an nftables table dump). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* tool.h - what the ipredir subcommands share: the dispatch table entry,
  * option parsing helpers and the filter-error printer. */
 #ifndef IPR_TOOL_H

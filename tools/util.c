@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* util.c - what the subcommands share: option parsing, error lines, signals,
  * filters with -i, and the one-line packet format. */
 #include <arpa/inet.h>

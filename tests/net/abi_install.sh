@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # abi_install.sh - what a user of the installed library builds with:
 # make install into a scratch PREFIX, then every example and one test
 # program (tests/unit/test_checksum.c) compiled with nothing but the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # deb_install.sh - the Debian packages (make deb) installed into a fresh
 # root: a minimal bookworm made by mmdebstrap (cached as a tarball in
 # /var/cache/ipredir-test, unpacked anew each run), our four packages

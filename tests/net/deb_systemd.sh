@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # deb_systemd.sh - ipredir@.service under a real systemd: a bookworm root
 # with systemd (mmdebstrap, cached in /var/cache/ipredir-test) gets the
 # packages (make deb), boots with systemd-nspawn inside a namespace of the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # drop.sh - a drop handle on `icmp`: IPv4 pings fail while it is open and
 # work once it exits; TCP and ICMPv6 are not touched.
 # shellcheck source=tests/net/lib.sh

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # failopen.sh - a handle that does not read: with fail-open (the default)
 # datagrams pass once its queue of 32 is full, with IPR_FLAG_FAIL_CLOSED
 # none do; a packet left unanswered past the queue time is dropped and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_churn.sh - two handles on overlapping filters opened and closed
 # 1000 times in a tight loop (tests/progs/ipr_faultchurn.c) while a TCP
 # transfer and pings cross them: no file descriptor leaked (or closed that

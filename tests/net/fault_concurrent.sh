@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_concurrent.sh - handles opened and closed by four threads of one
 # process at once (ipr_faultchurn --threads 4: each thread two handles on
 # overlapping filters, 50 rounds) while a TCP transfer and pings cross

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_hang.sh - the dead-man switch: a program that stops reading (SIGSTOP,
 # a deadlocked packet thread, seconds spent between two reads, a debugger)
 # never cuts the host off.  With passthru's defaults (one thread per CPU,

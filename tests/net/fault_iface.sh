@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_iface.sh - the network changes under a running ipredir passthru:
 # its interface goes down and up (and the peer's), its addresses and MTU
 # change, all under traffic: traffic resumes, passthru keeps running and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_killnine.sh - `kill -9` of ipredir passthru under an iperf3 load,
 # three times in a row: each time the network is back within one second,
 # no table of ours is left, and no queue is still bound to a portid of the

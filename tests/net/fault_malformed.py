@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """fault_malformed.py - malformed IPv4 and IPv6 packets for the fault
 tests, built field by field and sent with raw sockets.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_malformed.sh - malformed packets from the wire (fault_malformed.py:
 # truncated and lying transport headers, IP options, fragments, odd IPv6
 # extension header chains, bad lengths and checksums in whole frames), sent

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_neighbours.sh - another program already holds NFQUEUE numbers we
 # would pick (0..3, 0x8000.. and the very numbers ipredir would try first
 # for this pid), bound with raw netlink, and keeps rules of its own in

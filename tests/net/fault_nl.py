@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """fault_nl.py - netfilter netlink seen from outside libipredir, for the
 fault tests: which queues a process holds, and a neighbour that binds queue
 numbers of its own with raw netlink (never through our library).

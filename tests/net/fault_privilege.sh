@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_privilege.sh - least privilege.  Without CAP_NET_ADMIN (as nobody
 # with no capabilities at all, and as root with CAP_NET_ADMIN dropped)
 # opening a handle fails with EPERM whatever its flags, nothing is left

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_queuetime.sh - a program that never answers some packets (every
 # fifth UDP datagram, IPv4 and IPv6) while it passes the rest and a TCP
 # transfer: exactly those are dropped, after the queue time and not before,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_send.sh - verdicts that cannot be sent: a program whose sendmsg
 # fails on purpose (tests/progs/ipr_faultsend defines its own) answers 12
 # held datagrams four at a time.  A failed send leaves its packets held

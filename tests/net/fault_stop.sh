@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_stop.sh - ipredir passthru hangs (SIGSTOP) under load.  Fail-open
 # (the default): once its queue of 32 is full, traffic flows past it.
 # --fail-closed: nothing gets through while it hangs.  Either way, after

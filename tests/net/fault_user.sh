@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # fault_user.sh - least privilege after open: `ipredir passthru --user
 # nobody` runs as nobody with CAP_NET_ADMIN as its only capability
 # (effective, permitted and bounding sets) and no_new_privs, and still

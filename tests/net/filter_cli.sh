@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # filter_cli.sh - `ipredir filter check|explain|eval`: outputs, error lines
 # with the caret under the right column, and exit codes.  Needs no root
 # and no namespace: it only runs the command.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # filter_diff.sh - kernel and user space agree: for each of many filters
 # (handwritten and generated), a handle delivers exactly the packets of a
 # fixed mixed stream that ipr_filter_eval matches: inbound in B (sent from

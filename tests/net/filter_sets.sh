@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # filter_sets.sh - long filters in the kernel: `ipredir drop @FILE` with
 # block lists of 1,000 and 10,000 addresses (one set lookup each) drops
 # exactly the listed destinations; a 1,000-term "!=" list (a negated

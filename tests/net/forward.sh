@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # forward.sh - `ipredir passthru --forward` in a router namespace between a
 # client and a server: forwarded TCP and ICMP, IPv4 and IPv6, arrive intact
 # and are counted.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # inject.sh - packets made by the program: a UDP datagram injected outbound
 # in A reaches B's socket, one injected inbound in A (from B's address)
 # reaches A's socket; IPv4 and IPv6.  The injecting handle's own filter

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # killnine.sh - `kill -9` of ipredir passthru in the middle of a transfer:
 # within a second new connections and pings work, no ipredir table is left,
 # and the interrupted transfer completes intact.  Three rounds.

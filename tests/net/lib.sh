@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # tests/net/lib.sh - sourced by every namespace test: namespaces and veth
 # pairs of the test's own (198.18.0.0/15, fd00::/8 only), background

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # modify.sh - packets passed on with new contents: UDP payloads XOR-ed with
 # 0x5a by ipr_modify arrive exactly so (IPv4 and IPv6, checksums right or
 # the receiver would drop them), inbound ones are left alone (the filter says

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # passthru_filter.sh - two `ipredir passthru` at once in one namespace with
 # different filters: each counts only its own traffic, all of it arrives.
 # shellcheck source=tests/net/lib.sh

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # passthru_intact.sh - with `ipredir passthru` (filter true) in the client
 # namespace, TCP, UDP and ICMP over IPv4 and IPv6 arrive bit for bit, and
 # the summary counts what went through; then TCP with --rewrite, with one

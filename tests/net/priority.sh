@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # priority.sh - handles on the same filter stack by priority: every datagram
 # reaches the priority-100 handle before the priority-50 one, each exactly
 # once, whether both handles are in one process or in two.

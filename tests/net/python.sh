@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # python.sh - the Python binding's pytest suite (tests/py) with Debian's
 # python3-pytest, one PASS/FAIL/SKIP line per pytest case.  The unit tests
 # need no root; the namespace tests make their own pair (ipredir-<owner>-

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # service.sh - ipredir@.service and the notify protocol behind it.  The
 # unit (as make install writes it) passes systemd-analyze verify; against a
 # fake $NOTIFY_SOCKET (a datagram socket of our own, path and abstract

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # sniff.sh - a sniff handle gets a copy and never holds the packet: after it
 # took one copy and stopped reading, pings keep their round trip under 5 ms
 # and a TCP transfer runs to the end.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # sweep.sh - tables that an ipredir without owner tables (Linux before 5.12)
 # could leave behind: opening a handle removes those whose pid is gone,
 # keeps those whose pid runs and every table not named like ours, and the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tool_adapters.sh - `ipredir adapters` in a namespace with a veth (v0), a
 # bridge and a tun device: each is listed with the index the
 # kernel gave it, its state, MTU, kind and addresses, in text and --json;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tool_cleanup.sh - `ipredir cleanup` in A: nothing to do at first; a
 # leftover table without the owner flag (as on old kernels) whose pid is
 # gone is removed and named (-n only names it); one whose pid still runs

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tool_drop.sh - `ipredir drop`: IPv4 pings from A fail while it runs and
 # work again once it has stopped; ICMPv6 is untouched; the summary counts
 # exactly the 3 echo requests dropped; its tables go with it; with

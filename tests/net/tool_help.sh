@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tool_help.sh - every subcommand of the tool set answers --help on
 # standard output with status 0, and its manual page (and ipredir(1))
 # renders with man -l without a warning; passthru refuses bad tuning

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """tool_helper.py - small programs for the tool_*.sh namespace tests.
 
   pcap-check FILE --count N --size S --seed S [--seed S...]

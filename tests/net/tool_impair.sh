@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tool_impair.sh - `ipredir impair`, in A on traffic to B:
 #   delay      --delay 50 on outbound ICMP: every ping RTT is 50 ms +- 5
 #   under-load --delay 20 on 8000 datagrams at 4000 per second and 40

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tool_monitor.sh - `ipredir monitor`: with -c 20 and -w, 10 IPv4 and 10
 # IPv6 datagrams sent from A give exactly 20 lines and a pcap of raw IP
 # (link type 101) with exactly those 20 packets, byte for byte, that

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tool_redirect.sh - `ipredir redirect` in A:
 #   remote    a connection from A to 198.18.1.99 port 80 (no such host) is
 #             served by B's server on 198.18.1.2 port 8080; the client's

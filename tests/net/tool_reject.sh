@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tool_reject.sh - `ipredir reject`: with servers listening in B, a TCP
 # connect from A fails with ECONNREFUSED (a reset) within 100 ms, over IPv4
 # and IPv6, whether the reject runs in A (outbound) or in B (inbound); a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tool_stats.sh - `ipredir stats` in A: nothing to show at first; with an
 # impair (holding pings 3 s) and a monitor running, --json lists both
 # tables with their pids, the impair's queues (a handle has two: the

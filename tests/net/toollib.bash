@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # shellcheck shell=bash
 # tests/net/toollib.bash - sourced by the tool_*.sh tests after lib.sh:
 # start and stop `ipredir SUBCOMMAND` in a namespace, read its summary, and

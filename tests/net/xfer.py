@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
 """xfer.py - traffic for the namespace tests: TCP streams and UDP datagrams
 of deterministic pseudo-random data, checked on the receiving end.
 

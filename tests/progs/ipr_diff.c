@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_diff.c - kernel and user space agree on what a filter selects: from
  * the peer namespace, send a fixed mixed set of crafted packets (raw frames
  * on the peer's veth end), and for each of many filters, handwritten and

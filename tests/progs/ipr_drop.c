@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_drop.c - a drop handle: the kernel drops what FILTER matches while it
  * is open, and nothing reaches this program. */
 #include <errno.h>

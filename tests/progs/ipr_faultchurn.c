@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_faultchurn.c - two handles on overlapping filters opened and closed
  * in a tight loop while traffic flows: each round opens both (the first
  * with one or two queues, the second held or sniffing), passes on whatever

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_faulthold.c - a program that never answers some packets: UDP
  * datagrams whose xfer.py sequence number is a multiple of --skip-every K
  * are read and left alone, everything else is passed on at once.  It

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_faultopen.c - open one handle and say how it went: "open ok" (then
  * "ready", and hold it until SIGTERM or --seconds), or "open failed
  * errno=N NAME".  For the least-privilege tests: run without

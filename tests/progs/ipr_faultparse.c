@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_faultparse.c - a handle that takes whatever the wire brings (the
  * malformed packets of fault_malformed.py among it) and runs the helpers
  * on it: ipr_packet_parse (every pointer and length it returns must stay

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_faultsend.c - verdicts whose sendmsg fails on purpose.  This program
  * defines sendmsg itself, so the library linked into it (statically) sends
  * its verdicts through this one, which fails the next --fail N calls with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_hang.c - a passthru with one thread per queue that can be made to
  * hang in the ways a real program does, for the dead-man switch tests:
  * --deadlock Q  the thread of queue Q blocks for ever on a lock held by

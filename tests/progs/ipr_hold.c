@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_hold.c - a handle that holds packets, for the fail-open/fail-closed
  * and queue-time tests: it never reads (--no-read), or reads and leaves the
  * first N packets unanswered (--hold N; --no-answer holds all of them).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_inject.c - inject UDP datagrams, outbound (routed as if this host sent
  * them) or inbound (delivered to a local socket), through a handle whose own
  * filter matches them: the handle must not get its own packets back. */

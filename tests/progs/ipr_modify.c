@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_modify.c - pass packets on with new contents: every UDP payload XOR-ed
  * with 0x5a (checksums recomputed), or with --tcp every TCP packet written
  * back whole and unchanged (the library completes partial checksums).

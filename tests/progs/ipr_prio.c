@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_prio.c - handle priorities: two handles on the same filter, priority
  * 100 and 50, in one process; every datagram must reach the 100 handle
  * before the 50 one, and each handle must see it exactly once.

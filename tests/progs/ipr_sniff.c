@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ipr_sniff.c - a sniff handle that takes one copy and then stops reading:
  * the traffic must not wait for it.  Also checks that the copy cannot be
  * passed on as if it were held. */

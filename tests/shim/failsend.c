@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* failsend.c - an LD_PRELOAD shim for the namespace tests: sendmsg fails
  * with ENOBUFS for IPR_SHIM_FAIL_BURST calls in a row, once every
  * IPR_SHIM_FAIL_EVERY calls, in a program named "ipredir" only (so that

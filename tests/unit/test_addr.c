@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_addr.c - address text: strict IPv4/IPv6 parsing, RFC 5952 output,
  * round trips and buffer limits; and the ipr_strerror texts. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_api.c - the core API against bad and hostile arguments: every call
  * rejects what it must with the documented negative errno and sets errno.
  * The argument checks run anywhere; the cases that need real handles run as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_checksum.c - Internet checksums: known vectors, odd lengths and
  * addresses, the RFC 1624 update against a full recompute, and
  * ipr_csum_calc over whole IPv4/IPv6 packets. */

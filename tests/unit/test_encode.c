@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_encode.c - the nftables batch of a handle, built without a kernel
  * (ipri_rules_encode) and checked against the kernel's limits: every
  * message within its room, every rule under 128 expressions and 4096

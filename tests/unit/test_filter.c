@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_filter.c - the filter language: (filter, packet, direction, ifIdx,
  * expected) cases, format round trips, bad filters with their positions,
  * and a kernel-program interpreter that must agree with ipr_filter_eval. */

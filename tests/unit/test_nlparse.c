@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_nlparse.c - the netlink packet-message parser (lib/nlparse.c) and
  * the message bound check: well-formed nfnetlink_queue and nfnetlink_log
  * messages give every field; a length that does not fit, an attribute that

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_packet.c - ipr_packet_parse against a table of hand-checked packets,
  * then every truncation of each, at aligned and odd addresses. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test_replace.c - what a replacement may change (lib/packet.c
  * ipri_replace_ok): the checks the kernel's nfnetlink_queue applies to a
  * written packet since 2026, mirrored so that the library refuses with

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tests/vm/probes/hbexpiry.sh - when the dead-man switch trips on the
 # running kernel: passthru with one queue and the default 1 s hang time is
 # stopped (SIGSTOP); every 100 ms for 3 s a line gives the time since the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tests/vm/probes/missing.sh - the error an open gives when the kernel lacks
 # what the queue verdict needs; run with both ways refused:
 #   VM_BLOCK='nft_queue xt_NFQUEUE' tests/vm/run 6.1 --cmd 'bash tests/vm/probes/missing.sh'

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tests/vm/probes/sockcharge.sh - what one queued packet costs in the
 # receive buffer of a nfnetlink_queue socket, on the running kernel: a
 # handle that sleeps before its first read (ipr_hold --sleep) gets N UDP

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
 # tests/vm/probes/xt_autoload.sh [IPREDIR...] - does an ipredir handle open
 # on the xt NFQUEUE path of a modular kernel, and which modules did the
 # kernel ask modprobe for?  Run it with nft_queue refused, so the library
