@@ -105,6 +105,9 @@ struct ipr_queue {
 				   refresh; 0 = this queue has none */
 	uint32_t hb_hang;       /* the hang time of the last refresh */
 	uint32_t rx_off, rx_len; /* sniff: copies still unread in rxbuf */
+	uint64_t gap_ns;        /* how long receives lately waited for their
+				   first packet (a running mean): spinning
+				   pays only while it is short */
 };
 
 struct ipr_handle {
