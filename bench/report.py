@@ -621,7 +621,8 @@ def print_check(check, f=sys.stdout):
     print("\nTargets (figures from this run, against none measured in the same run):", file=f)
     for c in check:
         v = "-" if c["value"] is None else fmt(c["value"])
-        unit = {"ratio": "", "added_us": " us", "cpu_added_pct": " pp"}[c["figure"]]
+        unit = {"ratio": "", "added_us": " us", "cpu_added_pct": " pp",
+                "value": " %"}[c["figure"]]
         tail = "  (unstable figure)" if c["unstable"] and c["status"] != "n/a" else ""
         if c["status"] == "n/a":
             tail = "  (not measured)"
@@ -638,7 +639,9 @@ def print_table(runs, f=sys.stdout):
     rows = []
     for r in runs:
         v = fmt(r["value"])
-        if r["baseline_scenario"] is None:
+        if r["workload"] == "idle":
+            ratio = "-"
+        elif r["baseline_scenario"] is None:
             ratio = "base" if r["value"] is not None else "-"
         else:
             ratio = fmt(r["ratio"])

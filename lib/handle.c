@@ -112,9 +112,11 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 			       IPR_QUEUE_TIME_MIN, IPR_QUEUE_TIME_MAX, &err);
 	h->queue_size = opt_or(o.queue_size, IPR_QUEUE_SIZE_DEFAULT,
 			       IPR_QUEUE_SIZE_MIN, IPR_QUEUE_SIZE_MAX, &err);
-	unsigned nq = opt_or(o.queues, 1, 1, IPR_QUEUES_MAX, &err);
+	unsigned nq = opt_or(o.queues, IPR_QUEUES_DEFAULT, 1, IPR_QUEUES_MAX,
+			     &err);
 	h->snaplen = opt_or(o.snaplen, 0, IPR_SNAPLEN_MIN, IPR_MTU_MAX, &err);
-	h->busy_poll = opt_or(o.busy_poll, 0, 0, IPR_BUSY_POLL_MAX, &err);
+	h->busy_poll = opt_or(o.busy_poll, IPR_BUSY_POLL_DEFAULT, 0,
+			      IPR_BUSY_POLL_MAX, &err);
 	h->hang_time = opt_or(o.hang_time, IPR_HANG_TIME_DEFAULT,
 			      IPR_HANG_TIME_MIN, IPR_HANG_TIME_MAX, &err);
 	if (h->snaplen >= 65531)
