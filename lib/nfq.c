@@ -626,6 +626,31 @@ static void fill_addr(struct ipr_queue *q, const struct ipr_rxmeta *m,
  * Turn one received datagram into at most one packet for the program.
  * Returns 1 if *p was filled, 0 if the message was handled here.
  */
+/* Keep the packet p (kernel id id) as held until the program answers it
+ * or its queue time (from mono) runs out. */
+static void hold(struct ipr_queue *q, struct tx *t, struct ipr_packet *p,
+		 uint32_t id, bool seg, uint64_t mono)
+{
+	uint8_t fl = seg ? IPR_HELD_SEG : 0;
+	if (p->addr.flags & IPR_ADDR_CSUM_PARTIAL)
+		fl |= IPR_HELD_PARTIAL;
+	if (p->addr.flags & IPR_ADDR_TRUNCATED)
+		fl |= IPR_HELD_TRUNC;
+	uint64_t dl = mono + (uint64_t)q->h->queue_time * 1000000ull;
+	uint32_t s = ipr_held_add(&q->held, id, dl, fl);
+	if (s == IPR_NONE) {
+		/* More held than the pool: the oldest has waited longest;
+		 * it goes. */
+		held_answer_now(q, t, q->held.head, NF_DROP);
+		ipr_qst_add(&q->st.dropped_timeout, 1);
+		s = ipr_held_add(&q->held, id, dl, fl);
+	}
+	q->held.sig[s] = ipr_hdr_sig(p->data, p->len);
+	p->addr.packet_id = id;
+	p->addr._slot = s;
+	p->addr._gen = q->held.gen[s];
+}
+
 static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 		    size_t n, struct ipr_packet *p, uint64_t mono, uint64_t real)
 {
@@ -699,25 +724,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 				tx_add(t, qn, NF_DROP, m.id, NULL, 0);
 				p->addr.packet_id = 0;
 			} else {
-				uint8_t fl = seg ? IPR_HELD_SEG : 0;
-				if (p->addr.flags & IPR_ADDR_CSUM_PARTIAL)
-					fl |= IPR_HELD_PARTIAL;
-				if (p->addr.flags & IPR_ADDR_TRUNCATED)
-					fl |= IPR_HELD_TRUNC;
-				uint64_t dl = mono + (uint64_t)h->queue_time * 1000000ull;
-				uint32_t s = ipr_held_add(&q->held, m.id, dl, fl);
-				if (s == IPR_NONE) {
-					/* More held than the pool: the oldest
-					 * has waited longest; it goes. */
-					held_answer_now(q, t, q->held.head,
-							NF_DROP);
-					ipr_qst_add(&q->st.dropped_timeout, 1);
-					s = ipr_held_add(&q->held, m.id, dl, fl);
-				}
-				q->held.sig[s] = ipr_hdr_sig(m.data, m.len);
-				p->addr.packet_id = m.id;
-				p->addr._slot = s;
-				p->addr._gen = q->held.gen[s];
+				hold(q, t, p, m.id, seg, mono);
 			}
 		}
 		ipr_qst_add(&q->st.recv_packets, 1);
