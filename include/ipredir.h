@@ -87,9 +87,7 @@ enum ipr_param {
 #define IPR_HANG_TIME_DEFAULT    1000
 #define IPR_HANG_TIME_MAX        60000
 
-#define IPR_QUEUES_DEFAULT 1 /* measured faster than one per CPU on 2
-				CPUs: the verdict's kernel work runs on the
-				answering thread either way (bench/README.md) */
+#define IPR_QUEUES_DEFAULT 1 /* a program reads every queue it opens */
 #define IPR_QUEUES_MAX  64  /* queues (worker threads) of one handle */
 #define IPR_BATCH_MAX   256 /* packets in one ipr_recv_batch */
 #define IPR_MTU_MAX     65535 /* largest packet that can be passed on */

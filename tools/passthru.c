@@ -127,13 +127,31 @@ out:
 	return NULL;
 }
 
+/* One queue per CPU by default: the kernel's work for each packet (the
+ * copy, and the rest of its path once the verdict is in) runs on the
+ * thread that answers it, so one thread makes one CPU the bottleneck.
+ * Measured on 2 CPUs, tcp-3x3: passthru 0.61-0.63 of no redirection with
+ * one thread, 0.69-0.70 with two; --rewrite 0.32-0.33 and 0.42-0.48.
+ * Again with adaptive polling (issue 16, bench/README.md): tcp-3x3 0.60,
+ * 0.74, 0.74 with one thread against 0.87 with two, though one thread
+ * costs less CPU per datagram on udp-singles. */
+#define THREADS_DEFAULT_MAX 8
+
+static long default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > THREADS_DEFAULT_MAX ? THREADS_DEFAULT_MAX : n;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: ipredir passthru [OPTIONS] [FILTER]\n"
 "Read every packet FILTER selects (default: true) and write it back.\n\n"
-"  -t, --threads N    queues, one thread each (1-%d, default %d; with\n"
-"                     --rewrite one per CPU, at most 8)\n"
+"  -t, --threads N    queues, one thread each (1-%d, default: one per\n"
+"                     CPU, at most %d; here %ld)\n"
 "  -b, --batch N      packets per receive/send call (1-%d, default 64)\n"
 "  -C, --cpus LIST    pin thread i to the i-th CPU of LIST (\"0,2-3\";\n"
 "                     round robin); keep them off the CPUs that carry the\n"
@@ -162,7 +180,7 @@ static void usage(FILE *f)
 "  -h, --help\n\n"
 "Counters go to stderr once a second; SIGINT or SIGTERM print a summary\n"
 "and exit 0.  Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n",
-		IPR_QUEUES_MAX, IPR_QUEUES_DEFAULT,
+		IPR_QUEUES_MAX, THREADS_DEFAULT_MAX, default_threads(),
 		IPR_BATCH_MAX, IPR_BUSY_POLL_MAX, IPR_BUSY_POLL_DEFAULT,
 		IPR_SNAPLEN_MIN, IPR_MTU_MAX,
 		IPR_QUEUE_LENGTH_MIN, IPR_QUEUE_LENGTH_MAX,
@@ -205,8 +223,8 @@ int cmd_passthru(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	/* 0 and -1: the library's defaults (bench/README.md) */
-	long threads = 0, batch = 64, snaplen = 0, busy = -1;
+	/* busy -1: the library's default (adaptive, bench/README.md) */
+	long threads = default_threads(), batch = 64, snaplen = 0, busy = -1;
 	int cpus[IPR_QUEUES_MAX], ncpus = 0;
 	long qlen = IPR_QUEUE_LENGTH_DEFAULT, prio = 0;
 	long hang = IPR_HANG_TIME_DEFAULT;
@@ -282,13 +300,6 @@ int cmd_passthru(int argc, char **argv)
 	}
 	const char *filter = optind < argc ? argv[optind] : "true";
 
-	/* The write path is the program's own work per packet: it wants a
-	 * CPU per queue (tcp-3x3 --rewrite 0.42-0.48 with two threads
-	 * against 0.32-0.33 with one, README.md). */
-	if (!threads && rewrite) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		threads = n < 1 ? 1 : n > 8 ? 8 : n;
-	}
 	struct ipr_open_opts o = {
 		.sz = sizeof(o), .queues = (uint32_t)threads,
 		.queue_length = (uint32_t)qlen, .snaplen = (uint32_t)snaplen,
@@ -301,7 +312,6 @@ int cmd_passthru(int argc, char **argv)
 		tool_open_error("passthru", filter, layer, -e);
 		return e == EINVAL ? EXIT_USAGE : EXIT_FAIL;
 	}
-	threads = (long)ipr_queue_count(h);
 	uint64_t bv = 0;
 	if (busy == 0)
 		(void)ipr_set_param(h, IPR_PARAM_BUSY_POLL, 0);
