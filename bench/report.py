@@ -43,9 +43,15 @@ WORKLOADS = {
     "tcp-3x3": ("Gbit/s", "higher", "3 TCP streams each way at once, sum"),
     "tcp-8": ("Gbit/s", "higher", "8 TCP streams one way, aggregate"),
     "udp64": ("kpps", "higher", "64-byte UDP datagrams delivered per second"),
+    "udp-singles": ("kpps", "higher",
+                    "64-byte UDP datagrams, one per send call, 2 flows, "
+                    "delivered per second"),
+    "tcp-1way": ("Gbit/s", "higher", "3 TCP streams one way, sum"),
     "rtt": ("us", "lower", "UDP request/response round trip, median"),
     "cpu-1g": ("% busy", "lower",
                "machine CPU busy at 1 Gbit/s of 1400-byte UDP, paced"),
+    "idle": ("% CPU", "lower",
+             "the program's CPU time with no traffic, in % of one CPU"),
 }
 WORKLOAD_ORDER = list(WORKLOADS)
 SCENARIO_ORDER = ["none", "idle-rules", "passthru", "headers", "rewrite",
@@ -59,13 +65,18 @@ BASELINE_OF = {"forward": "none-routed", "none": None, "none-routed": None}
 
 TARGETS = [
     # scenario, workload, figure, comparison, limit
+    # issue 16: traffic as applications send it, with passthru's defaults
+    ("passthru", "udp-singles", "ratio", ">=", 0.55),
+    ("passthru", "tcp-1way", "ratio", ">=", 0.65),
     ("passthru", "tcp-3x3", "ratio", ">=", 0.85),
+    ("passthru", "rtt", "added_us", "<=", 25.0),
+    ("passthru", "cpu-1g", "cpu_added_pct", "<=", 10.0),
+    ("passthru", "idle", "value", "<=", 0.5),
+    # kept from issue 5
     ("rewrite", "tcp-3x3", "ratio", ">=", 0.60),
     ("passthru", "udp64", "ratio", ">=", 0.50),
     ("excluded", "tcp-3x3", "ratio", ">=", 0.95),
     ("blocklist", "tcp-3x3", "ratio", ">=", 0.95),
-    ("passthru", "rtt", "added_us", "<=", 30.0),
-    ("passthru", "cpu-1g", "cpu_added_pct", "<=", 10.0),
 ]
 
 COLORS = {
@@ -199,6 +210,26 @@ def iperf_result(path):
     return bps, retr, None
 
 
+def iperf_udp_pps(path, size):
+    """(datagrams/s the receiver got, datagrams/s sent, loss %, error) of
+    an iperf3 -u -J file."""
+    j = load_json(path)
+    if j is None:
+        err = read(path + ".err").strip() or "no output"
+        return None, None, None, "iperf3: " + err[:200]
+    if j.get("error"):
+        return None, None, None, "iperf3: " + str(j["error"])[:200]
+    end = j.get("end", {})
+    try:
+        rx = end["sum_received"]
+        tx = end["sum_sent"]
+        got = float(rx["bytes"]) / size / float(rx["seconds"])
+        sent = float(tx["bytes"]) / size / float(tx["seconds"])
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None, None, None, "iperf3: no end.sum_received"
+    return got, sent, (100.0 * (1 - got / sent) if sent else None), None
+
+
 def iperf_series(path):
     j = load_json(path) or {}
     out = []
@@ -266,14 +297,32 @@ def ingest(d):
                 x["forward_gbps"] = round(a / 1e9, 3)
                 x["reverse_gbps"] = round(b / 1e9, 3)
                 x["retransmits"] = (ra or 0) + (rb or 0)
-        elif wl == "tcp-8":
+        elif wl == "udp-singles":
+            got, snt, loss, e = iperf_udp_pps(p("iperf1.json"), 64)
+            if e:
+                errors.append(e)
+            else:
+                rec["value"] = got / 1e3
+                x["delivered_pps"] = round(got, 1)
+                x["sent_pps"] = round(snt, 1)
+                x["loss_pct"] = round(loss, 3) if loss is not None else None
+                j = load_json(p("iperf1.json")) or {}
+                sent = j.get("end", {}).get("sum_sent", {}).get("packets")
+        elif wl == "idle":
+            th = prog_threads(p("cpu0"), p("cpu1"))
+            if th is None and os.path.exists(p("prog.cmd")):
+                errors.append("no per-thread CPU figures of the program")
+            else:
+                rec["value"] = round(sum(t["cpu_pct"] or 0 for t in th or []), 3)
+        elif wl in ("tcp-8", "tcp-1way"):
             a, ra, ea = iperf_result(p("iperf1.json"))
             if ea:
                 errors.append(ea)
             else:
                 rec["value"] = a / 1e9
                 x["retransmits"] = ra
-                x["series"] = iperf_series(p("iperf1.json"))
+                if wl == "tcp-8":
+                    x["series"] = iperf_series(p("iperf1.json"))
         elif wl in ("udp64", "cpu-1g"):
             r, s = last_json(p("recv.json")), last_json(p("send.json"))
             if not r or not s:
@@ -443,7 +492,7 @@ def summarize_runs(raw, unstable_pct):
             run["p99_us"] = median([r["extra"]["p99_us"] for r in ok])
             run["p99_samples"] = [r["extra"]["p99_us"] for r in ok]
             run["lost"] = sum(r["extra"].get("lost") or 0 for r in ok)
-        if wl in ("udp64", "cpu-1g") and ok:
+        if wl in ("udp64", "udp-singles", "cpu-1g") and ok:
             run["sent_pps"] = median([r["extra"]["sent_pps"] for r in ok])
             run["delivered_pps"] = median([r["extra"]["delivered_pps"] for r in ok])
             losses = [r["extra"]["loss_pct"] for r in ok if r["extra"].get("loss_pct") is not None]
@@ -469,6 +518,10 @@ def summarize_runs(raw, unstable_pct):
     for (sc, wl), run in runs.items():
         b = baseline_of(sc)
         run["baseline_scenario"] = b
+        if wl == "idle":
+            # an absolute figure: no traffic, so nothing to compare with
+            run["baseline_scenario"] = run["baseline"] = run["ratio"] = None
+            continue
         if b is None:
             run["baseline"] = None
             run["ratio"] = 1.0 if run["value"] is not None else None
@@ -568,7 +621,8 @@ def print_check(check, f=sys.stdout):
     print("\nTargets (figures from this run, against none measured in the same run):", file=f)
     for c in check:
         v = "-" if c["value"] is None else fmt(c["value"])
-        unit = {"ratio": "", "added_us": " us", "cpu_added_pct": " pp"}[c["figure"]]
+        unit = {"ratio": "", "added_us": " us", "cpu_added_pct": " pp",
+                "value": " %"}[c["figure"]]
         tail = "  (unstable figure)" if c["unstable"] and c["status"] != "n/a" else ""
         if c["status"] == "n/a":
             tail = "  (not measured)"
@@ -585,7 +639,9 @@ def print_table(runs, f=sys.stdout):
     rows = []
     for r in runs:
         v = fmt(r["value"])
-        if r["baseline_scenario"] is None:
+        if r["workload"] == "idle":
+            ratio = "-"
+        elif r["baseline_scenario"] is None:
             ratio = "base" if r["value"] is not None else "-"
         else:
             ratio = fmt(r["ratio"])
@@ -803,7 +859,7 @@ def chart_ratios(runs, path, meta):
             if items:
                 out.append((wl, items))
         return out
-    tput = groups(["tcp-3x3", "tcp-8", "udp64"])
+    tput = groups(["tcp-3x3", "tcp-1way", "tcp-8", "udp64", "udp-singles"])
     rtt = groups(["rtt"])
     cpu = groups(["cpu-1g"])
     W = 1000

@@ -97,15 +97,21 @@ enum ipr_param {
 	IPR_PARAM_QUEUE_SIZE = 2,   /* bytes of packets waiting to be read */
 	IPR_PARAM_VERSION_MAJOR = 3,
 	IPR_PARAM_VERSION_MINOR = 4,
-	IPR_PARAM_BUSY_POLL = 5,    /* us a receive keeps polling before it
-				       sleeps (0, the default: it sleeps at
-				       once).  Saves the wake-up on each
-				       packet at the price of a busy CPU:
-				       for latency, with a CPU to spare. */
+	IPR_PARAM_BUSY_POLL = 5,    /* at most this many us a receive keeps
+				       polling before it sleeps (0: it sleeps
+				       at once).  Adaptive: it polls only
+				       while packets have lately come within
+				       that time, for about twice the recent
+				       wait, yielding to any other runnable
+				       thread; traffic that stops costs one
+				       such poll, an idle handle none.  Saves
+				       a wake-up per packet on small, dense
+				       traffic (bench/README.md). */
 	IPR_PARAM_HANG_TIME = 6,    /* ms a queue may go without a receive
 				       call before the kernel stops queueing
 				       to it (see ipr_open_opts.hang_time) */
 };
+#define IPR_BUSY_POLL_DEFAULT 50
 #define IPR_BUSY_POLL_MAX 100000
 
 #define IPR_QUEUE_LENGTH_MIN     32
@@ -121,6 +127,7 @@ enum ipr_param {
 #define IPR_HANG_TIME_DEFAULT    1000
 #define IPR_HANG_TIME_MAX        60000
 
+#define IPR_QUEUES_DEFAULT 1 /* a program reads every queue it opens */
 #define IPR_QUEUES_MAX  64  /* queues (worker threads) of one handle */
 #define IPR_BATCH_MAX   256 /* packets in one ipr_recv_batch */
 #define IPR_MTU_MAX     65535 /* largest packet that can be passed on */
@@ -176,7 +183,9 @@ struct ipr_open_opts {
 	uint32_t queue_length;  /* IPR_PARAM_QUEUE_LENGTH */
 	uint32_t queue_time;    /* IPR_PARAM_QUEUE_TIME */
 	uint32_t queue_size;    /* IPR_PARAM_QUEUE_SIZE */
-	uint32_t busy_poll;     /* IPR_PARAM_BUSY_POLL */
+	uint32_t busy_poll;     /* IPR_PARAM_BUSY_POLL (0: the default,
+				   IPR_BUSY_POLL_DEFAULT; to never poll, set
+				   the parameter to 0 after the open) */
 	uint32_t snaplen;       /* bytes of each packet copied to the program:
 				   0 (default) = all of it, else
 				   IPR_SNAPLEN_MIN..IPR_MTU_MAX.  A longer

@@ -11,9 +11,6 @@
 #include "filter_ast.h"
 #include "internal.h"
 
-#define VMSG_ROOM 48 /* >= sizeof(struct vmsg) in nfq.c (not asserted:
-			 the struct is private to nfq.c) */
-
 static atomic_uint table_seq;
 
 static void handle_free(struct ipr_handle *h)
@@ -50,7 +47,7 @@ static int queue_alloc(struct ipr_queue *q)
 	q->rxbuf = malloc(IPR_BATCH_SLOT);
 	q->onebuf = malloc(IPR_BATCH_SLOT);
 	q->scratch = malloc(IPR_MTU_MAX + 1);
-	q->txhdr = malloc((size_t)VMSG_ROOM * IPR_BATCH_MAX * 2 + 64);
+	q->txhdr = malloc((size_t)IPR_VMSG_ROOM * IPR_BATCH_MAX * 2 + 64);
 	q->txslot = calloc(IPR_BATCH_MAX * 2, sizeof(*q->txslot));
 	q->txkind = calloc(IPR_BATCH_MAX * 2, sizeof(*q->txkind));
 	q->iov = calloc(IPR_QUEUE_IOVS, sizeof(*q->iov));
@@ -151,9 +148,10 @@ static int handle_opts(struct ipr_handle *h, const struct ipr_open_opts *o,
 			       IPR_QUEUE_TIME_MIN, IPR_QUEUE_TIME_MAX, &err);
 	h->queue_size = opt_or(o->queue_size, IPR_QUEUE_SIZE_DEFAULT,
 			       IPR_QUEUE_SIZE_MIN, IPR_QUEUE_SIZE_MAX, &err);
-	*nq = opt_or(o->queues, 1, 1, IPR_QUEUES_MAX, &err);
+	*nq = opt_or(o->queues, IPR_QUEUES_DEFAULT, 1, IPR_QUEUES_MAX, &err);
 	h->snaplen = opt_or(o->snaplen, 0, IPR_SNAPLEN_MIN, IPR_MTU_MAX, &err);
-	h->busy_poll = opt_or(o->busy_poll, 0, 0, IPR_BUSY_POLL_MAX, &err);
+	h->busy_poll = opt_or(o->busy_poll, IPR_BUSY_POLL_DEFAULT, 0,
+			      IPR_BUSY_POLL_MAX, &err);
 	h->hang_time = opt_or(o->hang_time, IPR_HANG_TIME_DEFAULT,
 			      IPR_HANG_TIME_MIN, IPR_HANG_TIME_MAX, &err);
 	if (h->snaplen >= 65531)

@@ -62,8 +62,11 @@ static inline int ipri_opts_copy(void *out, size_t known, const void *opts)
 _Static_assert(IPR_PRIORITY_MAX + IPR_PRIO_OFFSET <= (int)~IPR_MARK_MASK,
 	       "every priority fits the mark's low 16 bits");
 /* Entries of ipr_queue.iov, below IOV_MAX (1024): nfq.c's TX_MAX_IOV
- * must not exceed it (an assert for nfq.c to carry). */
+ * must not exceed it (asserted there). */
 #define IPR_QUEUE_IOVS 1024
+/* Bytes of ipr_queue.txhdr per verdict message header: nfq.c's struct
+ * vmsg must fit (asserted there). */
+#define IPR_VMSG_ROOM 48
 
 /* Our hook index of a netfilter hook number (enum nf_inet_hooks; a queued
  * packet comes from one of the three hooks our chains are on). */
@@ -145,6 +148,9 @@ struct ipr_queue {
 				   refresh; 0 = this queue has none */
 	uint32_t hb_hang;       /* the hang time of the last refresh */
 	uint32_t rx_off, rx_len; /* sniff: copies still unread in rxbuf */
+	uint64_t gap_ns;        /* how long receives lately waited for their
+				   first packet (a running mean): spinning
+				   pays only while it is short */
 };
 
 struct ipr_handle {

@@ -10,6 +10,7 @@
 #include <linux/netfilter/nfnetlink_log.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <poll.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 
 #define COPY_RANGE 0xffff       /* the kernel clamps it to 65531 itself */
 #define TX_MAX_IOV 1020         /* below IOV_MAX */
+_Static_assert(TX_MAX_IOV <= IPR_QUEUE_IOVS, "the vector fits ipr_queue.iov");
 #define TX_MAX_BYTES (1u << 20) /* one verdict datagram */
 
 /* Bytes of each packet the kernel copies to us: the snaplen, or all. */
@@ -273,6 +275,8 @@ struct vmsg {                   /* one verdict message up to the payload */
 	struct nfqnl_msg_verdict_hdr vh;
 	struct nlattr pa;
 };
+_Static_assert(sizeof(struct vmsg) <= IPR_VMSG_ROOM,
+	       "a verdict header fits its room in ipr_queue.txhdr");
 
 struct tx {
 	struct ipr_queue *q;
@@ -625,6 +629,31 @@ static void fill_addr(struct ipr_queue *q, const struct ipr_rxmeta *m,
  * Turn one received datagram into at most one packet for the program.
  * Returns 1 if *p was filled, 0 if the message was handled here.
  */
+/* Keep the packet p (kernel id id) as held until the program answers it
+ * or its queue time (from mono) runs out. */
+static void hold(struct ipr_queue *q, struct tx *t, struct ipr_packet *p,
+		 uint32_t id, bool seg, uint64_t mono)
+{
+	uint8_t fl = seg ? IPR_HELD_SEG : 0;
+	if (p->addr.flags & IPR_ADDR_CSUM_PARTIAL)
+		fl |= IPR_HELD_PARTIAL;
+	if (p->addr.flags & IPR_ADDR_TRUNCATED)
+		fl |= IPR_HELD_TRUNC;
+	uint64_t dl = mono + (uint64_t)q->h->queue_time * 1000000ull;
+	uint32_t s = ipri_held_add(&q->held, id, dl, fl);
+	if (s == IPR_NONE) {
+		/* More held than the pool: the oldest has waited longest;
+		 * it goes. */
+		held_answer_now(q, t, q->held.head, NF_DROP);
+		ipr_qst_add(&q->st.dropped_timeout, 1);
+		s = ipri_held_add(&q->held, id, dl, fl);
+	}
+	q->held.sig[s] = ipri_hdr_sig(p->data, p->len);
+	p->addr.packet_id = id;
+	p->addr._slot = s;
+	p->addr._gen = q->held.gen[s];
+}
+
 static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 		    size_t n, struct ipr_packet *p, uint64_t mono, uint64_t real)
 {
@@ -698,25 +727,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 				tx_add(t, qn, NF_DROP, m.id, NULL, 0);
 				p->addr.packet_id = 0;
 			} else {
-				uint8_t fl = seg ? IPR_HELD_SEG : 0;
-				if (p->addr.flags & IPR_ADDR_CSUM_PARTIAL)
-					fl |= IPR_HELD_PARTIAL;
-				if (p->addr.flags & IPR_ADDR_TRUNCATED)
-					fl |= IPR_HELD_TRUNC;
-				uint64_t dl = mono + (uint64_t)h->queue_time * 1000000ull;
-				uint32_t s = ipri_held_add(&q->held, m.id, dl, fl);
-				if (s == IPR_NONE) {
-					/* More held than the pool: the oldest
-					 * has waited longest; it goes. */
-					held_answer_now(q, t, q->held.head,
-							NF_DROP);
-					ipr_qst_add(&q->st.dropped_timeout, 1);
-					s = ipri_held_add(&q->held, m.id, dl, fl);
-				}
-				q->held.sig[s] = ipri_hdr_sig(m.data, m.len);
-				p->addr.packet_id = m.id;
-				p->addr._slot = s;
-				p->addr._gen = q->held.gen[s];
+				hold(q, t, p, m.id, seg, mono);
 			}
 		}
 		ipr_qst_add(&q->st.recv_packets, 1);
@@ -817,6 +828,143 @@ static unsigned sniff_take(struct ipr_queue *q, void *buf, size_t cap,
 	return got;
 }
 
+/* How long this turn of ipri_nfq_recv may wait, in ms (-1: no bound): the
+ * caller's timeout less what has passed (*last: nothing is left of it),
+ * cut at the next queue-time deadline so that unanswered packets never
+ * wait longer, and at the next heartbeat refresh. */
+static int recv_wait(const struct ipr_queue *q, int timeout_ms,
+		     uint64_t start, uint64_t mono, bool *last)
+{
+	int wait = timeout_ms;
+	*last = false;
+	if (timeout_ms >= 0) {
+		uint64_t el = (mono - start) / 1000000ull;
+		wait = el >= (uint64_t)timeout_ms ? 0 : timeout_ms - (int)el;
+		*last = wait == 0;
+	}
+	if (q->held.cap && q->held.head != IPR_NONE) {
+		uint64_t dl = q->held.deadline[q->held.head];
+		int ms = dl > mono ? (int)((dl - mono) / 1000000ull) + 1 : 0;
+		if (wait < 0 || ms < wait)
+			wait = ms;
+	}
+	if (q->hb_due) {
+		/* Wake up in time for the next refresh, so that an idle
+		 * program stays alive.  A constant cap, so the cached socket
+		 * timeout does not change every call. */
+		int ms = (int)(q->hb_hang / 4);
+		if (wait < 0 || ms < wait)
+			wait = ms;
+	}
+	if (q->h->shut_recv)
+		wait = 0;
+	return wait;
+}
+
+/* The shortest spin worth a system call or two, and how many times the
+ * recent wait for a packet a spin lasts (the wait is a mean: the next
+ * packet comes a little later about as often as a little earlier). */
+#define SPIN_MIN_NS 5000u
+#define SPIN_GAPS 2u
+
+/*
+ * Poll without sleeping for a while before blocking: a packet that comes
+ * meanwhile costs no wake-up (a sleeping thread costs the sender the
+ * wake-up, and in a virtual machine a halted CPU costs much more to wake:
+ * bench/README.md).  Adaptive: only while the receives lately found their
+ * first packet within the budget (q->gap_ns, a running mean kept by the
+ * caller), and for about twice that wait, so that bursts spaced far apart
+ * cost no spin and traffic that stops costs one short spin, after which
+ * the thread sleeps at once until packets come fast again: an idle
+ * program burns no CPU.  It yields between polls, so it spins only on a
+ * CPU nobody else wants.  Returns what recvmmsg returned (-1 with errno
+ * EAGAIN: nothing came, or no spin), and takes the time spent from *wait.
+ */
+static int spin(struct ipr_queue *q, void *buf, unsigned slots, bool sniff,
+		uint64_t mono, int *wait)
+{
+	struct ipr_handle *h = q->h;
+	uint64_t budget = (uint64_t)h->busy_poll * 1000u;
+	errno = EAGAIN;
+	if (!budget || *wait == 0 || q->gap_ns > budget)
+		return -1;
+	uint64_t len = q->gap_ns * SPIN_GAPS;
+	if (len < SPIN_MIN_NS)
+		len = SPIN_MIN_NS;
+	if (len > budget)
+		len = budget;
+	uint64_t until = mono + len;
+	if (*wait > 0 && mono + (uint64_t)*wait * 1000000u < until)
+		until = mono + (uint64_t)*wait * 1000000u;
+	int n;
+	for (;;) {
+		n = rx_batch(q, buf, slots, sniff,
+			     MSG_WAITFORONE | MSG_DONTWAIT);
+		if (n >= 0 || errno != EAGAIN || h->shut_recv ||
+		    ipri_now_mono() >= until)
+			break;
+		/* a runnable thread here (the sender, the receiver, the
+		 * kernel's softirq thread) goes first */
+		sched_yield();
+	}
+	if (n >= 0 || errno != EAGAIN)
+		return n;
+	/* Nothing came: sleep from now on until packets come fast again,
+	 * for what is left of the wait (the next turn sees a timeout). */
+	q->gap_ns = 2 * budget;
+	uint64_t spent = (ipri_now_mono() - mono) / 1000000u;
+	if (h->shut_recv)
+		*wait = 0;
+	else if (*wait > 0)
+		*wait = spent >= (uint64_t)*wait ? 0 : *wait - (int)spent;
+	errno = EAGAIN;
+	return -1;
+}
+
+/* Block for at most wait ms (-1: no bound, 0: not at all) in recvmmsg
+ * itself, one system call when packets come steadily. */
+static int block(struct ipr_queue *q, void *buf, unsigned slots, bool sniff,
+		 int wait)
+{
+	int flags = MSG_WAITFORONE;
+	if (wait == 0) {
+		flags |= MSG_DONTWAIT;
+	} else if (wait > 0 && wait < 50) {
+		/* The socket timeout counts in scheduler ticks; a short
+		 * wait (a timer-driven program such as impair) wants poll's
+		 * precision. */
+		struct pollfd pf = { .fd = q->fd, .events = POLLIN };
+		if (poll(&pf, 1, wait) < 0 && errno == EINTR)
+			return -1;
+		flags |= MSG_DONTWAIT;
+	} else {
+		int e = set_timeout(q, wait);
+		if (e) {
+			errno = -e;
+			return -1;
+		}
+	}
+	return rx_batch(q, buf, slots, sniff, flags);
+}
+
+/* Expire what waited too long and keep the dead-man switch fed: this
+ * call is the sign of life (a compare per call, a refresh a few times
+ * per hang time). */
+static int housekeep(struct ipr_queue *q, uint64_t mono)
+{
+	struct tx t;
+	tx_init(&t, q);
+	if (q->held.cap)
+		expire(q, &t, mono);
+	tx_flush(&t);
+	if (q->hb_due &&
+	    (mono >= q->hb_due ||
+	     q->hb_hang != atomic_load_explicit(&q->h->hang_time,
+						memory_order_relaxed)))
+		return ipri_heartbeat(q, mono);
+	return 0;
+}
+
 int ipri_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		 struct ipr_packet *pkts, unsigned max, int timeout_ms)
 {
@@ -830,105 +978,25 @@ int ipri_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		return ipr_err(EINVAL);
 	if (max > IPR_BATCH_MAX)
 		max = IPR_BATCH_MAX;
-	if (h->flags & IPR_FLAG_SNIFF) {
+	bool sniff = h->flags & IPR_FLAG_SNIFF;
+	if (sniff) {
 		/* cap holds at least one slot, so the next copy always fits */
 		unsigned got = sniff_take(q, buf, cap, pkts, max);
 		if (got)
 			return (int)got;
+		slots = 1;
 	}
 	uint64_t start = ipri_now_mono();
-	bool held = q->held.cap != 0;
-	bool sniff = h->flags & IPR_FLAG_SNIFF;
 	for (;;) {
-		struct tx t;
-		tx_init(&t, q);
 		uint64_t mono = ipri_now_mono();
-		if (held)
-			expire(q, &t, mono);
-		tx_flush(&t);
-		/* The dead-man switch: this call is the sign of life.  A
-		 * compare per call; a refresh a few times per hang time. */
-		if (q->hb_due &&
-		    (mono >= q->hb_due ||
-		     q->hb_hang != atomic_load_explicit(&h->hang_time,
-							memory_order_relaxed))) {
-			int e = ipri_heartbeat(q, mono);
-			if (e)
-				return ipr_err(-e);
-		}
-
-		/* The caller's timeout, cut at the next queue-time deadline
-		 * so that unanswered packets never wait longer. */
-		int wait = timeout_ms;
-		bool last = false;
-		if (timeout_ms >= 0) {
-			uint64_t el = (mono - start) / 1000000ull;
-			wait = el >= (uint64_t)timeout_ms ? 0
-							  : timeout_ms - (int)el;
-			last = wait == 0;
-		}
-		if (held && q->held.head != IPR_NONE) {
-			uint64_t dl = q->held.deadline[q->held.head];
-			int ms = dl > mono ? (int)((dl - mono) / 1000000ull) + 1 : 0;
-			if (wait < 0 || ms < wait)
-				wait = ms;
-		}
-		if (q->hb_due) {
-			/* Wake up in time for the next refresh, so that an
-			 * idle program stays alive.  A constant cap, so the
-			 * cached socket timeout does not change every call. */
-			int ms = (int)(q->hb_hang / 4);
-			if (wait < 0 || ms < wait)
-				wait = ms;
-		}
-		if (h->shut_recv)
-			wait = 0;
-		if (sniff)
-			slots = 1;
-		int n = -1;
-		uint32_t busy = h->busy_poll;
-		bool spun = busy && wait != 0;
-		if (spun) {
-			/* Poll without sleeping for a while first: a packet
-			 * that comes meanwhile costs no wake-up. */
-			uint64_t until = mono + (uint64_t)busy * 1000u;
-			if (wait > 0 && mono + (uint64_t)wait * 1000000u < until)
-				until = mono + (uint64_t)wait * 1000000u;
-			do
-				n = rx_batch(q, buf, slots, sniff,
-					     MSG_WAITFORONE | MSG_DONTWAIT);
-			while (n < 0 && errno == EAGAIN && !h->shut_recv &&
-			       ipri_now_mono() < until);
-			if (n < 0 && errno == EAGAIN) {
-				/* Nothing came: sleep for what is left (the
-				 * next turn of the loop sees a timeout). */
-				uint64_t spent = (ipri_now_mono() - mono) / 1000000u;
-				if (h->shut_recv)
-					wait = 0;
-				else if (wait > 0)
-					wait = spent >= (uint64_t)wait
-						? 0 : wait - (int)spent;
-			}
-		}
-		if (n < 0 && (!spun || errno == EAGAIN)) {
-			int flags = MSG_WAITFORONE;
-			if (wait == 0) {
-				flags |= MSG_DONTWAIT;
-			} else if (wait > 0 && wait < 50) {
-				/* The socket timeout counts in scheduler
-				 * ticks; a short wait (a timer-driven program
-				 * such as impair) wants poll's precision. */
-				struct pollfd pf = { .fd = q->fd, .events = POLLIN };
-				if (poll(&pf, 1, wait) < 0 && errno == EINTR)
-					return ipr_err(EINTR);
-				flags |= MSG_DONTWAIT;
-			} else {
-				int e = set_timeout(q, wait);
-				if (e)
-					return ipr_err(-e);
-			}
-			n = rx_batch(q, buf, slots, sniff, flags);
-		}
+		int e = housekeep(q, mono);
+		if (e)
+			return ipr_err(-e);
+		bool last;
+		int wait = recv_wait(q, timeout_ms, start, mono, &last);
+		int n = spin(q, buf, slots, sniff, mono, &wait);
+		if (n < 0 && errno == EAGAIN)
+			n = block(q, buf, slots, sniff, wait);
 		if (n < 0) {
 			if (errno == EINTR)
 				return ipr_err(EINTR);
@@ -943,7 +1011,8 @@ int ipri_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		}
 		/* Deadlines count from now, when the packets are ours, not
 		 * from before the wait. */
-		mono = ipri_now_mono();
+		uint64_t now = ipri_now_mono();
+		q->gap_ns = (q->gap_ns + (now - mono)) / 2;
 		unsigned got = 0;
 		if (sniff) {
 			q->rx_off = 0;
@@ -954,11 +1023,12 @@ int ipri_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 			continue;
 		}
 		uint64_t real = now_real();
+		struct tx t;
 		tx_init(&t, q);
 		for (int i = 0; i < n; i++)
 			got += (unsigned)take_msg(q, &t, q->rxiov[i].iov_base,
 						  q->mmsg[i].msg_len, &pkts[got],
-						  mono, real);
+						  now, real);
 		tx_flush(&t);
 		if (got)
 			return (int)got;

@@ -126,7 +126,10 @@ out:
  * copy, and the rest of its path once the verdict is in) runs on the
  * thread that answers it, so one thread makes one CPU the bottleneck.
  * Measured on 2 CPUs, tcp-3x3: passthru 0.61-0.63 of no redirection with
- * one thread, 0.69-0.70 with two; --rewrite 0.32-0.33 and 0.42-0.48. */
+ * one thread, 0.69-0.70 with two; --rewrite 0.32-0.33 and 0.42-0.48.
+ * Again with adaptive polling (issue 16, bench/README.md): tcp-3x3 0.60,
+ * 0.74, 0.74 with one thread against 0.87 with two, though one thread
+ * costs less CPU per datagram on udp-singles. */
 #define THREADS_DEFAULT_MAX 8
 
 static long default_threads(void)
@@ -148,8 +151,9 @@ static void usage(FILE *f)
 "  -C, --cpus LIST    pin thread i to the i-th CPU of LIST (\"0,2-3\";\n"
 "                     round robin); keep them off the CPUs that carry the\n"
 "                     traffic's senders or the NIC's interrupts\n"
-"  -B, --busy-poll US poll US microseconds before sleeping (0-%d,\n"
-"                     default 0): lower latency, a busier CPU\n"
+"  -B, --busy-poll US poll up to US microseconds before sleeping while\n"
+"                     packets come that fast (0-%d, default %d; 0:\n"
+"                     never)\n"
 "  -s, --snaplen N    copy only the first N bytes of each packet to this\n"
 "                     program (%d-%d; default: all); longer packets are\n"
 "                     passed on unchanged even with --rewrite\n"
@@ -173,7 +177,8 @@ static void usage(FILE *f)
 "Counters go to stderr once a second; SIGINT or SIGTERM print a summary\n"
 "and exit 0.  Exit codes: 0 ok, 1 runtime failure, 2 usage error.\n",
 		IPR_QUEUES_MAX, THREADS_DEFAULT_MAX, default_threads(),
-		IPR_BATCH_MAX, IPR_BUSY_POLL_MAX, IPR_SNAPLEN_MIN, IPR_MTU_MAX,
+		IPR_BATCH_MAX, IPR_BUSY_POLL_MAX, IPR_BUSY_POLL_DEFAULT,
+		IPR_SNAPLEN_MIN, IPR_MTU_MAX,
 		IPR_QUEUE_LENGTH_MIN, IPR_QUEUE_LENGTH_MAX,
 		IPR_QUEUE_LENGTH_DEFAULT, IPR_HANG_TIME_MIN, IPR_HANG_TIME_MAX,
 		IPR_HANG_TIME_DEFAULT, IPR_PRIORITY_MIN, IPR_PRIORITY_MAX);
@@ -244,8 +249,9 @@ static int parse_opts(int argc, char **argv, struct passthru_opts *o)
 	};
 	int c;
 
+	/* busy -1: the library's default (adaptive, bench/README.md) */
 	*o = (struct passthru_opts){
-		.threads = default_threads(), .batch = 64,
+		.threads = default_threads(), .batch = 64, .busy = -1,
 		.qlen = IPR_QUEUE_LENGTH_DEFAULT,
 		.hang = IPR_HANG_TIME_DEFAULT, .sel = TOOL_SEL_INIT,
 	};
@@ -417,12 +423,18 @@ int cmd_passthru(int argc, char **argv)
 	struct ipr_open_opts oo = {
 		.sz = sizeof(oo), .queues = (uint32_t)o.threads,
 		.queue_length = (uint32_t)o.qlen, .snaplen = (uint32_t)o.snaplen,
-		.busy_poll = (uint32_t)o.busy, .hang_time = (uint32_t)o.hang,
+		.busy_poll = o.busy > 0 ? (uint32_t)o.busy : 0,
+		.hang_time = (uint32_t)o.hang,
 	};
 	ipr_handle *h = tool_open("passthru", o.filter, o.sel.layer,
 				  (int16_t)o.sel.prio, o.flags, &oo, &rc);
 	if (!h)
 		goto out;
+	uint64_t bv = 0;
+	if (o.busy == 0) /* --busy-poll 0: never */
+		(void)ipr_param_set(h, IPR_PARAM_BUSY_POLL, 0);
+	(void)ipr_param_get(h, IPR_PARAM_BUSY_POLL, &bv);
+	o.busy = (long)bv;
 	tool_signals(); /* and --user */
 
 	struct worker *w = calloc((size_t)o.threads, sizeof(*w));

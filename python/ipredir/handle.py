@@ -119,7 +119,9 @@ class Handle:
                 h.send(packet)
 
     Keyword options: queues, queue_length, queue_time (ms), queue_size
-    (bytes), busy_poll (us), snaplen (bytes copied per packet),
+    (bytes), busy_poll (us of adaptive polling before a receive sleeps;
+    0 takes the library's default, 50; set_param(Param.BUSY_POLL, 0) turns
+    it off), snaplen (bytes copied per packet),
     auto_checksums (recompute the checksums of a modified packet on send;
     default True).
     """

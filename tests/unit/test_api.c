@@ -937,6 +937,52 @@ static void run_busy_poll(void)
 	ipr_close(hb);
 }
 
+static double thread_cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The default adaptive polling (issue 16): on by default, and a receive
+ * that waits with nothing coming sleeps instead of spinning, before any
+ * packet and after one (traffic that stops costs one short spin). */
+static void run_busy_poll_idle(void)
+{
+	ipr_handle *hb = ipr_open("udp.DstPort == 40010", IPR_LAYER_NETWORK,
+				  0, 0);
+	if (!hb) {
+		check_fail("busy_idle.open", "open: %s", ipr_strerror(-errno));
+		return;
+	}
+	uint64_t v = 0;
+	int rc = ipr_param_get(hb, IPR_PARAM_BUSY_POLL, &v);
+	CHECK("busy_idle.default", rc == 0 && v == IPR_BUSY_POLL_DEFAULT,
+	      "get %d value %llu", rc, (unsigned long long)v);
+	double c0 = thread_cpu_s();
+	rc = ipr_recv_batch(hb, 0, g_rbuf, RCAP, g_pkts, 1, 300);
+	double c1 = thread_cpu_s();
+	CHECK("busy_idle.no_spin_idle", rc == 0 && c1 - c0 < 0.03,
+	      "300 ms with nothing to read: %d, %.1f ms of CPU", rc,
+	      (c1 - c0) * 1e3);
+	if (udp_send_to(PORT_BUSY, "busy-idle") < 0) {
+		check_fail("busy_idle.receives", "cannot send: %s",
+			   strerror(errno));
+	} else {
+		rc = ipr_recv_batch(hb, 0, g_rbuf, RCAP, g_pkts, 1, 2000);
+		CHECK("busy_idle.receives", rc == 1, "recv: %d", rc);
+		if (rc == 1)
+			(void)ipr_drop(hb, &g_pkts[0].addr);
+		c0 = thread_cpu_s();
+		rc = ipr_recv_batch(hb, 0, g_rbuf, RCAP, g_pkts, 1, 300);
+		c1 = thread_cpu_s();
+		CHECK("busy_idle.no_spin_after", rc == 0 && c1 - c0 < 0.03,
+		      "300 ms after the last packet: %d, %.1f ms of CPU", rc,
+		      (c1 - c0) * 1e3);
+	}
+	ipr_close(hb);
+}
+
 static int h_recv_null_pkt(void) { size_t l; return ipr_recv(H, NULL, 100, &l, &g_addr); }
 static int h_recv_null_addr(void) { size_t l; return ipr_recv(H, g_rbuf, RCAP, &l, NULL); }
 static int h_rb_null_buf(void) { return ipr_recv_batch(H, 0, NULL, RCAP, g_pkts, 1, 0); }
@@ -1618,6 +1664,8 @@ int main(void)
 	run_sniff_cases();
 	run_threads();
 	run_kernel_features();
+	/* last: its waits outlast the hang time of the shared handles */
+	run_busy_poll_idle();
 	close_handles();
 	close(rx_held);
 	close(rx_sniff);
