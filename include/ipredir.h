@@ -106,7 +106,10 @@ enum ipr_param {
 				       thread; traffic that stops costs one
 				       such poll, an idle handle none.  Saves
 				       a wake-up per packet on small, dense
-				       traffic (bench/README.md). */
+				       traffic (bench/README.md).  Only
+				       receives with a timeout poll: ipr_recv
+				       and a timeout of -1 block at once, so
+				       that a signal interrupts them. */
 	IPR_PARAM_HANG_TIME = 6,    /* ms a queue may go without a receive
 				       call before the kernel stops queueing
 				       to it (see ipr_open_opts.hang_time) */

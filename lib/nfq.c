@@ -877,8 +877,13 @@ static int recv_wait(const struct ipr_queue *q, int timeout_ms,
  * cost no spin and traffic that stops costs one short spin, after which
  * the thread sleeps at once until packets come fast again: an idle
  * program burns no CPU.  It yields between polls, so it spins only on a
- * CPU nobody else wants.  Returns what recvmmsg returned (-1 with errno
- * EAGAIN: nothing came, or no spin), and takes the time spent from *wait.
+ * CPU nobody else wants.  Only for a caller whose wait is bounded: one
+ * that waits without bound (ipr_recv) counts on a signal interrupting the
+ * blocking call, and a signal handled while spinning in user space would
+ * interrupt nothing, leaving it blocked until the next packet (modify.sh's
+ * ipr_modify missed its SIGTERM so under QEMU).  Returns what recvmmsg
+ * returned (-1 with errno EAGAIN: nothing came, or no spin), and takes the
+ * time spent from *wait.
  */
 static int spin(struct ipr_queue *q, void *buf, unsigned slots, bool sniff,
 		uint64_t mono, int *wait)
@@ -886,7 +891,7 @@ static int spin(struct ipr_queue *q, void *buf, unsigned slots, bool sniff,
 	struct ipr_handle *h = q->h;
 	uint64_t budget = (uint64_t)h->busy_poll * 1000u;
 	errno = EAGAIN;
-	if (!budget || *wait == 0 || q->gap_ns > budget)
+	if (!budget || *wait <= 0 || q->gap_ns > budget)
 		return -1;
 	uint64_t len = q->gap_ns * SPIN_GAPS;
 	if (len < SPIN_MIN_NS)
