@@ -31,6 +31,24 @@ static int nl_ask(int fd, const void *buf, size_t len, uint32_t lo,
 	return ipri_nl_request(fd, buf, len, &r);
 }
 
+/* A table name of a probe's own (not ipredir*, which tools and tests
+ * count), unique in the process. */
+static void probe_table_name(char *name, size_t n)
+{
+	static atomic_uint seq;
+	snprintf(name, n, "ipr_probe_%d_%u", (int)getpid(),
+		 atomic_fetch_add(&seq, 1));
+}
+
+/* A batch's begin or end message (@type NFNL_MSG_BATCH_*) at @buf; its
+ * aligned length. */
+static size_t batch_mark(char *buf, uint16_t type, uint32_t seq)
+{
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf, type, 0, AF_UNSPEC,
+					     NFNL_SUBSYS_NFTABLES, seq);
+	return MNL_ALIGN(nlh->nlmsg_len);
+}
+
 /* 0 unknown, 1 yes, -1 no. */
 static atomic_int owner_state;
 
@@ -49,24 +67,17 @@ int ipri_probe_owner_tables(void)
 	if (fd < 0)
 		return fd;
 	char buf[1024];
-	static atomic_uint n;
 	uint32_t seq = (uint32_t)time(NULL) ^ 0x5a5a0000u;
 	char name[40];
-	snprintf(name, sizeof(name), "ipr_probe_%d_%u", (int)getpid(),
-		 atomic_fetch_add(&n, 1));
-	size_t len = 0;
-	struct nlmsghdr *nlh = ipri_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC,
-				       NFNL_SUBSYS_NFTABLES, seq);
-	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipri_nfnl_put(buf + len, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE,
+	probe_table_name(name, sizeof(name));
+	size_t len = batch_mark(buf, NFNL_MSG_BATCH_BEGIN, seq);
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf + len, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE,
 		      NLM_F_CREATE | NLM_F_EXCL | NLM_F_ACK, NFPROTO_INET, 0,
 		      seq + 1);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
 	mnl_attr_put_u32(nlh, NFTA_TABLE_FLAGS, htonl(NFT_TABLE_F_OWNER));
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipri_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
-		      NFNL_SUBSYS_NFTABLES, seq + 2);
-	len += MNL_ALIGN(nlh->nlmsg_len);
+	len += batch_mark(buf + len, NFNL_MSG_BATCH_END, seq + 2);
 	int err = nl_ask(fd, buf, len, seq, seq + 1);
 	close(fd); /* an owner table goes with its socket */
 	if (err == -EINVAL || err == -EOPNOTSUPP) {
@@ -124,18 +135,12 @@ static int probe_expr(void (*put)(struct nlmsghdr *nlh))
 	if (fd < 0)
 		return fd;
 	char buf[2048];
-	static atomic_uint n;
 	uint32_t seq = (uint32_t)time(NULL) ^ 0x3c3c0000u;
 	char name[40];
-	snprintf(name, sizeof(name), "ipr_probe_%d_x%u", (int)getpid(),
-		 atomic_fetch_add(&n, 1));
+	probe_table_name(name, sizeof(name));
 	const uint16_t nft = NFNL_SUBSYS_NFTABLES << 8;
-	size_t len = 0;
-	struct nlmsghdr *nlh = ipri_nfnl_put(buf, NFNL_MSG_BATCH_BEGIN, 0,
-					    AF_UNSPEC, NFNL_SUBSYS_NFTABLES,
-					    seq);
-	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipri_nfnl_put(buf + len, nft | NFT_MSG_NEWTABLE,
+	size_t len = batch_mark(buf, NFNL_MSG_BATCH_BEGIN, seq);
+	struct nlmsghdr *nlh = ipri_nfnl_put(buf + len, nft | NFT_MSG_NEWTABLE,
 			   NLM_F_CREATE | NLM_F_EXCL, NFPROTO_INET, 0, seq + 1);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
 	len += MNL_ALIGN(nlh->nlmsg_len);
@@ -159,9 +164,7 @@ static int probe_expr(void (*put)(struct nlmsghdr *nlh))
 			   NFPROTO_INET, 0, seq + 4);
 	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, name);
 	len += MNL_ALIGN(nlh->nlmsg_len);
-	nlh = ipri_nfnl_put(buf + len, NFNL_MSG_BATCH_END, 0, AF_UNSPEC,
-			   NFNL_SUBSYS_NFTABLES, seq + 5);
-	len += MNL_ALIGN(nlh->nlmsg_len);
+	len += batch_mark(buf + len, NFNL_MSG_BATCH_END, seq + 5);
 	int err = nl_ask(fd, buf, len, seq, seq + 4);
 	close(fd);
 	return err;
