@@ -232,6 +232,17 @@ bg_start() {
 # bg_wait NAME [SECONDS]: wait for NAME to end by itself; kills its group if
 # it does not.  Returns (and sets BG_DONE[NAME] to) its exit status, 124 on
 # timeout.
+# _stuck PID: where a program that would not end is, for its .err file:
+# each thread's state, kernel wait channel, system call and CPU time.
+_stuck() {
+	local t
+	echo "# still running after the wait; its threads:"
+	for t in /proc/"$1"/task/*; do
+		echo "#   ${t##*/}: $(awk '{print "state", $3, "utime", $14, "stime", $15}' "$t/stat" 2>/dev/null)" \
+			"wchan $(cat "$t/wchan" 2>/dev/null) syscall $(cut -d' ' -f1-3 "$t/syscall" 2>/dev/null)"
+	done
+}
+
 bg_wait() {
 	local name=$1 t=${2:-30} i rc
 	if [ -n "${BG_DONE[$name]+x}" ]; then return "${BG_DONE[$name]}"; fi
@@ -240,6 +251,7 @@ bg_wait() {
 		sleep 0.05
 	done
 	if _alive "${BG[$name]}"; then
+		_stuck "${BG[$name]}" >>"$TMPD/$name.err" 2>&1
 		disown "${BG[$name]}" 2>/dev/null
 		kill -KILL -- "-${BG[$name]}" 2>/dev/null
 		rc=124
