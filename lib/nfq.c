@@ -11,6 +11,7 @@
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -877,21 +878,21 @@ static int recv_wait(const struct ipr_queue *q, int timeout_ms,
  * cost no spin and traffic that stops costs one short spin, after which
  * the thread sleeps at once until packets come fast again: an idle
  * program burns no CPU.  It yields between polls, so it spins only on a
- * CPU nobody else wants.  Only for a caller whose wait is bounded: one
+ * CPU nobody else wants.  Only for a caller whose own wait is bounded
+ * (bounded; the wake-ups for deadlines and heartbeats do not count): one
  * that waits without bound (ipr_recv) counts on a signal interrupting the
  * blocking call, and a signal handled while spinning in user space would
- * interrupt nothing, leaving it blocked until the next packet (modify.sh's
- * ipr_modify missed its SIGTERM so under QEMU).  Returns what recvmmsg
+ * interrupt nothing, leaving it blocked until the next packet.  Returns what recvmmsg
  * returned (-1 with errno EAGAIN: nothing came, or no spin), and takes the
  * time spent from *wait.
  */
 static int spin(struct ipr_queue *q, void *buf, unsigned slots, bool sniff,
-		uint64_t mono, int *wait)
+		uint64_t mono, bool bounded, int *wait)
 {
 	struct ipr_handle *h = q->h;
 	uint64_t budget = (uint64_t)h->busy_poll * 1000u;
 	errno = EAGAIN;
-	if (!budget || *wait <= 0 || q->gap_ns > budget)
+	if (!budget || !bounded || *wait <= 0 || q->gap_ns > budget)
 		return -1;
 	uint64_t len = q->gap_ns * SPIN_GAPS;
 	if (len < SPIN_MIN_NS)
@@ -952,6 +953,47 @@ static int block(struct ipr_queue *q, void *buf, unsigned slots, bool sniff,
 	return rx_batch(q, buf, slots, sniff, flags);
 }
 
+/* Was a signal that the program handles (not one it blocks, ignores or
+ * leaves to its default action) held back while *old was the mask? */
+static bool handled_pending(const sigset_t *old)
+{
+	sigset_t pend;
+	if (sigpending(&pend) < 0)
+		return false;
+	for (int sig = 1; sig < NSIG; sig++) {
+		struct sigaction sa;
+		if (sigismember(&pend, sig) != 1 || sigismember(old, sig) == 1 ||
+		    sigaction(sig, NULL, &sa) < 0)
+			continue;
+		if (sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Refresh the dead-man switch with signals held back.  The refresh is a
+ * netlink transaction, which a busy or slow kernel can make last long
+ * (hundreds of ms in an emulated guest).  A signal handled meanwhile would
+ * interrupt no wait of ours, and a program blocked in ipr_recv without a
+ * timeout would miss it (its stop flag) until the next packet: modify.sh's
+ * ipr_modify ignored SIGTERM so under QEMU.  So the signal waits until the
+ * refresh is done, is handled then, and ends the receive with EINTR as it
+ * would have during the wait.  Three system calls a few times per hang
+ * time, none per packet.
+ */
+static int heartbeat(struct ipr_queue *q, uint64_t mono)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	if (pthread_sigmask(SIG_BLOCK, &all, &old))
+		return ipri_heartbeat(q, mono);
+	int e = ipri_heartbeat(q, mono);
+	bool intr = handled_pending(&old);
+	pthread_sigmask(SIG_SETMASK, &old, NULL); /* the handler runs here */
+	return e ? e : intr ? -EINTR : 0;
+}
+
 /* Expire what waited too long and keep the dead-man switch fed: this
  * call is the sign of life (a compare per call, a refresh a few times
  * per hang time). */
@@ -966,7 +1008,7 @@ static int housekeep(struct ipr_queue *q, uint64_t mono)
 	    (mono >= q->hb_due ||
 	     q->hb_hang != atomic_load_explicit(&q->h->hang_time,
 						memory_order_relaxed)))
-		return ipri_heartbeat(q, mono);
+		return heartbeat(q, mono);
 	return 0;
 }
 
@@ -999,7 +1041,8 @@ int ipri_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 			return ipr_err(-e);
 		bool last;
 		int wait = recv_wait(q, timeout_ms, start, mono, &last);
-		int n = spin(q, buf, slots, sniff, mono, &wait);
+		int n = spin(q, buf, slots, sniff, mono, timeout_ms >= 0,
+			     &wait);
 		if (n < 0 && errno == EAGAIN)
 			n = block(q, buf, slots, sniff, wait);
 		if (n < 0) {

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* slowsend.c - an LD_PRELOAD shim for the namespace tests: send() on a
+ * netlink socket waits IPR_SHIM_SEND_DELAY_MS first, as a busy or emulated
+ * kernel makes a netlink transaction last, in a program whose name starts
+ * with IPR_SHIM_COMM (default "ipr_"), so that ip and nft, started with it
+ * in their environment, are left alone.  The library's requests (opening,
+ * the dead-man switch's refresh) go through send(); verdicts go through
+ * sendmsg() and are not slowed.  At exit it prints "slowsend: slowed N of C
+ * send calls" to stderr. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+static ssize_t (*real_send)(int, const void *, size_t, int);
+static long delay_ms;
+static atomic_long calls, slowed;
+static int active = -1;
+
+static void report(void)
+{
+	fprintf(stderr, "slowsend: slowed %ld of %ld send calls\n",
+		atomic_load(&slowed), atomic_load(&calls));
+}
+
+static void setup(void)
+{
+	char comm[32] = "";
+	FILE *f = fopen("/proc/self/comm", "r");
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+	}
+	const char *want = getenv("IPR_SHIM_COMM");
+	const char *d = getenv("IPR_SHIM_SEND_DELAY_MS");
+	if (!want)
+		want = "ipr_";
+	delay_ms = d ? atol(d) : 0;
+	active = strncmp(comm, want, strlen(want)) == 0 && delay_ms > 0;
+	if (active)
+		atexit(report);
+}
+
+ssize_t send(int fd, const void *buf, size_t len, int flags)
+{
+	if (!real_send)
+		real_send = (ssize_t (*)(int, const void *, size_t, int))
+			dlsym(RTLD_NEXT, "send");
+	if (active < 0)
+		setup();
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	atomic_fetch_add(&calls, 1);
+	if (active && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    ss.ss_family == AF_NETLINK) {
+		int e = errno;
+		struct timespec ts = { delay_ms / 1000,
+				       (delay_ms % 1000) * 1000000L };
+		/* the whole delay, signals or not, as the kernel's work */
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		errno = e;
+		atomic_fetch_add(&slowed, 1);
+	}
+	return real_send(fd, buf, len, flags);
+}
