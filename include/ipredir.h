@@ -330,12 +330,25 @@ IPR_DEPRECATED("use ipr_param_get") int ipr_get_param(ipr_handle *h,
 unsigned ipr_queue_count(const ipr_handle *h);
 
 /* The socket of queue @queue, for poll/epoll or an event loop: readable
- * when packets of that queue wait.  Only to wait on: read with
- * ipr_recv_batch (timeout 0 after a wake-up, since packets of a sniff
- * handle may already sit in the library's buffer), never close it.
+ * when packets of that queue wait.  Only to wait on, with the timeout
+ * ipr_queue_timeout gives: read with ipr_recv_batch (timeout 0 after a
+ * wake-up or that timeout, since packets of a sniff handle may already sit
+ * in the library's buffer), never close it.
  * Returns the descriptor or a negative errno (EINVAL: no such queue,
  * EOPNOTSUPP: a handle without queues, SEND_ONLY or DROP). */
 int ipr_queue_fd(const ipr_handle *h, unsigned queue);
+
+/* How long an event loop may wait on ipr_queue_fd(@queue) before it must
+ * call ipr_recv_batch on that queue again (timeout 0 will do), in ms, into
+ * *@ms: the next refresh of the dead-man switch (see hang_time), or the
+ * queue-time deadline of the oldest held packet; -1 if nothing is due.
+ * Pass it as the poll/epoll timeout and ask again after every wait.  A
+ * loop that waits longer than the hang time is taken for hung: the kernel
+ * then passes (fail-open) or drops (IPR_FLAG_FAIL_CLOSED) the queue's
+ * packets without queueing them, so the descriptor never becomes readable
+ * to wake it.  Returns 0 or a negative errno (EINVAL, EOPNOTSUPP as
+ * ipr_queue_fd). */
+int ipr_queue_timeout(const ipr_handle *h, unsigned queue, int *ms);
 
 struct ipr_stats {
 	uint64_t recv_packets, recv_bytes;  /* delivered to the program */

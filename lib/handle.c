@@ -332,6 +332,16 @@ IPR_API int ipr_queue_fd(const ipr_handle *h, unsigned queue)
 	return h->q[queue].fd;
 }
 
+IPR_API int ipr_queue_timeout(const ipr_handle *h, unsigned queue, int *ms)
+{
+	if (!h || !ms)
+		return ipr_err(EINVAL);
+	if (queue >= h->nqueues)
+		return ipr_err(h->nqueues ? EINVAL : EOPNOTSUPP);
+	*ms = ipri_nfq_timeout(&h->q[queue]);
+	return 0;
+}
+
 /* Refreshed at a quarter of the hang time: a refresh may come up to twice
  * that late (the receive wait is capped at it) and still be in time. */
 int ipri_heartbeat(struct ipr_queue *q, uint64_t now)

@@ -272,6 +272,7 @@ int ipri_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
 int ipri_nfq_set_maxlen(struct ipr_queue *q, uint32_t len);
 int ipri_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		 struct ipr_packet *pkts, unsigned max, int timeout_ms);
+int ipri_nfq_timeout(const struct ipr_queue *q);
 int ipri_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		 bool constdata);
 int ipri_nfq_drain(struct ipr_queue *q, bool accept);

@@ -1083,6 +1083,36 @@ int ipri_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 	}
 }
 
+/* How long an event loop may wait on this queue's socket before its next
+ * receive call is due, in ms (-1: no bound): the next refresh of the
+ * dead-man switch (a loop that misses it is taken for hung, and the kernel
+ * then passes the queue's packets by without queueing them, so the socket
+ * never becomes readable to wake it), or the queue-time deadline of the
+ * oldest held packet; 0 when a copy already waits in the library's buffer
+ * or the refresh is late. */
+int ipri_nfq_timeout(const struct ipr_queue *q)
+{
+	const struct ipr_handle *h = q->h;
+	if (atomic_load(&h->shut_recv) || q->rx_off < q->rx_len)
+		return 0;
+	uint64_t mono = ipri_now_mono();
+	int wait = -1;
+	if (q->held.cap && q->held.head != IPR_NONE) {
+		uint64_t dl = q->held.deadline[q->held.head];
+		wait = dl > mono ? (int)((dl - mono + 999999u) / 1000000u) : 0;
+	}
+	if (q->hb_due) {
+		int ms = 0;
+		if (q->hb_due > mono &&
+		    q->hb_hang == atomic_load_explicit(&h->hang_time,
+						       memory_order_relaxed))
+			ms = (int)((q->hb_due - mono + 999999u) / 1000000u);
+		if (wait < 0 || ms < wait)
+			wait = ms;
+	}
+	return wait;
+}
+
 /* Wake a receiver blocked on this queue: a no-op message to its own
  * socket, which the receive path reads and ignores. */
 void ipri_nfq_wake(struct ipr_queue *q)

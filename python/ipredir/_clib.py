@@ -171,6 +171,8 @@ ipr_param_get = _fn("ipr_param_get", c_int, _handle_p, c_int,
                     POINTER(c_uint64))
 ipr_queue_count = _fn("ipr_queue_count", c_uint, _handle_p)
 ipr_queue_fd = _fn("ipr_queue_fd", c_int, _handle_p, c_uint)
+ipr_queue_timeout = _fn("ipr_queue_timeout", c_int, _handle_p, c_uint,
+                        POINTER(c_int))
 ipr_stats_get = _fn("ipr_stats_get", c_int, _handle_p, POINTER(Stats))
 ipr_filter_compile = _fn("ipr_filter_compile", _filter_p, c_char_p, c_int,
                          POINTER(FilterError))

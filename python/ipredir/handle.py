@@ -249,6 +249,18 @@ class Handle:
             raise IpredirError(rc, "ipr_queue_fd", f"queue {queue}")
         return rc
 
+    def timeout(self, queue=0):
+        """How long (ms) an event loop may wait on fileno(@queue) before
+        its next recv_batch(timeout=0) on that queue is due; -1 if nothing
+        is due.  Use it as select/poll's timeout (seconds: ms / 1000) and
+        ask again after every wait: a loop that waits longer is taken for
+        hung after the hang time."""
+        ms = ctypes.c_int(-1)
+        rc = _clib.ipr_queue_timeout(self._hh(), queue, ctypes.byref(ms))
+        if rc < 0:
+            raise IpredirError(rc, "ipr_queue_timeout", f"queue {queue}")
+        return ms.value
+
     # -------------------------------------------------------- params ---
 
     def get_param(self, param):
@@ -461,6 +473,10 @@ class Handle:
     # ------------------------------------------------------- asyncio ---
 
     async def _readable(self, queue):
+        # Until the socket is readable or the next receive call is due
+        # (timeout()): a loop that only waited for the socket would be
+        # taken for hung after the hang time, and the kernel would then
+        # pass the queue's packets by, so the socket would never wake it.
         loop = asyncio.get_running_loop()
         fut = loop.create_future()
         fd = self.fileno(queue)
@@ -469,10 +485,14 @@ class Handle:
             if not fut.done():
                 fut.set_result(None)
         loop.add_reader(fd, ready)
+        ms = self.timeout(queue)
+        timer = loop.call_later(ms / 1000, ready) if ms >= 0 else None
         try:
             await fut
         finally:
             loop.remove_reader(fd)
+            if timer:
+                timer.cancel()
 
     async def recv_batch_async(self, max=None, queue=0, batch=None):
         """recv_batch that waits in the event loop: returns a non-empty

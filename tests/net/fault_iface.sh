@@ -49,6 +49,10 @@ fi
 # --- link down and up under a paced transfer, both ends in turn.
 tcp_start flap "$NS_A" "$NS_B" "$B4" 5901 $((6 << 20)) $((2 << 20)) --rate $((1 << 20)) ||
 	fail flap.start "$XFER_MSG"
+# The flaps come once the transfer runs (a client that started late, as
+# Python does under emulation, would find the link down and no route).
+wait_line flap-cli '^tcp-client connected' $((10 * TIME_SCALE)) ||
+	echo "# flap-cli not connected after $((10 * TIME_SCALE)) s"
 bg_start flood "$NS_B" ping -n -q -i 0.01 -w 12 "$A4"
 sleep 1
 for side in A B; do

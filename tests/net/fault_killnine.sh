@@ -32,14 +32,17 @@ for r in 1 2 3; do
 	fi
 	pass "r$r.owned" "pid $pid holds queues $(cut -d' ' -f1 <<<"$owned" | tr '\n' ' ')(portids $ports)"
 
-	# Load: 4 TCP streams for 4 s, through the passthru.
+	# A listener ready for the exchange after the kill (started first:
+	# under emulation Python takes seconds to start, which the load's
+	# time must not include).
+	bg_start "quick$r-srv" "$NS_B" "$PY" "$XFER" tcp-server --bind "$B4" \
+		--port $((5300 + r)) --send 1000 --recv 1000 --timeout $((15 * TIME_SCALE))
+	wait_port "$NS_B" tcp $((5300 + r)) $((5 * TIME_SCALE))
+	# Load: 4 TCP streams for 4 s (scaled under emulation), through the
+	# passthru.
 	bg_start "srv$r" "$NS_B" iperf3 -s -1 -B "$B4" -p "$port"
 	wait_port "$NS_B" tcp "$port" 10
-	bg_start "load$r" "$NS_A" iperf3 -c "$B4" -p "$port" -P 4 -t 4 --connect-timeout 3000
-	# A listener ready for the exchange after the kill.
-	bg_start "quick$r-srv" "$NS_B" "$PY" "$XFER" tcp-server --bind "$B4" \
-		--port $((5300 + r)) --send 1000 --recv 1000 --timeout 15
-	wait_port "$NS_B" tcp $((5300 + r)) 5
+	bg_start "load$r" "$NS_A" iperf3 -c "$B4" -p "$port" -P 4 -t $((4 * TIME_SCALE)) --connect-timeout 3000
 	sleep 1
 	if ! bg_running "load$r"; then
 		fail "r$r.load" "iperf3 was over before the kill"
@@ -51,7 +54,7 @@ for r in 1 2 3; do
 	fi
 	t0=$(date +%s%N)
 
-	# Network back: a ping and a new TCP exchange, both within 1 s.
+	# Network back: a ping and a new TCP connection, both within 1 s.
 	ok=0
 	while [ "$(ms_since "$t0")" -lt 3000 ]; do
 		if ip netns exec "$NS_A" ping -n -q -c 1 -W 1 "$B4" >/dev/null 2>&1; then
@@ -64,10 +67,14 @@ for r in 1 2 3; do
 		--send 1000 --recv 1000 --timeout 2 >"$TMPD/quick$r-cli.out" 2>&1
 	crc=$?
 	ms_tcp=$(ms_since "$t0")
-	if [ $ok = 1 ] && [ $crc -eq 0 ] && [ "$ms_tcp" -le $((1000 * TIME_SCALE)) ]; then
-		pass "r$r.network-back" "ping after ${ms_ping} ms, TCP exchange done ${ms_tcp} ms after kill -9"
+	# The connection's own time, without the interpreter's start (seconds
+	# in an emulated guest, which the bound is not about).
+	ms_conn=$(sed -nE 's/^tcp-client connected in ([0-9]+).*/\1/p' "$TMPD/quick$r-cli.out")
+	if [ $ok = 1 ] && [ $crc -eq 0 ] && [ "$ms_ping" -le $((1000 * TIME_SCALE)) ] &&
+		[ "${ms_conn:-99999}" -le $((1000 * TIME_SCALE)) ]; then
+		pass "r$r.network-back" "ping after ${ms_ping} ms, TCP connected in ${ms_conn} ms, exchange done ${ms_tcp} ms after kill -9"
 	else
-		fail "r$r.network-back" "want ping and TCP within $((1000 * TIME_SCALE)) ms: ping ok=$ok at ${ms_ping} ms, tcp status $crc at ${ms_tcp} ms"
+		fail "r$r.network-back" "want ping and a TCP connection within $((1000 * TIME_SCALE)) ms: ping ok=$ok at ${ms_ping} ms, tcp status $crc, connected in ${ms_conn:-?} ms, done at ${ms_tcp} ms"
 		dump "quick$r-cli"
 	fi
 	bg_wait "quick$r-srv" 5
@@ -88,7 +95,7 @@ for r in 1 2 3; do
 	check "r$r.no-queue-at-all" "$nq queue(s) bound in $NS_A after the kill" [ "$nq" -eq 0 ]
 
 	# The load lived through it: iperf3 ends by itself, successfully.
-	bg_wait "load$r" 15
+	bg_wait "load$r" $((15 * TIME_SCALE))
 	lrc=$?
 	bg_wait "srv$r" 5
 	if [ $lrc -eq 0 ]; then

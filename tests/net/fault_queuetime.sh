@@ -60,11 +60,14 @@ ok=0
 check stats-no-other-drops "want dropped_verdict, kernel drops and errors 0: $line" [ $ok = 1 ]
 n=$(st qt n) mn=$(st qt min_ms) mx=$(st qt max_ms)
 # Dropped no sooner than the queue time (less 2 ms for the gap between
-# the library's clock reading and ours), and not much later.
-if [ "${n:-0}" -eq 40 ] && awk -v a="$mn" -v b="$mx" -v q=$QT 'BEGIN { exit !(a >= q - 2 && b <= q + 250) }'; then
+# the library's clock reading and ours, which a thread preempted in an
+# emulated guest can stretch: 7 ms seen under QEMU), and not much later.
+slack=2
+[ "$TIME_SCALE" -gt 1 ] && slack=25
+if [ "${n:-0}" -eq 40 ] && awk -v a="$mn" -v b="$mx" -v q=$QT -v s=$slack 'BEGIN { exit !(a >= q - s && b <= q + 250) }'; then
 	pass expiry-time "40 dropped ${mn}..${mx} ms after arrival (queue time $QT ms)"
 else
-	fail expiry-time "want 40 dropped between $((QT - 2)) and $((QT + 250)) ms after arrival: $(grep '^expiry' "$TMPD/qt.out")"
+	fail expiry-time "want 40 dropped between $((QT - slack)) and $((QT + 250)) ms after arrival: $(grep '^expiry' "$TMPD/qt.out")"
 fi
 
 # The same after the program sat blocked in a receive for a while (as

@@ -5,6 +5,7 @@ batch calls, asyncio; and the errors of a failed open."""
 
 import errno
 import shutil
+import time
 
 import pytest
 
@@ -276,6 +277,42 @@ def test_asyncio(pair, fam):
     assert [g[0] for g in got] == sent
 
 
+ASYNC_IDLE = r"""
+import asyncio, sys, time, ipredir
+async def main():
+    h = ipredir.Handle(sys.argv[1], flags=ipredir.Flag.FAIL_CLOSED, queues=1,
+                       hang_time=200)
+    async with h:
+        print("ready", flush=True)
+        ms = h.timeout()
+        n = 0
+        async for p in h:
+            await h.send_async(p)
+            n += 1
+            print("got", n, bytes(p.payload), flush=True)
+            if n == int(sys.argv[2]):
+                break
+        print("result", n, h.stats().hung_packets, 0 <= ms <= 50, flush=True)
+asyncio.run(main())
+"""
+
+
+def test_asyncio_idle(pair):
+    """An asyncio program that waits 2 s for its first packet (10 hang
+    times) is still in the path: fail-closed, the datagrams reach the
+    receiver through it, and the kernel's switch passed nothing by."""
+    port = next_port()
+    a, b = addrs(pair, 4)
+    d = pair.start_py(pair.b, ASYNC_IDLE, f"inbound and udp.DstPort == {port}", 3)
+    assert d.wait_line("ready", 10), repr(d)
+    time.sleep(2)
+    sent = [b"idle %d" % i for i in range(3)]
+    got = udp_exchange(pair, pair.a, pair.b, b, port, sent)
+    assert d.wait(20) == 0, repr(d)
+    assert d.lines()[-1] == "result 3 0 True", repr(d)
+    assert [g[0] for g in got] == sent
+
+
 SHUTDOWN_THREAD = r"""
 import threading, time, ipredir
 h = ipredir.Handle("udp.DstPort == 9").open()
@@ -358,7 +395,9 @@ def test_open_needs_privilege(pair):
 
 MIXED = r"""
 import json, sys, time, ipredir
-with ipredir.Handle(sys.argv[1]) as h:
+# (a hang time well above the sleep: a program away from its queue for
+# the hang time is taken for hung, and the kernel passes the rest by)
+with ipredir.Handle(sys.argv[1], hang_time=10000) as h:
     print("ready", flush=True)
     time.sleep(1.0)              # let all of them queue: one batch
     b = h.recv_batch(timeout=5000)
