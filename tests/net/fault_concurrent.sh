@@ -14,13 +14,20 @@ need_file "$PROGS/ipr_faultchurn"
 topo_pair
 kv() { sed -nE "s/.*(^| )$2=([0-9.-]+).*/\2/p" "$TMPD/$1.out" | tail -n 1; }
 
-XFER_TIMEOUT=40
+# Each close in the namespace makes the kernel drop every packet queued in
+# it, any handle's (README, "Safety"): the transfer loses segments to the churn
+# and recovers by retransmission.  It connects first (a SYN lost again and
+# again backs off for half a minute, as under emulation, where the churn
+# lasts 36 s), and its time scales.
+XFER_TIMEOUT=$((40 * TIME_SCALE))
 tcp_start long "$NS_A" "$NS_B" "$B4" 6201 $((8 << 20)) $((4 << 20)) --rate $((1 << 20)) ||
 	fail transfer.start "$XFER_MSG"
+wait_line long-cli '^tcp-client connected' $((10 * TIME_SCALE)) ||
+	echo "# long-cli not connected after $((10 * TIME_SCALE)) s"
 bg_start flood "$NS_A" ping -n -q -i 0.02 -w 30 "$B4"
 bg_start churn "$NS_A" "$PROGS/ipr_faultchurn" --iterations 200 --threads 4 --warmup 2 \
 	'tcp' 'tcp.DstPort == 6201 or tcp.SrcPort == 6201 or icmp'
-bg_wait churn 40
+bg_wait churn $((40 * TIME_SCALE))
 rc=$?
 line=$(grep '^churn' "$TMPD/churn.out")
 oe=$(kv churn open_errors) er=$(kv churn errors)

@@ -70,6 +70,19 @@ static double now_s(void)
 enum { MAX = 16 };
 static atomic_ulong recvd, sent, errors, open_errors;
 static atomic_int last_err, first_open_err;
+static const char *last_call = "";   /* which call gave last_err ... */
+static char last_detail[256];         /* ... and its ipr_last_error */
+static pthread_mutex_t last_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void note_error(int err, const char *call)
+{
+	const char *d = ipr_last_error(NULL);
+	pthread_mutex_lock(&last_lock);
+	last_err = err;
+	last_call = call;
+	snprintf(last_detail, sizeof(last_detail), "%s", d ? d : "");
+	pthread_mutex_unlock(&last_lock);
+}
 static const char *f1, *f2;
 
 /* Pass on what is waiting on every queue of @h, without blocking. */
@@ -80,7 +93,7 @@ static void serve(ipr_handle *h, void *buf, size_t cap, bool sniff)
 		int n = ipr_recv_batch(h, q, buf, cap, pk, MAX, 0);
 		if (n < 0) {
 			errors++;
-			last_err = n;
+			note_error(n, sniff ? "ipr_recv_batch (sniff)" : "ipr_recv_batch");
 			continue;
 		}
 		recvd += (unsigned long)n;
@@ -89,7 +102,7 @@ static void serve(ipr_handle *h, void *buf, size_t cap, bool sniff)
 		int s = ipr_send_batch(h, pk, (unsigned)n);
 		if (s != n) {
 			errors++;
-			last_err = s < 0 ? s : -EIO;
+			note_error(s < 0 ? s : -EIO, "ipr_send_batch");
 		} else {
 			sent += (unsigned long)n;
 		}
@@ -236,7 +249,8 @@ int main(int argc, char **argv)
 	if (open_errors)
 		printf("first open error: %s\n", ipr_strerror(-first_open_err));
 	if (errors)
-		printf("last error: %s\n", ipr_strerror(last_err));
+		printf("last error: %s: %s (%s)\n", last_call,
+		       ipr_strerror(last_err), last_detail);
 	fflush(stdout);
 	return open_errors || errors ? 1 : 0;
 }
