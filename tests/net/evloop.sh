@@ -3,8 +3,8 @@
 # evloop.sh - a program built around an event loop (tests/progs/ipr_evloop:
 # epoll on ipr_queue_fd, ipr_recv_batch with timeout 0 when woken) stays
 # in the packet path through long idle times when it takes its epoll
-# timeout from ipr_queue_timeout: after 2 s of silence (10 hang times of
-# 200 ms) pings pass through it, fail-closed and fail-open, and the kernel
+# timeout from ipr_queue_timeout: after 3 s of silence (6 hang times of
+# 500 ms) pings pass through it, fail-closed and fail-open, and the kernel
 # passed nothing by (hung=0).  The same loop waiting on the descriptor
 # alone is taken for hung after the hang time; fail-closed, its queue then
 # drops everything and the descriptor never wakes it: the trap that
@@ -19,15 +19,15 @@ topo_pair
 # field NAME KEY: KEY=N from NAME's last line.
 field() { sed -nE "s/.*(^| )$2=([0-9]+).*/\2/p" "$TMPD/$1.out" | tail -n 1; }
 
-# run CASE NAME [ipr_evloop options]: idle 2 s, then 5 pings from B to A.
+# run CASE NAME [ipr_evloop options]: idle 3 s, then 5 pings from B to A.
 run() {
 	local c=$1 n=$2
 	shift 2
-	if ! start_prog "$n" "$NS_A" ipr_evloop --hang-time 200 "$@" icmp; then
+	if ! start_prog "$n" "$NS_A" ipr_evloop --hang-time 500 "$@" icmp; then
 		fail "$c.start" "ipr_evloop $* did not start"
 		return 1
 	fi
-	sleep 2
+	sleep 3
 	ping_ok "$NS_B" "$A4" 5
 	PING_RC=$?
 	bg_stop "$n" TERM 10
@@ -41,7 +41,7 @@ for mode in closed open; do
 		p=$(field "t$mode" passed) hg=$(field "t$mode" hung) to=$(field "t$mode" timeouts)
 		if [ "$PING_RC" -eq 0 ] && [ "${BG_DONE[t$mode]}" -eq 0 ] &&
 			[ "${p:-0}" -ge 10 ] && [ "${hg:-1}" -eq 0 ] && [ "${to:-0}" -ge 5 ]; then
-			pass "timeout-$mode" "5 of 5 echoes after 2 s idle, all through the program: $(tail -n 1 "$TMPD/t$mode.out")"
+			pass "timeout-$mode" "5 of 5 echoes after 3 s idle, all through the program: $(tail -n 1 "$TMPD/t$mode.out")"
 		else
 			fail "timeout-$mode" "want 5 echoes, passed >= 10, hung=0, timeouts >= 5, exit 0; got ping: $(grep -E received <<<"$PING_OUT"), status ${BG_DONE[t$mode]}: $(tail -n 1 "$TMPD/t$mode.out")"
 			dump "t$mode"

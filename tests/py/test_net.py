@@ -281,7 +281,7 @@ ASYNC_IDLE = r"""
 import asyncio, sys, time, ipredir
 async def main():
     h = ipredir.Handle(sys.argv[1], flags=ipredir.Flag.FAIL_CLOSED, queues=1,
-                       hang_time=200)
+                       hang_time=1000)
     async with h:
         print("ready", flush=True)
         ms = h.timeout()
@@ -292,20 +292,20 @@ async def main():
             print("got", n, bytes(p.payload), flush=True)
             if n == int(sys.argv[2]):
                 break
-        print("result", n, h.stats().hung_packets, 0 <= ms <= 50, flush=True)
+        print("result", n, h.stats().hung_packets, 0 <= ms <= 250, flush=True)
 asyncio.run(main())
 """
 
 
 def test_asyncio_idle(pair):
-    """An asyncio program that waits 2 s for its first packet (10 hang
+    """An asyncio program that waits 3 s for its first packet (3 hang
     times) is still in the path: fail-closed, the datagrams reach the
     receiver through it, and the kernel's switch passed nothing by."""
     port = next_port()
     a, b = addrs(pair, 4)
     d = pair.start_py(pair.b, ASYNC_IDLE, f"inbound and udp.DstPort == {port}", 3)
     assert d.wait_line("ready", 10), repr(d)
-    time.sleep(2)
+    time.sleep(3)
     sent = [b"idle %d" % i for i in range(3)]
     got = udp_exchange(pair, pair.a, pair.b, b, port, sent)
     assert d.wait(20) == 0, repr(d)
