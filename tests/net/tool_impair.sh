@@ -126,10 +126,12 @@ if run_impair rate --rate 10000 'outbound and tcp.DstPort == 5930'; then
 		bg_wait sink 30
 		res=$(grep '^sink ' "$TMPD/sink.out")
 		mbit=$(sed -nE 's/.* mbit=([0-9.]+).*/\1/p' <<<"$res")
-		if in_range "$mbit" 9 11; then
+		# (under emulation the shaper's timer fires late, which only
+		# slows it: the upper bound stays)
+		if in_range "$mbit" $((9 - S)) 11; then
 			pass rate "$res"
 		else
-			fail rate "want 9..11 Mbit/s: $res $(cat "$TMPD/source.out")"
+			fail rate "want $((9 - S))..11 Mbit/s: $res $(cat "$TMPD/source.out")"
 		fi
 	else
 		fail rate "sink did not listen"

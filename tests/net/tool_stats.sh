@@ -48,7 +48,7 @@ grep -q '^  rules removed: by a guard process' <<<"$text" && own=no-owner
 if grep -Eq "^  inet ipredir_${BG[im]}_[0-9]+ +chains=[0-9]+ +$own +pid=${BG[im]} \(ipredir\)" <<<"$text" &&
 	grep -Eq "^  [0-9]+ +${BG[im]} +ipredir +5 " <<<"$text" &&
 	grep -Eq "^  [0-9]+ +${BG[mo]} +ipredir " <<<"$text" &&
-	grep -Eq "^kernel: Linux $(uname -r)$" <<<"$text" &&
+	grep -Fxq "kernel: Linux $(uname -r)" <<<"$text" && # (6.12.118+deb12: no regex)
 	grep -Eq "^  queue verdict: (nft_queue|xt NFQUEUE)" <<<"$text"; then
 	pass text "$(tr '\n' '|' <<<"$text")"
 else
