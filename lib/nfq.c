@@ -1012,8 +1012,55 @@ static int housekeep(struct ipr_queue *q, uint64_t mono)
 	return 0;
 }
 
+/*
+ * The wait of a receive without a timeout (ipr_recv), which a signal must
+ * end with EINTR: a signal handled anywhere in user space between two
+ * system calls of ours (more than a microsecond only when the thread is
+ * preempted there, which happened in an emulated guest: recv_signal on
+ * 5.10) would interrupt nothing, and the next wait would sleep through
+ * it.  So from the first wait on, signals are held back in this thread and
+ * ppoll lets them in only while it sleeps, atomically; *old is the mask to
+ * wait with.  Costs three system calls only where the thread goes to sleep
+ * anyway.
+ */
+static int block_masked(struct ipr_queue *q, void *buf, unsigned slots,
+			bool sniff, int wait, const sigset_t *old)
+{
+	struct pollfd pf = { .fd = q->fd, .events = POLLIN };
+	struct timespec ts = { wait / 1000, (long)(wait % 1000) * 1000000L };
+	int r = ppoll(&pf, 1, wait < 0 ? NULL : &ts, old);
+	if (r < 0)
+		return -1; /* EINTR: the handler has run */
+	if (r == 0) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return rx_batch(q, buf, slots, sniff, MSG_WAITFORONE | MSG_DONTWAIT);
+}
+
+static int recv_turns(struct ipr_queue *q, void *buf, size_t cap,
+		      struct ipr_packet *pkts, unsigned max, int timeout_ms,
+		      sigset_t *old, bool *masked);
+
 int ipri_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		 struct ipr_packet *pkts, unsigned max, int timeout_ms)
+{
+	sigset_t old;
+	bool masked = false;
+	int r = recv_turns(q, buf, cap, pkts, max, timeout_ms, &old, &masked);
+	if (masked) {
+		int e = errno;
+		/* a signal that came while the packets were taken runs now */
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		errno = e;
+	}
+	return r;
+}
+
+/* ipri_nfq_recv's turns: housekeeping, a spin, a wait, the packets. */
+static int recv_turns(struct ipr_queue *q, void *buf, size_t cap,
+		      struct ipr_packet *pkts, unsigned max, int timeout_ms,
+		      sigset_t *old, bool *masked)
 {
 	struct ipr_handle *h = q->h;
 	unsigned slots = (unsigned)(cap / IPR_BATCH_SLOT);
@@ -1043,8 +1090,15 @@ int ipri_nfq_recv(struct ipr_queue *q, void *buf, size_t cap,
 		int wait = recv_wait(q, timeout_ms, start, mono, &last);
 		int n = spin(q, buf, slots, sniff, mono, timeout_ms >= 0,
 			     &wait);
-		if (n < 0 && errno == EAGAIN)
-			n = block(q, buf, slots, sniff, wait);
+		if (n < 0 && errno == EAGAIN) {
+			if (timeout_ms < 0 && wait != 0 && !*masked) {
+				sigset_t all;
+				sigfillset(&all);
+				*masked = !pthread_sigmask(SIG_BLOCK, &all, old);
+			}
+			n = *masked ? block_masked(q, buf, slots, sniff, wait, old)
+				    : block(q, buf, slots, sniff, wait);
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				return ipr_err(EINTR);
