@@ -880,11 +880,10 @@ static int recv_wait(const struct ipr_queue *q, int timeout_ms,
  * program burns no CPU.  It yields between polls, so it spins only on a
  * CPU nobody else wants.  Only for a caller whose own wait is bounded
  * (bounded; the wake-ups for deadlines and heartbeats do not count): one
- * that waits without bound (ipr_recv) counts on a signal interrupting the
- * blocking call, and a signal handled while spinning in user space would
- * interrupt nothing, leaving it blocked until the next packet.  Returns what recvmmsg
- * returned (-1 with errno EAGAIN: nothing came, or no spin), and takes the
- * time spent from *wait.
+ * that waits without bound (ipr_recv) sleeps with signals let in only by
+ * ppoll (block_masked), and a signal handled while spinning in user space
+ * would interrupt nothing.  Returns what recvmmsg returned (-1 with errno
+ * EAGAIN: nothing came, or no spin), and takes the time spent from *wait.
  */
 static int spin(struct ipr_queue *q, void *buf, unsigned slots, bool sniff,
 		uint64_t mono, bool bounded, int *wait)
