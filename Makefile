@@ -114,13 +114,13 @@ $(O)/tests/unit/%: tests/unit/%.c $(STATIC)
 # The kernel-program interpreter, shared with fuzz/fuzz_filter.c.
 $(O)/tests/unit/test_filter: tests/kprog_run.c tests/kprog_run.h
 
-$(O)/tests/progs/%: tests/progs/%.c $(STATIC)
+$(O)/tests/progs/%: tests/progs/%.c tests/progs/stop.h $(STATIC)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -Itests -o $@ $< $(STATIC) $(MNL_LIBS) -lpthread $(LDFLAGS)
 
 # LD_PRELOAD shims that make system calls fail on purpose (no sanitizer:
 # they load before its runtime).
-$(O)/tests/shim/%.so: tests/shim/%.c
+$(O)/tests/shim/%.so: tests/shim/%.c tests/shim/shim.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(BASE) -O2 -g -fPIC -shared -o $@ $< -ldl
 

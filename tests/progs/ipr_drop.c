@@ -8,14 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "ipredir.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+#include "stop.h"
 
 int main(int argc, char **argv)
 {
@@ -28,10 +21,7 @@ int main(int argc, char **argv)
 	}
 	const char *filter = argv[argc - 1];
 
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
+	stop_on_signals();
 
 	ipr_handle *h = ipr_open(filter, IPR_LAYER_NETWORK, 0, IPR_FLAG_DROP);
 	if (!h) {

@@ -15,17 +15,11 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 #include "ipredir.h"
+#include "stop.h"
 
 #define BATCH 64
 
-static volatile sig_atomic_t stop;
 static uint8_t buf[BATCH * IPR_BATCH_SLOT];
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void usage(void)
 {
@@ -59,10 +53,7 @@ int main(int argc, char **argv)
 	if (optind != argc - 1)
 		usage();
 
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
+	stop_on_signals();
 
 	ipr_handle *h = ipr_open_ex(argv[optind], IPR_LAYER_NETWORK, 0, flags, &o);
 	if (!h) {

@@ -17,16 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "ipredir.h"
+#include "stop.h"
 
 #define MAX_HELD 100000
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static double now_ms(void)
 {
@@ -115,9 +108,7 @@ int main(int argc, char **argv)
 	}
 	if (optind != argc - 1 || every < 1)
 		usage();
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	stop_on_signals();
 
 	ipr_handle *h = ipr_open_ex(argv[optind], IPR_LAYER_NETWORK, 0, flags,
 				    &opts);

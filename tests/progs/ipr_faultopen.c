@@ -12,14 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "ipredir.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+#include "stop.h"
 
 static const char *errname(int e)
 {
@@ -80,10 +73,7 @@ int main(int argc, char **argv)
 	printf("ready\n");
 	fflush(stdout);
 	if (seconds > 0) {
-		struct sigaction sa = { .sa_handler = on_signal };
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGALRM, &sa, NULL);
+		stop_on_signals();
 		alarm((unsigned)seconds);
 		while (!stop)
 			pause();

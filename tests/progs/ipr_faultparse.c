@@ -17,14 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ipredir.h"
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
+#include "stop.h"
 
 /* Filters that read every part of a packet: headers, options, payload at
  * fixed and negative indexes, lengths, fragments, extension headers. */
@@ -176,10 +169,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
+	stop_on_signals();
 
 	ipr_handle *h = ipr_open(argv[optind], IPR_LAYER_NETWORK, (int16_t)prio,
 				 sniff ? IPR_FLAG_SNIFF : 0);

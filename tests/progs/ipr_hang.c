@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 #include "ipredir.h"
+#include "stop.h"
 
 #define BATCH 64
 
-static volatile sig_atomic_t stop;
 static pthread_mutex_t never = PTHREAD_MUTEX_INITIALIZER;
 
 struct worker {
@@ -34,12 +34,6 @@ struct worker {
 	_Atomic uint64_t packets;
 	_Atomic int err;       /* read by the main thread */
 };
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static double now_s(void)
 {
@@ -141,10 +135,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ipr_open_ex: %s\n", ipr_strerror(-errno));
 		return 1;
 	}
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	stop_on_signals();
 	pthread_mutex_lock(&never);
 
 	struct worker *w = calloc(nq, sizeof(*w));

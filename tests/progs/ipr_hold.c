@@ -18,8 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ipredir.h"
-
-static volatile sig_atomic_t stop;
+#include "stop.h"
 
 /* Packets waiting in the namespace's queues (the test namespace has only
  * ours): the third column of /proc/net/netfilter/nfnetlink_queue. */
@@ -35,12 +34,6 @@ static unsigned long queued_now(void)
 			sum += total;
 	fclose(f);
 	return sum;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
 }
 
 static double now_s(void)
@@ -113,9 +106,7 @@ int main(int argc, char **argv)
 	if (optind != argc - 1)
 		usage();
 
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	stop_on_signals();
 
 	ipr_handle *h = ipr_open_ex(argv[optind], IPR_LAYER_NETWORK, 0, flags,
 				    &opts);

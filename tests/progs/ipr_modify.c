@@ -18,15 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "ipredir.h"
+#include "stop.h"
 
-static volatile sig_atomic_t stop;
 static uint8_t buf[IPR_MTU_MAX + 1];
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static void usage(void)
 {
@@ -60,11 +54,7 @@ int main(int argc, char **argv)
 	if (optind != argc - 1)
 		usage();
 
-	/* No SA_RESTART: a signal makes ipr_recv return -EINTR. */
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
+	stop_on_signals();
 
 	ipr_handle *h = ipr_open_ex(argv[optind], IPR_LAYER_NETWORK, 0, 0, &o);
 	if (!h) {

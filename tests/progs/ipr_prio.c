@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "ipredir.h"
+#include "stop.h"
 
 #define MAXSEQ 100000
 
@@ -27,13 +28,6 @@ struct side {
 };
 
 static atomic_uint order;
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static long long udp_seq(const void *pkt, size_t len)
 {
@@ -144,10 +138,7 @@ int main(int argc, char **argv)
 	if (optind != argc - 1 || count == 0 || count > MAXSEQ)
 		usage();
 
-	struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART */
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
+	stop_on_signals();
 	if (one)
 		return run_one(argv[optind], prio, seconds);
 

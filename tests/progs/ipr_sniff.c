@@ -9,15 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "ipredir.h"
+#include "stop.h"
 
-static volatile sig_atomic_t stop;
 static uint8_t buf[IPR_MTU_MAX + 1];
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 int main(int argc, char **argv)
 {
@@ -30,10 +24,7 @@ int main(int argc, char **argv)
 	}
 	const char *filter = argv[argc - 1];
 
-	struct sigaction sa = { .sa_handler = on_signal };
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGALRM, &sa, NULL);
+	stop_on_signals();
 
 	ipr_handle *h = ipr_open(filter, IPR_LAYER_NETWORK, 0, IPR_FLAG_SNIFF);
 	if (!h) {
