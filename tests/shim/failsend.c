@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "shim.h"
 
 static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
 static long every, burst;
@@ -19,18 +20,11 @@ static int active = -1;
 
 static void setup(void)
 {
-	char comm[32] = "";
-	FILE *f = fopen("/proc/self/comm", "r");
-	if (f) {
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
-		fclose(f);
-	}
 	const char *e = getenv("IPR_SHIM_FAIL_EVERY");
 	const char *b = getenv("IPR_SHIM_FAIL_BURST");
 	every = e ? atol(e) : 0;
 	burst = b ? atol(b) : 1;
-	active = strncmp(comm, "ipredir", 7) == 0 && every > 0;
+	active = shim_comm_is("ipredir") && every > 0;
 }
 
 ssize_t sendmsg(int fd, const struct msghdr *mh, int flags)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "shim.h"
 
 static ssize_t (*real_send)(int, const void *, size_t, int);
 static int (*real_recvmmsg)(int, struct mmsghdr *, unsigned int, int,
@@ -34,13 +35,6 @@ static void report(void)
 
 static void setup(void)
 {
-	char comm[32] = "";
-	FILE *f = fopen("/proc/self/comm", "r");
-	if (f) {
-		if (!fgets(comm, sizeof(comm), f))
-			comm[0] = 0;
-		fclose(f);
-	}
 	const char *want = getenv("IPR_SHIM_COMM");
 	const char *d = getenv("IPR_SHIM_SEND_DELAY_MS");
 	const char *r = getenv("IPR_SHIM_RECV_DELAY_MS");
@@ -48,8 +42,7 @@ static void setup(void)
 		want = "ipr_";
 	delay_ms = d ? atol(d) : 0;
 	recv_delay_ms = r ? atol(r) : 0;
-	active = strncmp(comm, want, strlen(want)) == 0 &&
-		 (delay_ms > 0 || recv_delay_ms > 0);
+	active = shim_comm_is(want) && (delay_ms > 0 || recv_delay_ms > 0);
 	if (active)
 		atexit(report);
 }
