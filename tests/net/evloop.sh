@@ -16,8 +16,6 @@ skip_unless_root
 need_file "$PROGS/ipr_evloop"
 topo_pair
 
-# field NAME KEY: KEY=N from NAME's last line.
-field() { sed -nE "s/.*(^| )$2=([0-9]+).*/\2/p" "$TMPD/$1.out" | tail -n 1; }
 
 # run CASE NAME [ipr_evloop options]: idle 3 s, then 5 pings from B to A.
 run() {
@@ -38,7 +36,7 @@ for mode in closed open; do
 	opt=()
 	[ $mode = closed ] && opt=(--fail-closed)
 	if run "timeout-$mode" "t$mode" --use-timeout "${opt[@]}"; then
-		p=$(field "t$mode" passed) hg=$(field "t$mode" hung) to=$(field "t$mode" timeouts)
+		p=$(out_num "t$mode" passed) hg=$(out_num "t$mode" hung) to=$(out_num "t$mode" timeouts)
 		if [ "$PING_RC" -eq 0 ] && [ "${BG_DONE[t$mode]}" -eq 0 ] &&
 			[ "${p:-0}" -ge 10 ] && [ "${hg:-1}" -eq 0 ] && [ "${to:-0}" -ge 5 ]; then
 			pass "timeout-$mode" "5 of 5 echoes after 3 s idle, all through the program: $(tail -n 1 "$TMPD/t$mode.out")"
@@ -51,7 +49,7 @@ done
 
 # --- the loop that waits on the descriptor alone, fail-closed: hung
 if run no-timeout nt --fail-closed; then
-	p=$(field nt passed) hg=$(field nt hung)
+	p=$(out_num nt passed) hg=$(out_num nt hung)
 	if [ "$PING_RC" -ne 0 ] && [ "${p:-1}" -eq 0 ] && [ "${hg:-0}" -gt 0 ]; then
 		pass no-timeout-is-hung "echoes lost, none through the program, dropped by the kernel's switch: $(tail -n 1 "$TMPD/nt.out")"
 	else

@@ -15,7 +15,6 @@ topo_pair
 ITER=${FAULT_CHURN_ITERATIONS:-1000}
 THREADS=${FAULT_CHURN_THREADS:-1}
 RSS_MARGIN_KB=1024 # growth allowed over the loop (after a warm-up)
-kv() { sed -nE "s/.*(^| )$2=([0-9.-]+).*/\2/p" "$TMPD/$1.out" | tail -n 1; }
 
 # A long paced transfer both ways that spans the churn.
 XFER_TIMEOUT=50
@@ -49,16 +48,16 @@ if [ "$maxt" -le $((2 * THREADS)) ]; then
 else
 	fail max-tables "up to $maxt ipredir tables at once (want at most $((2 * THREADS)))"
 fi
-fs=$(kv churn fd_start) fb=$(kv churn fd_before) fa=$(kv churn fd_after)
+fs=$(out_num churn fd_start) fb=$(out_num churn fd_before) fa=$(out_num churn fd_after)
 ok=0
 [ -n "$fb" ] && [ "$fs" = "$fb" ] && [ "$fb" = "$fa" ] && ok=1
 check no-fd-leak "fds at start $fs, before the loop $fb, after $fa" [ $ok = 1 ]
-rb=$(kv churn rss_before_kb) ra=$(kv churn rss_after_kb) rm=$(kv churn rss_max_kb)
+rb=$(out_num churn rss_before_kb) ra=$(out_num churn rss_after_kb) rm=$(out_num churn rss_max_kb)
 if [ -n "$rb" ] && [ -n "$ra" ] && [ "$ra" -le $((rb + RSS_MARGIN_KB)) ] &&
 	[ "$rm" -le $((rb + RSS_MARGIN_KB)) ]; then
-	pass rss-bounded "anonymous RSS ${rb} kB before, ${ra} kB after, ${rm} kB at most (margin ${RSS_MARGIN_KB} kB; VmRSS $(kv churn vmrss_before_kb) -> $(kv churn vmrss_after_kb) kB)"
+	pass rss-bounded "anonymous RSS ${rb} kB before, ${ra} kB after, ${rm} kB at most (margin ${RSS_MARGIN_KB} kB; VmRSS $(out_num churn vmrss_before_kb) -> $(out_num churn vmrss_after_kb) kB)"
 else
-	fail rss-bounded "anonymous RSS grew: before ${rb} kB, after ${ra} kB, max ${rm} kB (margin ${RSS_MARGIN_KB} kB; VmRSS $(kv churn vmrss_before_kb) -> $(kv churn vmrss_after_kb) kB)"
+	fail rss-bounded "anonymous RSS grew: before ${rb} kB, after ${ra} kB, max ${rm} kB (margin ${RSS_MARGIN_KB} kB; VmRSS $(out_num churn vmrss_before_kb) -> $(out_num churn vmrss_after_kb) kB)"
 fi
 n=$(ipr_tables "$NS_A")
 check no-table-left "$n ipredir table(s) left: $(ip netns exec "$NS_A" nft list tables | tr '\n' ' ')" [ "$n" -eq 0 ]

@@ -12,7 +12,6 @@
 skip_unless_root
 need_file "$PROGS/ipr_faultchurn"
 topo_pair
-kv() { sed -nE "s/.*(^| )$2=([0-9.-]+).*/\2/p" "$TMPD/$1.out" | tail -n 1; }
 
 # Each close in the namespace makes the kernel drop every packet queued in
 # it, any handle's (README, "Safety"): the transfer loses segments to the churn
@@ -30,13 +29,13 @@ bg_start churn "$NS_A" "$PROGS/ipr_faultchurn" --iterations 200 --threads 4 --wa
 bg_wait churn $((40 * TIME_SCALE))
 rc=$?
 line=$(grep '^churn' "$TMPD/churn.out")
-oe=$(kv churn open_errors) er=$(kv churn errors)
+oe=$(out_num churn open_errors) er=$(out_num churn errors)
 if [ $rc -eq 0 ] && [ "${oe:-1}" -eq 0 ] && [ "${er:-1}" -eq 0 ]; then
 	pass opens "every open and call succeeded: $(cut -d' ' -f2-8 <<<"$line")"
 else
 	fail opens "status $rc: $line $(grep -E '^(first|last)' "$TMPD/churn.out" | tr '\n' ' ')"
 fi
-fs=$(kv churn fd_start) fa=$(kv churn fd_after) si=$(kv churn stdin_open)
+fs=$(out_num churn fd_start) fa=$(out_num churn fd_after) si=$(out_num churn stdin_open)
 ok=0
 [ -n "$fs" ] && [ "$fs" = "$fa" ] && [ "${si:-0}" -eq 1 ] && ok=1
 check fds-intact "want the process's descriptors untouched: at start $fs, at the end $fa, stdin open $si" \

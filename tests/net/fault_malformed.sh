@@ -15,7 +15,6 @@ need_file "$IPREDIR" "$PROGS/ipr_faultparse"
 topo_pair
 MAL="$NET_DIR/fault_malformed.py"
 MAC_A=$(ip -n "$NS_A" link show v0 | awk '/link\/ether/ { print $2 }')
-kv() { sed -nE "s/.*(^| )$2=([0-9]+).*/\2/p" "$TMPD/$1.out" | tail -n 1; }
 
 for round in plain rewrite; do
 	args=()
@@ -67,8 +66,8 @@ for round in plain rewrite; do
 		bg_stop "$p" TERM 10
 		rc=$?
 		line=$(grep '^stats' "$TMPD/$p.out")
-		n=$(kv "$p" packets) odd=$(kv "$p" odd) pb=$(kv "$p" parse_bad) ee=$(kv "$p" eval_err)
-		ce=$(kv "$p" csum_err) se=$(kv "$p" send_err)
+		n=$(out_num "$p" packets) odd=$(out_num "$p" odd) pb=$(out_num "$p" parse_bad) ee=$(out_num "$p" eval_err)
+		ce=$(out_num "$p" csum_err) se=$(out_num "$p" send_err)
 		if [ "$rc" -eq 0 ] && [ "${pb:-1}" -eq 0 ] && [ "${ee:-1}" -eq 0 ] &&
 			[ "${ce:-1}" -eq 0 ] && [ "${se:-1}" -eq 0 ]; then
 			pass "$round.helpers.${p%%-*}" "exit 0, $line"

@@ -232,6 +232,10 @@ bg_start() {
 # bg_wait NAME [SECONDS]: wait for NAME to end by itself; kills its group if
 # it does not.  Returns (and sets BG_DONE[NAME] to) its exit status, 124 on
 # timeout.
+# out_num NAME KEY: the number N of the last KEY=N that NAME printed on
+# its standard output (the programs' summary lines).
+out_num() { sed -nE "s/.*(^| )$2=([0-9.-]+).*/\2/p" "$TMPD/$1.out" | tail -n 1; }
+
 # _stuck PID: where a program that would not end is, for its .err file:
 # each thread's state, kernel wait channel, system call and CPU time.
 _stuck() {

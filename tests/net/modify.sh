@@ -10,8 +10,6 @@ skip_unless_root
 need_file "$PROGS/ipr_modify"
 topo_pair
 
-# field NAME KEY: KEY=N from the last line NAME printed.
-field() { sed -nE "s/.*(^| )$2=([0-9]+).*/\2/p" "$TMPD/$1.out" | tail -n 1; }
 
 # counts CASE NAME KEY=N...: NAME exited 0 and its last line says exactly so.
 counts() {
@@ -19,7 +17,7 @@ counts() {
 	shift 2
 	[ "${BG_DONE[$n]}" -eq 0 ] || ok=0
 	for kv in "$@"; do
-		[ "$(field "$n" "${kv%%=*}")" = "${kv#*=}" ] || ok=0
+		[ "$(out_num "$n" "${kv%%=*}")" = "${kv#*=}" ] || ok=0
 	done
 	if [ "$ok" -eq 1 ]; then
 		pass "$c" "$*"
@@ -70,7 +68,7 @@ if start_prog tcp "$NS_A" ipr_modify --tcp 'tcp.DstPort == 5402 or tcp.SrcPort =
 	tcp_case rewrite-tcp4 t4 "$NS_A" "$NS_B" "$B4" 5402 $((8 << 20)) $((8 << 20))
 	tcp_case rewrite-tcp6 t6 "$NS_A" "$NS_B" "$B6" 5402 $((8 << 20)) $((8 << 20))
 	bg_stop tcp TERM 10
-	m=$(field tcp rewritten) e=$(field tcp errors)
+	m=$(out_num tcp rewritten) e=$(out_num tcp errors)
 	if [ "${BG_DONE[tcp]}" -eq 0 ] && [ "${m:-0}" -gt 0 ] && [ "${e:-1}" -eq 0 ]; then
 		pass rewrite-count "rewritten=$m errors=0"
 	else
