@@ -829,6 +829,13 @@ static unsigned sniff_take(struct ipr_queue *q, void *buf, size_t cap,
 	return got;
 }
 
+/* Whole ms from @mono to the deadline @dl, rounded up so that a wait of
+ * that long never ends before it; 0 once it has passed. */
+static int ms_until(uint64_t dl, uint64_t mono)
+{
+	return dl > mono ? (int)((dl - mono) / 1000000ull) + 1 : 0;
+}
+
 /* How long this turn of ipri_nfq_recv may wait, in ms (-1: no bound): the
  * caller's timeout less what has passed (*last: nothing is left of it),
  * cut at the next queue-time deadline so that unanswered packets never
@@ -844,8 +851,7 @@ static int recv_wait(const struct ipr_queue *q, int timeout_ms,
 		*last = wait == 0;
 	}
 	if (q->held.cap && q->held.head != IPR_NONE) {
-		uint64_t dl = q->held.deadline[q->held.head];
-		int ms = dl > mono ? (int)((dl - mono) / 1000000ull) + 1 : 0;
+		int ms = ms_until(q->held.deadline[q->held.head], mono);
 		if (wait < 0 || ms < wait)
 			wait = ms;
 	}
@@ -970,6 +976,15 @@ static bool handled_pending(const sigset_t *old)
 	return false;
 }
 
+/* Hold every signal back in this thread; *old gets the mask to restore.
+ * False if it could not. */
+static bool hold_signals(sigset_t *old)
+{
+	sigset_t all;
+	sigfillset(&all);
+	return pthread_sigmask(SIG_BLOCK, &all, old) == 0;
+}
+
 /*
  * Refresh the dead-man switch with signals held back.  The refresh is a
  * netlink transaction, which a busy or slow kernel can make last long
@@ -983,9 +998,8 @@ static bool handled_pending(const sigset_t *old)
  */
 static int heartbeat(struct ipr_queue *q, uint64_t mono)
 {
-	sigset_t all, old;
-	sigfillset(&all);
-	if (pthread_sigmask(SIG_BLOCK, &all, &old))
+	sigset_t old;
+	if (!hold_signals(&old))
 		return ipri_heartbeat(q, mono);
 	int e = ipri_heartbeat(q, mono);
 	bool intr = handled_pending(&old);
@@ -1090,11 +1104,8 @@ static int recv_turns(struct ipr_queue *q, void *buf, size_t cap,
 		int n = spin(q, buf, slots, sniff, mono, timeout_ms >= 0,
 			     &wait);
 		if (n < 0 && errno == EAGAIN) {
-			if (timeout_ms < 0 && wait != 0 && !*masked) {
-				sigset_t all;
-				sigfillset(&all);
-				*masked = !pthread_sigmask(SIG_BLOCK, &all, old);
-			}
+			if (timeout_ms < 0 && wait != 0 && !*masked)
+				*masked = hold_signals(old);
 			n = *masked ? block_masked(q, buf, slots, sniff, wait, old)
 				    : block(q, buf, slots, sniff, wait);
 		}
@@ -1150,16 +1161,12 @@ int ipri_nfq_timeout(const struct ipr_queue *q)
 		return 0;
 	uint64_t mono = ipri_now_mono();
 	int wait = -1;
-	if (q->held.cap && q->held.head != IPR_NONE) {
-		uint64_t dl = q->held.deadline[q->held.head];
-		wait = dl > mono ? (int)((dl - mono + 999999u) / 1000000u) : 0;
-	}
+	if (q->held.cap && q->held.head != IPR_NONE)
+		wait = ms_until(q->held.deadline[q->held.head], mono);
 	if (q->hb_due) {
-		int ms = 0;
-		if (q->hb_due > mono &&
-		    q->hb_hang == atomic_load_explicit(&h->hang_time,
-						       memory_order_relaxed))
-			ms = (int)((q->hb_due - mono + 999999u) / 1000000u);
+		int ms = q->hb_hang == atomic_load_explicit(&h->hang_time,
+							    memory_order_relaxed)
+			 ? ms_until(q->hb_due, mono) : 0;
 		if (wait < 0 || ms < wait)
 			wait = ms;
 	}
