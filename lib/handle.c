@@ -20,8 +20,6 @@ static void handle_free(struct ipr_handle *h)
 	pthread_mutex_destroy(&h->nft_lock);
 	if (h->nft_fd >= 0)
 		close(h->nft_fd);
-	if (h->guard_fd >= 0)
-		close(h->guard_fd); /* the guard deletes the table, if left */
 	for (unsigned i = 0; h->q && i < h->nqueues; i++) {
 		struct ipr_queue *q = &h->q[i];
 		ipri_nfq_close(q);
@@ -36,6 +34,7 @@ static void handle_free(struct ipr_handle *h)
 		free(q->rxiov);
 	}
 	free(h->q);
+	ipri_keeper_stop(h); /* with the queues closed: nothing to answer */
 	ipri_inject_close(h);
 	ipr_filter_free(h->filter);
 	free(h);
@@ -219,7 +218,7 @@ static int open_queues(struct ipr_handle *h, unsigned nq,
 }
 
 /* The handle's table under a name not yet taken, its heartbeats started
- * and, without the owner flag, its guard.  0 or a negative errno. */
+ * and its keeper.  0 or a negative errno. */
 static int install_rules(struct ipr_handle *h, struct ipr_rules_spec *spec)
 {
 	char name[IPR_TABLE_NAME_MAX];
@@ -245,12 +244,13 @@ static int install_rules(struct ipr_handle *h, struct ipr_rules_spec *spec)
 			h->q[i].hb_due = now + (uint64_t)spec->hang_ms * 250000ull;
 		}
 	}
-	/* Without the owner flag the table would outlive the program: a
-	 * guard deletes it if the program dies without ipr_close.  No guard
-	 * (no fork allowed) leaves the sweep of the next open. */
+	/* The keeper answers for a hung program, and without the owner
+	 * flag (the table would outlive the program) deletes the table if
+	 * the program dies without ipr_close.  Without it (no fork allowed)
+	 * the handle works, packets queued before a hang wait for the
+	 * program, and the sweep of the next open deletes a table left. */
 	h->unowned = spec->unowned;
-	if (h->unowned)
-		(void)ipri_guard_start(h->table, &h->guard_fd);
+	(void)ipri_keeper_start(h);
 	return 0;
 }
 
@@ -271,7 +271,7 @@ IPR_API ipr_handle *ipr_open_ex(const char *filter, enum ipr_layer layer,
 	struct ipr_handle *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->nft_fd = h->raw4 = h->raw6 = h->guard_fd = -1;
+	h->nft_fd = h->raw4 = h->raw6 = h->keep_fd = -1;
 	pthread_mutex_init(&h->nft_lock, NULL);
 	h->layer = layer;
 	h->priority = priority;
@@ -356,6 +356,14 @@ int ipri_heartbeat(struct ipr_queue *q, uint64_t now)
 	if (!h->rules_off)
 		err = ipri_rules_heartbeat(h->nft_fd, h->table, q->index, hang);
 	pthread_mutex_unlock(&h->nft_lock);
+	if (!err && h->keep) {
+		/* done: the kernel's element lives until hang ms from now at
+		 * the latest, which is when the keeper may answer for us */
+		struct ipr_keep_q *kq = &h->keep->q[q->index];
+		atomic_store_explicit(&kq->hang_ms, hang, memory_order_relaxed);
+		atomic_store_explicit(&kq->beat_ns, ipri_now_mono(),
+				      memory_order_release);
+	}
 	return err;
 }
 

@@ -151,6 +151,8 @@ struct ipr_queue {
 	uint64_t gap_ns;        /* how long receives lately waited for their
 				   first packet (a running mean): spinning
 				   pays only while it is short */
+	uint32_t keep_epoch;    /* the keeper's releases seen (keeper.c) */
+	uint64_t rel_upto, rel_seg_upto; /* ... up to these ids */
 };
 
 struct ipr_handle {
@@ -168,8 +170,10 @@ struct ipr_handle {
 	bool rules_off;         /* table emptied by shutdown or close (under
 				   nft_lock) */
 	bool heartbeat;         /* the rules check the queues' heartbeats */
-	bool unowned;           /* no owner flag: deleted at close, guarded */
-	int guard_fd;           /* write end of the guard's pipe, or -1 */
+	bool unowned;           /* no owner flag: deleted at close, and by
+				   the keeper */
+	int keep_fd;            /* write end of the keeper's pipe, or -1 */
+	struct ipr_keep *keep;  /* shared with the keeper, or NULL */
 	unsigned nqueues;
 	struct ipr_queue *q;
 	atomic_int shut_recv, shut_send;
@@ -258,11 +262,30 @@ uint32_t ipri_features_disabled(void);
 size_t ipri_table_del_batch(char *buf, uint8_t family, const char *name,
 			   uint32_t seq);
 
-/* guard.c: tables without the owner flag */
-/* Start a guard process that deletes @table once the write end of a pipe,
- * returned in *wr (close-on-exec), is closed: at close, or when the
- * program dies in any way. */
-int ipri_guard_start(const char *table, int *wr);
+/* keeper.c: the process that answers for a hung or dead program (the
+ * packets queued before its queue's switch tripped) and deletes a table
+ * without the owner flag once the program is gone.  The library and the
+ * keeper share one struct ipr_keep per handle. */
+struct ipr_keep_q {
+	_Atomic uint64_t beat_ns;  /* library: when the kernel had the last
+				      heartbeat refresh (CLOCK_MONOTONIC) */
+	_Atomic uint32_t hang_ms;  /* library: that refresh's hang time */
+	_Atomic uint32_t epoch;    /* keeper: bumped after each release */
+	_Atomic uint64_t upto, seg_upto; /* keeper: IPR_KEEP_SET | the last
+				      id it answered in the main and the
+				      segmenting kernel queue; 0 none */
+	_Atomic uint64_t released; /* keeper: packets it answered */
+};
+#define IPR_KEEP_SET (1ull << 32)
+struct ipr_keep {
+	struct ipr_keep_q q[IPR_QUEUES_MAX];
+};
+/* Start the handle's keeper if it needs one (queues that hold packets
+ * under a dead-man switch, or a table without the owner flag): after its
+ * queues and rules.  0 or a negative errno (the handle works without). */
+int ipri_keeper_start(struct ipr_handle *h);
+/* The handle is closed: its keeper answers what is left and goes. */
+void ipri_keeper_stop(struct ipr_handle *h);
 /* Delete the ipredir tables without the owner flag whose pid is gone. */
 int ipri_tables_sweep(void);
 

@@ -655,6 +655,13 @@ static void hold(struct ipr_queue *q, struct tx *t, struct ipr_packet *p,
 	p->addr._gen = q->held.gen[s];
 }
 
+/* Did the keeper answer packet @id already (the program was hung)? */
+static bool released(const struct ipr_queue *q, bool seg, uint32_t id)
+{
+	uint64_t u = seg ? q->rel_seg_upto : q->rel_upto;
+	return u && (int32_t)(id - (uint32_t)u) <= 0;
+}
+
 static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 		    size_t n, struct ipr_packet *p, uint64_t mono, uint64_t real)
 {
@@ -693,6 +700,8 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 			ipr_qst_add(&q->st.id_gaps, (uint32_t)(m.id - q->last_id - 1u));
 			q->last_id = m.id;
 		}
+		if (!sniff && released(q, seg, m.id))
+			continue; /* the keeper answered it: gone */
 
 		if (!sniff && m.has_caplen && m.caplen > m.len && !seg &&
 		    !h->snaplen) {
@@ -1007,11 +1016,35 @@ static int heartbeat(struct ipr_queue *q, uint64_t mono)
 	return e ? e : intr ? -EINTR : 0;
 }
 
+/* The keeper answered what waited in this queue while the program was
+ * hung (keeper.c): forget those packets, which are gone, and skip their
+ * messages still in the socket.  A load per call until it does. */
+static void keeper_news(struct ipr_queue *q)
+{
+	struct ipr_keep_q *kq = &q->h->keep->q[q->index];
+	uint32_t e = atomic_load_explicit(&kq->epoch, memory_order_acquire);
+	if (e == q->keep_epoch)
+		return;
+	q->keep_epoch = e;
+	q->rel_upto = atomic_load_explicit(&kq->upto, memory_order_relaxed);
+	q->rel_seg_upto = atomic_load_explicit(&kq->seg_upto,
+					       memory_order_relaxed);
+	struct ipr_held *hd = &q->held;
+	for (uint32_t s = hd->cap ? hd->head : IPR_NONE; s != IPR_NONE;) {
+		uint32_t next = hd->next[s];
+		if (released(q, hd->fl[s] & IPR_HELD_SEG, hd->id[s]))
+			ipri_held_del(hd, s);
+		s = next;
+	}
+}
+
 /* Expire what waited too long and keep the dead-man switch fed: this
  * call is the sign of life (a compare per call, a refresh a few times
  * per hang time). */
 static int housekeep(struct ipr_queue *q, uint64_t mono)
 {
+	if (q->h->keep)
+		keeper_news(q);
 	struct tx t;
 	tx_init(&t, q);
 	if (q->held.cap)

@@ -353,7 +353,7 @@ IPR_API int ipr_kernel_features_format(uint32_t v, const char *sep, char *buf,
 		(v & IPR_KF_GUESSED) ? " (guessed from the version: no "
 				       "CAP_NET_ADMIN to ask)" : "", sep,
 		(v & IPR_KF_OWNER_TABLES) ? "by the kernel (owner tables)"
-		: "by a guard process, leftovers swept (no owner tables, "
+		: "by the keeper process, leftovers swept (no owner tables, "
 		  "Linux < 5.12)", sep,
 		q, sep,
 		(v & IPR_KF_INNER_PAYLOAD) ? "in the kernel (inner payload)"

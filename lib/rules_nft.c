@@ -1024,7 +1024,7 @@ static int build_batch(const ipr_filter *f, const struct ipr_rules_spec *s,
 	if (err)
 		goto out;
 
-	/* before 5.12 no owner flag: the library deletes it (guard.c) */
+	/* before 5.12 no owner flag: the library deletes it (keeper.c) */
 	if (nft_msg(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL)) {
 		nb_put_strz(&b, NFTA_TABLE_NAME, s->table);
 		nb_put_u32(&b, NFTA_TABLE_FLAGS,
@@ -1126,8 +1126,8 @@ static int missing_feature(const struct ipr_rules_spec *s)
 int ipri_rules_install(const ipr_filter *f, struct ipr_rules_spec *s)
 {
 	/* Before 5.12 tables cannot have the owner flag: the table is made
-	 * without it, and the caller deletes it (guard.c).  Leftovers of dead
-	 * programs (a guard killed with its program, or tables of an older
+	 * without it, and the caller deletes it (keeper.c).  Leftovers of dead
+	 * programs (a keeper killed with its program, or tables of an older
 	 * ipredir) are swept first, on every kernel. */
 	int own = ipri_probe_owner_tables();
 	if (own < 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* tables.c - the library's nftables tables by name: how they are named,
- * listing them (a table dump), deleting one.  The handle, the guard, the
+ * listing them (a table dump), deleting one.  The handle, the keeper, the
  * sweep and the tools (stats, cleanup) all go through here. */
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>

@@ -26,9 +26,10 @@ INTERNAL=(
 	filter_constval filter_fields filter_format_test filter_layer
 	filter_needs_user_check filter_needs_user_check_hook filter_nfields
 	filter_uses_ct
-	guard_start hdr_sig heartbeat
+	hdr_sig heartbeat
 	held_add held_del held_find held_free held_init
 	inject_close inject_open
+	keeper_start keeper_stop
 	kprog_build kprog_free ktest_cost ktest_format
 	nfnl_put
 	nfq_close nfq_drain nfq_open nfq_recv nfq_send nfq_set_maxlen nfq_wake

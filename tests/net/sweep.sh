@@ -3,7 +3,7 @@
 # sweep.sh - tables that an ipredir without owner tables (Linux before 5.12)
 # could leave behind: opening a handle removes those whose pid is gone,
 # keeps those whose pid runs and every table not named like ours, and the
-# handle works.  (killnine.sh shows, on such a kernel, that the guard
+# handle works.  (killnine.sh shows, on such a kernel, that the keeper
 # leaves nothing behind in the first place: make vmtest KERNEL=5.10.)
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"

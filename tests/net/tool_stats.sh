@@ -44,7 +44,7 @@ print(("ok " if ok else "MISMATCH ") + json.dumps(s))
 check json "$res" grep -q '^ok ' <<<"$res"
 [[ $res == ok* ]] && echo "# $res"
 own=owner
-grep -q '^  rules removed: by a guard process' <<<"$text" && own=no-owner
+grep -q '^  rules removed: by the keeper process' <<<"$text" && own=no-owner
 if grep -Eq "^  inet ipredir_${BG[im]}_[0-9]+ +chains=[0-9]+ +$own +pid=${BG[im]} \(ipredir\)" <<<"$text" &&
 	grep -Eq "^  [0-9]+ +${BG[im]} +ipredir +5 " <<<"$text" &&
 	grep -Eq "^  [0-9]+ +${BG[mo]} +ipredir " <<<"$text" &&
