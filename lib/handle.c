@@ -352,14 +352,19 @@ int ipri_heartbeat(struct ipr_queue *q, uint64_t now)
 	q->hb_hang = hang;
 	q->hb_due = now + (uint64_t)hang * 250000ull;
 	int err = 0;
+	struct ipr_keep_q *kq = h->keep ? &h->keep->q[q->index] : NULL;
+	/* The keeper waits a hang time from the last of these stores: from
+	 * now, before the kernel may queue to us again (a program that
+	 * resumes is not taken for hung), and from when the kernel has the
+	 * refresh (its element lives until hang ms from then at the latest). */
+	if (kq)
+		atomic_store_explicit(&kq->beat_ns, ipri_now_mono(),
+				      memory_order_release);
 	pthread_mutex_lock(&h->nft_lock);
 	if (!h->rules_off)
 		err = ipri_rules_heartbeat(h->nft_fd, h->table, q->index, hang);
 	pthread_mutex_unlock(&h->nft_lock);
-	if (!err && h->keep) {
-		/* done: the kernel's element lives until hang ms from now at
-		 * the latest, which is when the keeper may answer for us */
-		struct ipr_keep_q *kq = &h->keep->q[q->index];
+	if (!err && kq) {
 		atomic_store_explicit(&kq->hang_ms, hang, memory_order_relaxed);
 		atomic_store_explicit(&kq->beat_ns, ipri_now_mono(),
 				      memory_order_release);

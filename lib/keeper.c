@@ -126,10 +126,14 @@ static size_t batch_msg(char *at, uint16_t qnum, uint32_t verdict,
  * queue), then say so to the library: it answered nothing of it yet, so a
  * message it reads before it learns of this is answered in vain (the
  * kernel refuses the verdict), never lost. */
-static void release(const struct keeper *k, unsigned i)
+static void release(const struct keeper *k, unsigned i, uint64_t beat)
 {
 	struct qline m, s;
 	kernel_queues(k->qnum[i], k->seg[i], &m, &s);
+	/* Not if the program came back meanwhile: what waits is for it. */
+	if (beat && atomic_load_explicit(&k->shm->q[i].beat_ns,
+					 memory_order_acquire) != beat)
+		return;
 	char buf[256];
 	size_t len = 0;
 	if (m.found && m.waiting)
@@ -213,7 +217,6 @@ static void drop_privileges(void)
 static void keeper_main(const struct keeper *k)
 {
 	setsid();
-	prctl(PR_SET_NAME, "ipredir-keeper", 0, 0, 0);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
@@ -240,17 +243,19 @@ static void keeper_main(const struct keeper *k)
 				&kq->beat_ns, memory_order_acquire);
 			uint32_t h = atomic_load_explicit(&kq->hang_ms,
 							  memory_order_relaxed);
-			/* The refresh is stored once the kernel has it, so its
+			/* The library stores the time as it starts a refresh
+			 * and again once the kernel has it, so the queue's
 			 * element is gone by beat + hang (a tick of slack for
-			 * the kernel's clock): nothing is queued any more. */
+			 * the kernel's clock): nothing is queued to it any
+			 * more, and what waits, waits for a hung program. */
 			if (beat && h &&
 			    now > beat + (uint64_t)h * 1000000u + 10000000u)
-				release(k, i);
+				release(k, i, beat);
 		}
 	}
 	if (k->shm)
 		for (unsigned i = 0; i < k->nq; i++)
-			release(k, i);
+			release(k, i, 0);
 	for (unsigned i = 0; i < k->nq; i++)
 		close(k->fd[i]); /* unbound: the kernel passes (bypass) */
 	if (k->nl >= 0 && send(k->nl, k->del, k->del_len, 0) >= 0) {
@@ -314,6 +319,9 @@ int ipri_keeper_start(struct ipr_handle *h)
 	k.rd = p[0];
 	pid_t pid = fork();
 	if (pid == 0) {
+		/* named before it forks: the keeper has its name by the time
+		 * the open returns */
+		prctl(PR_SET_NAME, "ipredir-keeper", 0, 0, 0);
 		if (fork() == 0)
 			keeper_main(&k);
 		_exit(0);

@@ -441,6 +441,46 @@ static void expire(struct ipr_queue *q, struct tx *t, uint64_t now)
 	}
 }
 
+/* Did the keeper answer packet @id already (the program was hung)?  A
+ * kernel queue hands its packets over in the order of their ids, so once
+ * one comes after what the keeper answered, none will again: the mark
+ * goes (ids wrap, and a stale mark would take new packets for answered
+ * ones 2^31 packets later). */
+static bool released(struct ipr_queue *q, bool seg, uint32_t id)
+{
+	uint64_t *u = seg ? &q->rel_seg_upto : &q->rel_upto;
+	if (!*u)
+		return false;
+	if ((int32_t)(id - (uint32_t)*u) <= 0)
+		return true;
+	*u = 0;
+	return false;
+}
+
+/* The keeper answered what waited in this queue while the program was
+ * hung (keeper.c): forget those packets, which are gone (an answer the
+ * program gives one now is refused here, EINVAL, not by the kernel), and
+ * skip their messages still in the socket.  A load per receive and send
+ * call until it does. */
+static void keeper_news(struct ipr_queue *q)
+{
+	struct ipr_keep_q *kq = &q->h->keep->q[q->index];
+	uint32_t e = atomic_load_explicit(&kq->epoch, memory_order_acquire);
+	if (e == q->keep_epoch)
+		return;
+	q->keep_epoch = e;
+	q->rel_upto = atomic_load_explicit(&kq->upto, memory_order_relaxed);
+	q->rel_seg_upto = atomic_load_explicit(&kq->seg_upto,
+					       memory_order_relaxed);
+	struct ipr_held *hd = &q->held;
+	for (uint32_t s = hd->cap ? hd->head : IPR_NONE; s != IPR_NONE;) {
+		uint32_t next = hd->next[s];
+		if (released(q, hd->fl[s] & IPR_HELD_SEG, hd->id[s]))
+			ipri_held_del(hd, s);
+		s = next;
+	}
+}
+
 /*
  * Can a run be answered with one NFQNL_MSG_VERDICT_BATCH?  The kernel then
  * gives the verdict to every entry of the main queue up to the last id.
@@ -475,6 +515,8 @@ static bool batchable(const struct ipr_queue *q, const struct ipr_packet *pkts,
 int ipri_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		 bool constdata)
 {
+	if (q->h->keep)
+		keeper_news(q);
 	struct tx t;
 	tx_init(&t, q);
 	if (batchable(q, pkts, n)) {
@@ -653,13 +695,6 @@ static void hold(struct ipr_queue *q, struct tx *t, struct ipr_packet *p,
 	p->addr.packet_id = id;
 	p->addr._slot = s;
 	p->addr._gen = q->held.gen[s];
-}
-
-/* Did the keeper answer packet @id already (the program was hung)? */
-static bool released(const struct ipr_queue *q, bool seg, uint32_t id)
-{
-	uint64_t u = seg ? q->rel_seg_upto : q->rel_upto;
-	return u && (int32_t)(id - (uint32_t)u) <= 0;
 }
 
 static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
@@ -1014,28 +1049,6 @@ static int heartbeat(struct ipr_queue *q, uint64_t mono)
 	bool intr = handled_pending(&old);
 	pthread_sigmask(SIG_SETMASK, &old, NULL); /* the handler runs here */
 	return e ? e : intr ? -EINTR : 0;
-}
-
-/* The keeper answered what waited in this queue while the program was
- * hung (keeper.c): forget those packets, which are gone, and skip their
- * messages still in the socket.  A load per call until it does. */
-static void keeper_news(struct ipr_queue *q)
-{
-	struct ipr_keep_q *kq = &q->h->keep->q[q->index];
-	uint32_t e = atomic_load_explicit(&kq->epoch, memory_order_acquire);
-	if (e == q->keep_epoch)
-		return;
-	q->keep_epoch = e;
-	q->rel_upto = atomic_load_explicit(&kq->upto, memory_order_relaxed);
-	q->rel_seg_upto = atomic_load_explicit(&kq->seg_upto,
-					       memory_order_relaxed);
-	struct ipr_held *hd = &q->held;
-	for (uint32_t s = hd->cap ? hd->head : IPR_NONE; s != IPR_NONE;) {
-		uint32_t next = hd->next[s];
-		if (released(q, hd->fl[s] & IPR_HELD_SEG, hd->id[s]))
-			ipri_held_del(hd, s);
-		s = next;
-	}
 }
 
 /* Expire what waited too long and keep the dead-man switch fed: this

@@ -403,13 +403,14 @@ static int report_end(ipr_handle *h, const struct passthru_opts *o,
 	double el = now_s() - t0;
 	fprintf(stderr, "passthru: total packets=%llu bytes=%llu seconds=%.1f "
 		"avg_kpps=%.1f kernel_drops=%llu timeout_drops=%llu "
-		"segmented=%llu bypassed=%llu hung=%llu\n",
+		"segmented=%llu bypassed=%llu hung=%llu errors=%llu\n",
 		(unsigned long long)pk,
 		(unsigned long long)by, el, el > 0 ? (double)pk / el / 1e3 : 0.0,
 		kernel_drops(&st), (unsigned long long)st.dropped_timeout,
 		(unsigned long long)st.segmented,
 		(unsigned long long)st.kernel_bypassed,
-		(unsigned long long)st.hung_packets);
+		(unsigned long long)st.hung_packets,
+		(unsigned long long)st.errors);
 	return rc;
 }
 
