@@ -217,9 +217,18 @@ static void drop_privileges(void)
 static void keeper_main(const struct keeper *k)
 {
 	setsid();
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
+	/* None of the program's handlers or blocked signals: SIGTERM ends
+	 * the keeper; what comes from the program's terminal does not. */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	for (int sig = 1; sig < NSIG; sig++) {
+		sa.sa_handler = sig == SIGINT || sig == SIGHUP ||
+				sig == SIGPIPE ? SIG_IGN : SIG_DFL;
+		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP */
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	close_others(k);
 	drop_privileges();
 	for (;;) {
