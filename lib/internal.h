@@ -233,6 +233,9 @@ int ipri_nl_request(int fd, const void *msg, size_t len,
 /* A bound NETLINK_NETFILTER socket with those options and a 5 s receive
  * timeout, or a negative errno. */
 int ipri_nl_socket(void);
+/* Bind netlink socket @fd to a port id that is never a process id and
+ * that this process never takes twice; 0 or a negative errno. */
+int ipri_nl_bind(int fd, uint32_t *portid);
 /* The header of an nfnetlink message at @at (room for it assumed). */
 struct nlmsghdr *ipri_nfnl_put(void *at, uint16_t type, uint16_t flags,
 			      uint8_t family, uint16_t res_id, uint32_t seq);

@@ -227,12 +227,9 @@ int ipri_nfq_open(struct ipr_queue *q, bool sniff, uint16_t *num,
 	if (fd < 0)
 		return -errno;
 	q->fd = fd;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	socklen_t sl = sizeof(sa);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) < 0)
-		return -errno;
-	q->portid = sa.nl_pid;
+	int e = ipri_nl_bind(fd, &q->portid);
+	if (e)
+		return e;
 	int one = 1;
 	/* Lost packets are counted by the kernel; the socket must not die. */
 	(void)setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));

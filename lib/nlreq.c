@@ -6,6 +6,7 @@
  * Also the thread's last-error detail that ipr_last_error() returns. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -65,14 +66,51 @@ IPR_API const char *ipr_last_error(int *pos)
 
 /* ----------------------------------------------------------- requests --- */
 
+/*
+ * Bind @fd to a netlink port id of its own, never the process id.  The
+ * kernel lets a port id go (netlink_remove) before it tells nf_tables and
+ * nfnetlink_queue that its socket is gone (NETLINK_URELEASE), and they
+ * then delete every table owned by that id and unbind every queue bound
+ * to it.  An id taken again in between loses its new table or queue: the
+ * process id, which the kernel's own choice (autobind) gives the first
+ * socket of a process that has none, is taken again at once.  A socket's
+ * last reference may go in another process at any moment (a fork: the
+ * keeper, a child that has not yet exec'd), so a handle lost its table
+ * (fault_churn and fault_concurrent, 6.1 and 6.12 guests: "no such object"
+ * from the heartbeat).  These ids mix the pid with a per-process count:
+ * not one a process id can be (2^30 and up), not one the kernel's own
+ * choice uses (negative), and not taken again by this process.
+ */
+int ipri_nl_bind(int fd, uint32_t *portid)
+{
+	static _Atomic uint32_t count;
+	uint64_t pid = (uint64_t)getpid();
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	for (int tries = 0; tries < 64; tries++) {
+		uint64_t x = pid << 32 | atomic_fetch_add(&count, 1);
+		/* splitmix64's finaliser: a bijection, spread over 30 bits */
+		x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+		x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+		x ^= x >> 31;
+		sa.nl_pid = 0x40000000u | (uint32_t)(x & 0x3fffffffu);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			if (portid)
+				*portid = sa.nl_pid;
+			return 0;
+		}
+		if (errno != EADDRINUSE)
+			return -errno;
+	}
+	return -EADDRINUSE;
+}
+
 int ipri_nl_socket(void)
 {
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	if (fd < 0)
 		return -errno;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = -errno;
+	int e = ipri_nl_bind(fd, NULL);
+	if (e) {
 		close(fd);
 		return e;
 	}

@@ -33,7 +33,7 @@ INTERNAL=(
 	kprog_build kprog_free ktest_cost ktest_format
 	nfnl_put
 	nfq_close nfq_drain nfq_open nfq_recv nfq_send nfq_set_maxlen nfq_wake
-	nl_request nl_socket nl_sockopts
+	nl_bind nl_request nl_socket nl_sockopts
 	now_mono
 	parse_log_msg parse_queue_msg
 	probe_owner_tables probe_xt_target
