@@ -229,7 +229,6 @@ static void keeper_main(const struct keeper *k)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	close_others(k);
 	drop_privileges();
 	for (;;) {
 		/* Look a few times per hang time (it may change); with no
@@ -328,9 +327,14 @@ int ipri_keeper_start(struct ipr_handle *h)
 	k.rd = p[0];
 	pid_t pid = fork();
 	if (pid == 0) {
-		/* named before it forks: the keeper has its name by the time
-		 * the open returns */
+		/* Named, and every other descriptor closed, before it forks
+		 * the keeper, while the open waits for it: by the time the
+		 * open returns the keeper has its name and no reference to
+		 * another handle's sockets, whose close would otherwise
+		 * leave their table and queues (and their port ids, see
+		 * ipri_nl_bind) until the keeper got round to closing them. */
 		prctl(PR_SET_NAME, "ipredir-keeper", 0, 0, 0);
+		close_others(&k);
 		if (fork() == 0)
 			keeper_main(&k);
 		_exit(0);
