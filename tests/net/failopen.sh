@@ -37,7 +37,7 @@ fi
 # --- fail-closed: nothing goes through while the handle is open.
 if start_prog closed "$NS_A" ipr_hold --no-read --hang-time 60000 --fail-closed --queue-len 32 --seconds 60 \
 	'udp.DstPort == 5302'; then
-	udp_xfer fc "$NS_A" "$NS_B" "$B4" 5302 200 1200 --min 0 --idle 2 --timeout 5 -- --pps 500
+	udp_xfer fc "$NS_A" "$NS_B" "$B4" 5302 200 1200 --min 0 --idle 2 --timeout $((5 * TIME_SCALE)) -- --pps 500
 	if [ "$UDP_OK" -eq 0 ]; then
 		pass fail-closed "0 of 200 arrived"
 	else
@@ -70,7 +70,7 @@ if start_prog sock "$NS_A" ipr_hold --hold 0 --hang-time 60000 --queue-size 6553
 	'udp.DstPort == 5305'; then
 	udp_xfer sk1 "$NS_A" "$NS_B" "$B4" 5305 200 1200 --min 0 --idle 2 --timeout 10 -- --pps 1000
 	check sock.all-arrived "want 200 of 200: $XFER_MSG" [ "$UDP_OK" -eq 200 ]
-	udp_xfer sk2 "$NS_A" "$NS_B" "$B4" 5305 20 1200 --min 0 --idle 1 --timeout 5 -- --pps 200
+	udp_xfer sk2 "$NS_A" "$NS_B" "$B4" 5305 20 1200 --min 0 --idle 1 --timeout $((5 * TIME_SCALE)) -- --pps 200
 	bg_stop sock TERM 10
 	r=$(hold_stat sock recv_packets) bp=$(hold_stat sock kernel_bypassed)
 	if [ $((${r:-0} + ${bp:-0})) -eq 220 ] && [ "${bp:-0}" -gt 0 ]; then
@@ -85,7 +85,7 @@ fi
 # --- queue time: the first 20 datagrams are read and never answered; they
 # must be dropped after 200 ms, and the later ones (answered) flow.
 if start_prog qt "$NS_A" ipr_hold --hold 20 --queue-time 200 --seconds 60 'udp.DstPort == 5303'; then
-	udp_xfer qt1 "$NS_A" "$NS_B" "$B4" 5303 20 1200 --min 0 --idle 2 --timeout 4 -- --pps 200
+	udp_xfer qt1 "$NS_A" "$NS_B" "$B4" 5303 20 1200 --min 0 --idle 2 --timeout $((4 * TIME_SCALE)) -- --pps 200
 	if [ "$UDP_OK" -eq 0 ]; then
 		pass held-dropped "none of the 20 unanswered datagrams arrived"
 	else
@@ -112,7 +112,7 @@ fi
 # One batch verdict for a run must never take the older, held packets with
 # it: exactly 45 of 50 arrive, and the 5 are dropped at their queue time.
 if start_prog qb "$NS_A" ipr_hold --batch --hold 5 --queue-time 3000 --seconds 60 'udp.DstPort == 5304'; then
-	udp_xfer qb1 "$NS_A" "$NS_B" "$B4" 5304 50 200 --min 0 --idle 1 --timeout 4 -- --pps 0
+	udp_xfer qb1 "$NS_A" "$NS_B" "$B4" 5304 50 200 --min 0 --idle 1 --timeout $((4 * TIME_SCALE)) -- --pps 0
 	if [ "$UDP_OK" -eq 45 ]; then
 		pass batch-keeps-held "45 of 50 arrived, the 5 held did not: $XFER_MSG"
 	else
