@@ -17,7 +17,7 @@ THREADS=${FAULT_CHURN_THREADS:-1}
 RSS_MARGIN_KB=1024 # growth allowed over the loop (after a warm-up)
 
 # A long paced transfer both ways that spans the churn.
-XFER_TIMEOUT=50
+XFER_TIMEOUT=$((50 * TIME_SCALE))
 tcp_start long "$NS_A" "$NS_B" "$B4" 6001 $((24 << 20)) $((8 << 20)) --rate $((1 << 20)) ||
 	fail transfer.start "$XFER_MSG"
 bg_start flood "$NS_A" ping -n -q -i 0.02 -w 45 "$B4"

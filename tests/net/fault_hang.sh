@@ -102,7 +102,7 @@ at() {
 }
 tcp_server() {
 	bg_start "$1-srv" "$NS_B" "$PY" "$XFER" tcp-server --bind "$B4" --port "$2" \
-		--send 65536 --recv 65536 --seed "$2" --timeout 20
+		--send 65536 --recv 65536 --seed "$2" --timeout $((20 * TIME_SCALE))
 	wait_port "$NS_B" tcp "$2" 10
 }
 state() { ps -o stat= -p "$1" 2>/dev/null | cut -c1; }
