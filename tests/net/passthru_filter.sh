@@ -31,10 +31,13 @@ if stop_passthru pt-tcp && [ "$PT_PACKETS" -gt 0 ] && [ "$PT_PACKETS" -lt 1500 ]
 else
 	fail count-tcp "want 0 < packets < 1500; status ${BG_DONE[pt-tcp]}, summary '$PT_SUMMARY'"
 fi
-if stop_passthru pt-udp && [ "$PT_PACKETS" -ge 3000 ] && [ "$PT_PACKETS" -le 3020 ]; then
-	pass count-udp "packets=$PT_PACKETS (the 3000 datagrams, no TCP)"
+# A guest starved of CPU for the hang time has the kernel pass some by
+# (hung=N, the dead-man switch): they count as the program's.
+if stop_passthru pt-udp && hung=$(sed -nE 's/.* hung=([0-9]+).*/\1/p' <<<"$PT_SUMMARY") &&
+	[ $((PT_PACKETS + ${hung:-0})) -ge 3000 ] && [ $((PT_PACKETS + ${hung:-0})) -le 3020 ]; then
+	pass count-udp "packets=$PT_PACKETS hung=${hung:-0} (the 3000 datagrams, no TCP)"
 else
-	fail count-udp "want 3000 <= packets <= 3020; status ${BG_DONE[pt-udp]}, summary '$PT_SUMMARY'"
+	fail count-udp "want 3000 <= packets + hung <= 3020; status ${BG_DONE[pt-udp]}, summary '$PT_SUMMARY'"
 fi
 n=$(ipr_tables "$NS_A")
 check tables-gone "$n ipredir tables left in A after both exited" [ "$n" -eq 0 ]
