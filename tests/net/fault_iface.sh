@@ -77,7 +77,7 @@ ping_case after-flap.ping6 "$NS_A" "$B6" 5
 
 # --- addresses change: A's go, new ones come (deleting a primary IPv4
 # address would take secondaries of its subnet with it: old ones first).
-XFER_TIMEOUT=10
+XFER_TIMEOUT=$((10 * TIME_SCALE))
 NA4=198.18.1.11 NA6=fd00:1::11
 ip -n "$NS_A" addr del $A4/24 dev v0
 ip -n "$NS_A" -6 addr del $A6/64 dev v0
