@@ -34,17 +34,18 @@ run_impair() {
 
 # Upper bounds for an emulated guest (IPR_TIME_SCALE > 1), where a timer
 # fires late by what the host's scheduler gives the guest; the lower
-# bounds (the delay is never shorter) stay.
+# bounds (the delay is never shorter) stay.  Three guests on 2 host CPUs
+# saw timers 20 ms late, and once 168 ms (a guest not scheduled).
 S=$((TIME_SCALE - 1))
 
 # --- delay ---------------------------------------------------------------
 if run_impair delay --delay 50 'outbound and icmp'; then
 	if ping_ok "$NS_A" "$B4" 20; then
 		IFS=/ read -r mn av mx _ <<<"$(ping_rtt)"
-		if in_range "$mn" 45 $((55 + 5 * S)) && in_range "$mx" 45 $((55 + 5 * S)); then
+		if in_range "$mn" 45 $((55 + 10 * S)) && in_range "$mx" 45 $((55 + 10 * S)); then
 			pass delay "rtt min/avg/max $mn/$av/$mx ms"
 		else
-			fail delay "want every rtt in 45..$((55 + 5 * S)) ms; got min/avg/max $mn/$av/$mx"
+			fail delay "want every rtt in 45..$((55 + 10 * S)) ms; got min/avg/max $mn/$av/$mx"
 		fi
 	else
 		fail delay "$(tr '\n' ' ' <<<"$PING_OUT")"
@@ -67,10 +68,10 @@ if run_impair load --delay 20 'outbound and (icmp or udp.DstPort == 5924)'; then
 	# scheduling hiccup of the 2-vCPU test machine (one took 2.6 ms).
 	if [ "$UDP_OK" -eq 8000 ] && grep -q '40 received' "$TMPD/pg.out" &&
 		in_range "$mn" 19.5 $((21 + 2 * S)) && in_range "$av" 19.5 $((21 + 4 * S)) &&
-		in_range "$mx" 19.5 $((25 + 10 * S)); then
+		in_range "$mx" 19.5 $((25 + 60 * S)); then
 		pass under-load "8000 datagrams at 4000/s all delayed and delivered; 40 pings rtt min/avg/max $mn/$av/$mx ms; $late"
 	else
-		fail under-load "want 8000 datagrams, 40 pings, rtt min 19.5..$((21 + 2 * S)), avg ..$((21 + 4 * S)), max ..$((25 + 10 * S)) ms; got $XFER_MSG; rtt $rtt; $late"
+		fail under-load "want 8000 datagrams, 40 pings, rtt min 19.5..$((21 + 2 * S)), avg ..$((21 + 4 * S)), max ..$((25 + 60 * S)) ms; got $XFER_MSG; rtt $rtt; $late"
 		dump pg
 	fi
 fi
