@@ -277,7 +277,6 @@ struct ipr_keep_q {
 	_Atomic uint64_t upto, seg_upto; /* keeper: IPR_KEEP_SET | the last
 				      id it answered in the main and the
 				      segmenting kernel queue; 0 none */
-	_Atomic uint64_t released; /* keeper: packets it answered */
 };
 #define IPR_KEEP_SET (1ull << 32)
 struct ipr_keep {

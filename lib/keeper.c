@@ -151,10 +151,6 @@ static void release(const struct keeper *k, unsigned i, uint64_t beat)
 	if (s.found && s.waiting)
 		atomic_store_explicit(&kq->seg_upto, IPR_KEEP_SET | s.last_id,
 				      memory_order_relaxed);
-	atomic_fetch_add_explicit(&kq->released,
-				  (uint64_t)(m.found ? m.waiting : 0) +
-				  (s.found ? s.waiting : 0),
-				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&kq->epoch, 1, memory_order_release);
 }
 

@@ -192,7 +192,7 @@ keepers() {
 # TCP's retransmissions meet the switch, which drops too, until SIGCONT;
 # then the transfer completes without anything of it left in the queue.
 midstream_case() {
-	local m=$1 pt="ms-$1" pid port t0 own lim k
+	local m=$1 pt="ms-$1" pid port t0 own lim k i
 	shift
 	port=$([ "$m" = open ] && echo 6300 || echo 6400)
 	if ! start_passthru "$pt" "$NS_A" "$@"; then
