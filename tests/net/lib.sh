@@ -488,22 +488,38 @@ udp_xfer() {
 	UDP_OK=$(sed -nE 's/^udp-recv ok=([0-9]+).*/\1/p' <<<"$XFER_MSG")
 	UDP_OK=${UDP_OK:-0}
 	XFER_MSG="${XFER_MSG#udp-recv } ($(grep -E '^udp-send' "$TMPD/$name-snd.out" | tail -n 1))"
-	# A loss says where it happened: the receiving socket's buffer
-	# (RcvbufErrors in the receiver's namespace), or a queue (its drops in
-	# the sender's and the receiver's namespace).
-	[ "$rrc" -ne 0 ] && XFER_MSG+="; $(udp_where "$rns" receiver) $(udp_where "$sns" sender)"
+	# A loss says where it happened: the counters of both namespaces that
+	# count a dropped datagram (since the namespace was made).
+	[ "$rrc" -ne 0 ] && XFER_MSG+="; $(udp_where "$rns" receiver); $(udp_where "$sns" sender)"
 	return $rrc
 }
-# udp_where NS LABEL: LABEL's UDP receive-buffer errors and queue drops.
+# udp_where NS LABEL: every nonzero counter of NS that a lost datagram can
+# show in: UDP's receive errors, IP's discards, the queues' drops (queue
+# full / socket full), the links' drops, and the host's backlog drops.
 udp_where() {
-	local rb qd
-	rb=$(ip netns exec "$1" cat /proc/net/snmp /proc/net/snmp6 2>/dev/null |
-		awk '/^Udp: / && !h { split($0, n); h = 1; next }
-		     /^Udp: / { for (i = 2; i <= NF; i++) if (n[i] == "RcvbufErrors") s += $i }
-		     /^Udp6RcvbufErrors/ { s += $2 } END { print s + 0 }')
-	qd=$(ip netns exec "$1" cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
-		awk '{ q += $6; u += $7 } END { print q + 0 "/" u + 0 }')
-	echo "$2 ns: udp rcvbuf errors $rb, queue/user drops $qd"
+	local c
+	c=$(ip netns exec "$1" cat /proc/net/snmp /proc/net/snmp6 2>/dev/null | awk '
+		/^(Ip|Udp): / { if (!($1 in h)) { h[$1] = $0; next }
+			split(h[$1], n); for (i = 2; i <= NF; i++) v[substr($1, 1, length($1) - 1) n[i]] = $i; next }
+		NF == 2 { v[$1] = $2 }
+		END { k = "UdpRcvbufErrors UdpInErrors UdpInCsumErrors UdpNoPorts IpInDiscards IpInHdrErrors " \
+			"IpInAddrErrors IpOutDiscards IpOutNoRoutes Udp6RcvbufErrors Udp6InErrors Udp6NoPorts " \
+			"Ip6InDiscards Ip6OutDiscards"; split(k, ks, " ")
+			for (i = 1; i in ks; i++) if (v[ks[i]] + 0 > 0) printf "%s=%s ", ks[i], v[ks[i]] }')
+	c+=$(ip netns exec "$1" cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
+		awk '{ q += $6; u += $7 } END { if (q + u) printf "queue_dropped=%d user_dropped=%d ", q, u }')
+	c+=$(ip -n "$1" -s -j link show 2>/dev/null | "$PY" -c '
+import json, sys
+for l in json.load(sys.stdin):
+    s = l.get("stats64", {})
+    for d in ("rx", "tx"):
+        n = s.get(d, {}).get("dropped", 0)
+        if n:
+            print("%s_%s_dropped=%d" % (l["ifname"], d, n), end=" ")' 2>/dev/null)
+	local d=0 x
+	while read -r _ x _; do d=$((d + 0x$x)); done </proc/net/softnet_stat
+	[ $d -gt 0 ] && c+="host_backlog_dropped=$d"
+	echo "$2 ns: ${c:-no drop counted}"
 }
 
 # ping_ok NS ADDR [COUNT]: every one of COUNT echo requests answered.
