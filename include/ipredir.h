@@ -212,7 +212,9 @@ struct ipr_open_opts {
 				   (fail-open) or are dropped
 				   (IPR_FLAG_FAIL_CLOSED) without being
 				   queued, until the next receive call.
-				   Packets already queued wait as before. */
+				   Packets queued before it tripped are
+				   passed on or dropped the same way by
+				   the handle's keeper process. */
 };
 #define IPR_SNAPLEN_MIN 128 /* room for the largest IP and TCP headers */
 

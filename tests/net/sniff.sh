@@ -1,26 +1,31 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # sniff.sh - a sniff handle gets a copy and never holds the packet: after it
-# took one copy and stopped reading, pings keep their round trip under 5 ms
-# and a TCP transfer runs to the end.
+# took one copy and stopped reading, pings keep their round trip short (5 ms
+# on average) and a TCP transfer runs to the end.
 # shellcheck source=tests/net/lib.sh
 . "$(dirname "$0")/lib.sh"
 skip_unless_root
 need_file "$PROGS/ipr_sniff"
 topo_pair
 
-# ping_fast CASE COUNT: all answered, none slower than 5 ms.
+# ping_fast CASE COUNT: all answered, on average under 5 ms (times the
+# slow-machine factor), none after 200 ms.  A packet the sniff handle held
+# would wait for the dead-man switch and the keeper to let it go, about
+# the hang time (1000 ms) after the handle stopped reading, or be lost to
+# ping's 1-s wait; a single late timer of an emulated guest (20.3 ms once
+# in a 6.1 guest, CI's VM run) is not a hold.
 ping_fast() {
-	local c=$1 n=$2 max
+	local c=$1 n=$2 avg max
 	if ! ping_ok "$NS_A" "$B4" "$n"; then
 		fail "$c" "$(tr '\n' ' ' <<<"$PING_OUT")"
 		return
 	fi
-	max=$(ping_rtt | cut -d/ -f3)
-	if awk -v m="$max" -v s="$TIME_SCALE" 'BEGIN { exit !(m < 5 * s) }'; then
+	avg=$(ping_rtt | cut -d/ -f2) max=$(ping_rtt | cut -d/ -f3)
+	if awk -v a="$avg" -v m="$max" -v s="$TIME_SCALE" 'BEGIN { exit !(a < 5 * s && m < 200) }'; then
 		pass "$c" "$n answered, rtt min/avg/max/mdev $(ping_rtt) ms"
 	else
-		fail "$c" "rtt max $max ms >= $((5 * TIME_SCALE)) ms: $(ping_rtt)"
+		fail "$c" "want rtt avg < $((5 * TIME_SCALE)) ms, max < 200 ms: $(ping_rtt)"
 	fi
 }
 
