@@ -153,6 +153,7 @@ struct ipr_queue {
 				   pays only while it is short */
 	uint32_t keep_epoch;    /* the keeper's releases seen (keeper.c) */
 	uint64_t rel_upto, rel_seg_upto; /* ... up to these ids */
+	uint64_t seen_upto, seen_seg_upto; /* what the page said last */
 };
 
 struct ipr_handle {
@@ -279,6 +280,10 @@ struct ipr_keep_q {
 				      segmenting kernel queue; 0 none */
 };
 #define IPR_KEEP_SET (1ull << 32)
+/* The sequence number of the keeper's verdicts: the kernel's refusal of
+ * one (the program answered everything first) arrives on the socket the
+ * library reads, and is no error of the program's. */
+#define IPR_KEEP_SEQ 0x6b656570u
 struct ipr_keep {
 	struct ipr_keep_q q[IPR_QUEUES_MAX];
 };
@@ -288,6 +293,11 @@ struct ipr_keep {
 int ipri_keeper_start(struct ipr_handle *h);
 /* The handle is closed: its keeper answers what is left and goes. */
 void ipri_keeper_stop(struct ipr_handle *h);
+/* Take in what the keeper released since the last look (nfq.c), and was
+ * packet @id of the queue's main (or segmenting, @seg) kernel queue among
+ * it? */
+void ipri_keeper_news(struct ipr_queue *q);
+bool ipri_keeper_released(struct ipr_queue *q, bool seg, uint32_t id);
 /* Delete the ipredir tables without the owner flag whose pid is gone. */
 int ipri_tables_sweep(void);
 

@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -116,7 +117,7 @@ static size_t batch_msg(char *at, uint16_t qnum, uint32_t verdict,
 {
 	struct nlmsghdr *nlh = ipri_nfnl_put(
 		at, (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT_BATCH, 0,
-		AF_UNSPEC, qnum, 0);
+		AF_UNSPEC, qnum, IPR_KEEP_SEQ);
 	struct nfqnl_msg_verdict_hdr vh = { htonl(verdict), htonl(id) };
 	mnl_attr_put(nlh, NFQA_VERDICT_HDR, sizeof(vh), &vh);
 	return nlh->nlmsg_len;
@@ -162,9 +163,16 @@ static void close_fds(int from, int to)
 		    to < 0 ? ~0u : (unsigned)to, 0u) == 0)
 		return;
 #endif
-	for (int fd = from; to < 0 || fd <= to; fd++)
-		if (close(fd) < 0 && to < 0 && fd > 4096)
-			break;
+	if (to < 0) { /* kernels before 5.9: every descriptor it may have */
+		struct rlimit rl;
+		to = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+				     rl.rlim_cur != RLIM_INFINITY &&
+				     rl.rlim_cur <= (1u << 20)
+			     ? (int)rl.rlim_cur - 1
+			     : (1 << 20) - 1;
+	}
+	for (int fd = from; fd <= to; fd++)
+		(void)close(fd);
 }
 
 /* Close every descriptor but those @k keeps: the keeper must not keep
@@ -213,13 +221,18 @@ static void drop_privileges(void)
 static void keeper_main(const struct keeper *k)
 {
 	setsid();
-	/* None of the program's handlers or blocked signals: SIGTERM ends
-	 * the keeper; what comes from the program's terminal does not. */
+	/* None of the program's handlers or blocked signals.  It ends when
+	 * the program is gone, and only then: a stop of the service sends
+	 * SIGTERM to every process of its group, the keeper among them,
+	 * while the program may still need it (hung, or killed at the end
+	 * of the stop's time); what comes from the program's terminal does
+	 * not end it either.  SIGKILL does. */
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	for (int sig = 1; sig < NSIG; sig++) {
 		sa.sa_handler = sig == SIGINT || sig == SIGHUP ||
-				sig == SIGPIPE ? SIG_IGN : SIG_DFL;
+				sig == SIGTERM || sig == SIGPIPE ? SIG_IGN
+								 : SIG_DFL;
 		(void)sigaction(sig, &sa, NULL); /* EINVAL for KILL, STOP */
 	}
 	sigset_t none;
@@ -272,8 +285,11 @@ static void keeper_main(const struct keeper *k)
 
 int ipri_keeper_start(struct ipr_handle *h)
 {
-	bool hold = !(h->flags & IPR_FLAG_SNIFF) && h->heartbeat &&
-		    h->nqueues;
+	/* The page's 64-bit stamps are read across processes: an atomic
+	 * that takes a lock (some 32-bit machines) would lock in one
+	 * process only.  There the keeper only deletes the table. */
+	bool hold = ATOMIC_LLONG_LOCK_FREE == 2 &&
+		    !(h->flags & IPR_FLAG_SNIFF) && h->heartbeat && h->nqueues;
 	if (!hold && !h->unowned)
 		return 0;
 	struct keeper k = { .rd = -1, .nl = -1 };
@@ -321,6 +337,12 @@ int ipri_keeper_start(struct ipr_handle *h)
 		return e;
 	}
 	k.rd = p[0];
+	/* No signal between the forks and the keeper's own handlers: a
+	 * ^C to the program's process group must not run the program's
+	 * handler (which may exit, flushing stdio) in a child. */
+	sigset_t all, old;
+	sigfillset(&all);
+	bool masked = pthread_sigmask(SIG_BLOCK, &all, &old) == 0;
 	pid_t pid = fork();
 	if (pid == 0) {
 		/* Named, and every other descriptor closed, before it forks
@@ -331,18 +353,25 @@ int ipri_keeper_start(struct ipr_handle *h)
 		 * ipri_nl_bind) until the keeper got round to closing them. */
 		prctl(PR_SET_NAME, "ipredir-keeper", 0, 0, 0);
 		close_others(&k);
-		if (fork() == 0)
+		pid_t kp = fork();
+		if (kp == 0)
 			keeper_main(&k);
-		_exit(0);
+		_exit(kp < 0 ? 1 : 0);
 	}
 	int e = pid < 0 ? -errno : 0;
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 	close(p[0]);
 	if (k.nl >= 0)
 		close(k.nl);
 	if (pid > 0) {
-		int st;
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		int st = 0;
+		pid_t w;
+		while ((w = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
 			;
+		/* (a program that ignores SIGCHLD gets ECHILD: no status) */
+		if (w == pid && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
+			e = -EAGAIN; /* no keeper: the second fork failed */
 	}
 	if (e) {
 		close(p[1]);

@@ -443,12 +443,15 @@ static void expire(struct ipr_queue *q, struct tx *t, uint64_t now)
  * one comes after what the keeper answered, none will again: the mark
  * goes (ids wrap, and a stale mark would take new packets for answered
  * ones 2^31 packets later). */
-static bool released(struct ipr_queue *q, bool seg, uint32_t id)
+static bool upto_covers(uint64_t upto, uint32_t id)
+{
+	return upto && (int32_t)(id - (uint32_t)upto) <= 0;
+}
+
+bool ipri_keeper_released(struct ipr_queue *q, bool seg, uint32_t id)
 {
 	uint64_t *u = seg ? &q->rel_seg_upto : &q->rel_upto;
-	if (!*u)
-		return false;
-	if ((int32_t)(id - (uint32_t)*u) <= 0)
+	if (upto_covers(*u, id))
 		return true;
 	*u = 0;
 	return false;
@@ -459,20 +462,29 @@ static bool released(struct ipr_queue *q, bool seg, uint32_t id)
  * program gives one now is refused here, EINVAL, not by the kernel), and
  * skip their messages still in the socket.  A load per receive and send
  * call until it does. */
-static void keeper_news(struct ipr_queue *q)
+void ipri_keeper_news(struct ipr_queue *q)
 {
 	struct ipr_keep_q *kq = &q->h->keep->q[q->index];
 	uint32_t e = atomic_load_explicit(&kq->epoch, memory_order_acquire);
 	if (e == q->keep_epoch)
 		return;
 	q->keep_epoch = e;
-	q->rel_upto = atomic_load_explicit(&kq->upto, memory_order_relaxed);
-	q->rel_seg_upto = atomic_load_explicit(&kq->seg_upto,
-					       memory_order_relaxed);
+	/* A release writes only the kernel queue it answered: the other
+	 * field keeps an old value, which must not mark anything again
+	 * (after a wrap it would take new packets for answered ones). */
+	uint64_t u = atomic_load_explicit(&kq->upto, memory_order_relaxed);
+	uint64_t su = atomic_load_explicit(&kq->seg_upto, memory_order_relaxed);
+	if (u != q->seen_upto)
+		q->rel_upto = q->seen_upto = u;
+	if (su != q->seen_seg_upto)
+		q->rel_seg_upto = q->seen_seg_upto = su;
 	struct ipr_held *hd = &q->held;
 	for (uint32_t s = hd->cap ? hd->head : IPR_NONE; s != IPR_NONE;) {
 		uint32_t next = hd->next[s];
-		if (released(q, hd->fl[s] & IPR_HELD_SEG, hd->id[s]))
+		/* (only messages clear a mark: a held packet may be newer) */
+		if (upto_covers(hd->fl[s] & IPR_HELD_SEG ? q->rel_seg_upto
+							 : q->rel_upto,
+				hd->id[s]))
 			ipri_held_del(hd, s);
 		s = next;
 	}
@@ -513,7 +525,7 @@ int ipri_nfq_send(struct ipr_queue *q, struct ipr_packet *pkts, unsigned n,
 		 bool constdata)
 {
 	if (q->h->keep)
-		keeper_news(q);
+		ipri_keeper_news(q);
 	struct tx t;
 	tx_init(&t, q);
 	if (batchable(q, pkts, n)) {
@@ -705,7 +717,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 	for (; ipr_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		if (nlh->nlmsg_type == NLMSG_ERROR) {
 			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-			if (e->error)
+			if (e->error && nlh->nlmsg_seq != IPR_KEEP_SEQ)
 				ipr_qst_add(&q->st.errors, 1);
 			continue;
 		}
@@ -732,7 +744,7 @@ static int take_msg(struct ipr_queue *q, struct tx *t, const uint8_t *buf,
 			ipr_qst_add(&q->st.id_gaps, (uint32_t)(m.id - q->last_id - 1u));
 			q->last_id = m.id;
 		}
-		if (!sniff && released(q, seg, m.id))
+		if (!sniff && ipri_keeper_released(q, seg, m.id))
 			continue; /* the keeper answered it: gone */
 
 		if (!sniff && m.has_caplen && m.caplen > m.len && !seg &&
@@ -1054,7 +1066,7 @@ static int heartbeat(struct ipr_queue *q, uint64_t mono)
 static int housekeep(struct ipr_queue *q, uint64_t mono)
 {
 	if (q->h->keep)
-		keeper_news(q);
+		ipri_keeper_news(q);
 	struct tx t;
 	tx_init(&t, q);
 	if (q->held.cap)

@@ -29,7 +29,7 @@ INTERNAL=(
 	hdr_sig heartbeat
 	held_add held_del held_find held_free held_init
 	inject_close inject_open
-	keeper_start keeper_stop
+	keeper_news keeper_released keeper_start keeper_stop
 	kprog_build kprog_free ktest_cost ktest_format
 	nfnl_put
 	nfq_close nfq_drain nfq_open nfq_recv nfq_send nfq_set_maxlen nfq_wake

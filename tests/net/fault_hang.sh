@@ -173,13 +173,16 @@ stop_case closed --fail-closed
 
 # ------------------------------------ a TCP transfer in flight at SIGSTOP
 
-# keepers NS: the keeper processes (one per handle) inside NS.
-keepers() {
-	local p n=0
+# keeper_pids NS: the keeper processes (one per handle) inside NS;
+# keepers NS: how many.
+keeper_pids() {
+	local p
 	for p in $(ip netns pids "$1" 2>/dev/null); do
-		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = ipredir-keeper ] && n=$((n + 1))
+		[ "$(cat /proc/"$p"/comm 2>/dev/null)" = ipredir-keeper ] && echo "$p"
 	done
-	echo "$n"
+}
+keepers() {
+	keeper_pids "$1" | wc -l
 }
 
 # The program stops while the client's data flows (1 MiB at 512 KiB/s, one
@@ -202,6 +205,15 @@ midstream_case() {
 	pid=${BG[$pt]}
 	k=$(keepers "$NS_A")
 	check "midstream.$m.keeper" "$k keeper processes in the namespace, want 1" [ "$k" -eq 1 ]
+	# It ends when its program is gone, and only then: not on the
+	# SIGTERM a service's stop sends to every process of the group, nor
+	# on what a terminal sends.
+	kill -TERM $(keeper_pids "$NS_A") 2>/dev/null
+	kill -INT $(keeper_pids "$NS_A") 2>/dev/null
+	kill -HUP $(keeper_pids "$NS_A") 2>/dev/null
+	sleep 0.2
+	k=$(keepers "$NS_A")
+	check "midstream.$m.keeper-stays" "$k keeper processes after SIGTERM, SIGINT and SIGHUP, want 1" [ "$k" -eq 1 ]
 	bg_start "ms$m-srv" "$NS_B" "$PY" "$XFER" tcp-server --bind "$B4" --port "$port" \
 		--recv 1048576 --seed "$port" --timeout 30
 	wait_port "$NS_B" tcp "$port" 10
