@@ -185,13 +185,16 @@ int main(int argc, char **argv)
 	printf("stats rc=%d recv_packets=%llu sent_packets=%llu "
 	       "dropped_timeout=%llu dropped_verdict=%llu "
 	       "kernel_queue_dropped=%llu kernel_user_dropped=%llu "
-	       "errors=%llu\n", rc, (unsigned long long)st.recv_packets,
+	       "errors=%llu hung_packets=%llu kernel_bypassed=%llu\n", rc,
+	       (unsigned long long)st.recv_packets,
 	       (unsigned long long)st.sent_packets,
 	       (unsigned long long)st.dropped_timeout,
 	       (unsigned long long)st.dropped_verdict,
 	       (unsigned long long)st.kernel_queue_dropped,
 	       (unsigned long long)st.kernel_user_dropped,
-	       (unsigned long long)st.errors);
+	       (unsigned long long)st.errors,
+	       (unsigned long long)st.hung_packets,
+	       (unsigned long long)st.kernel_bypassed);
 	printf("prog udp=%lu held=%lu passed=%lu other=%lu errors=%lu\n", udp,
 	       held, passed, other, errors);
 	printf("expiry n=%lu min_ms=%.1f max_ms=%.1f\n", expired,
