@@ -42,10 +42,13 @@ S=$((TIME_SCALE - 1))
 if run_impair delay --delay 50 'outbound and icmp'; then
 	if ping_ok "$NS_A" "$B4" 20; then
 		IFS=/ read -r mn av mx _ <<<"$(ping_rtt)"
-		if in_range "$mn" 45 $((55 + 10 * S)) && in_range "$mx" 45 $((55 + 10 * S)); then
+		# (the max, like under-load's: one late timer in a guest
+		# took 85.8 ms, a 6.1 guest of the 05:44 whole-suite run)
+		if in_range "$mn" 45 $((55 + 10 * S)) && in_range "$av" 45 $((55 + 10 * S)) &&
+			in_range "$mx" 45 $((55 + 60 * S)); then
 			pass delay "rtt min/avg/max $mn/$av/$mx ms"
 		else
-			fail delay "want every rtt in 45..$((55 + 10 * S)) ms; got min/avg/max $mn/$av/$mx"
+			fail delay "want rtt min and avg in 45..$((55 + 10 * S)) ms, max in 45..$((55 + 60 * S)); got min/avg/max $mn/$av/$mx"
 		fi
 	else
 		fail delay "$(tr '\n' ' ' <<<"$PING_OUT")"
