@@ -395,11 +395,21 @@ def test_open_needs_privilege(pair):
 
 MIXED = r"""
 import json, sys, time, ipredir
-# (a hang time well above the sleep: a program away from its queue for
+# (a hang time well above the wait: a program away from its queue for
 # the hang time is taken for hung, and the kernel passes the rest by)
-with ipredir.Handle(sys.argv[1], hang_time=10000) as h:
+def wait_queued(want, limit=15.0):
+    # until the kernel holds @want packets for us (the sender may start
+    # late: a slow guest's interpreter), so that one receive takes them
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        with open("/proc/self/net/netfilter/nfnetlink_queue") as f:
+            if sum(int(l.split()[2]) for l in f) >= want:
+                return
+        time.sleep(0.02)
+n, pk, again, sent = 0, [], None, None
+with ipredir.Handle(sys.argv[1], hang_time=30000) as h:
     print("ready", flush=True)
-    time.sleep(1.0)              # let all of them queue: one batch
+    wait_queued(4)               # let all of them queue: one batch
     b = h.recv_batch(timeout=5000)
     n = len(b)
     if n == 4:
@@ -413,7 +423,7 @@ with ipredir.Handle(sys.argv[1], hang_time=10000) as h:
         except ValueError as e:
             again = str(e)
     # A list of packets from a second batch, one of them dropped.
-    time.sleep(0.5)
+    wait_queued(2)
     b2 = h.recv_batch(timeout=5000)
     pk = list(b2)
     if len(pk) == 2:
