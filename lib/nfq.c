@@ -438,16 +438,17 @@ static void expire(struct ipr_queue *q, struct tx *t, uint64_t now)
 	}
 }
 
-/* Did the keeper answer packet @id already (the program was hung)?  A
- * kernel queue hands its packets over in the order of their ids, so once
- * one comes after what the keeper answered, none will again: the mark
- * goes (ids wrap, and a stale mark would take new packets for answered
- * ones 2^31 packets later). */
+/* Does a release mark (0: none) cover packet @id? */
 static bool upto_covers(uint64_t upto, uint32_t id)
 {
 	return upto && (int32_t)(id - (uint32_t)upto) <= 0;
 }
 
+/* Did the keeper answer packet @id already (the program was hung)?  A
+ * kernel queue hands its packets over in the order of their ids, so once
+ * one comes after what the keeper answered, none will again: the mark
+ * goes (ids wrap, and a stale mark would take new packets for answered
+ * ones 2^31 packets later). */
 bool ipri_keeper_released(struct ipr_queue *q, bool seg, uint32_t id)
 {
 	uint64_t *u = seg ? &q->rel_seg_upto : &q->rel_upto;
