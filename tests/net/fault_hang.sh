@@ -195,7 +195,7 @@ keepers() {
 # TCP's retransmissions meet the switch, which drops too, until SIGCONT;
 # then the transfer completes without anything of it left in the queue.
 midstream_case() {
-	local m=$1 pt="ms-$1" pid port t0 own lim k i
+	local m=$1 pt="ms-$1" pid port t0 own lim k kp sig i
 	shift
 	port=$([ "$m" = open ] && echo 6300 || echo 6400)
 	if ! start_passthru "$pt" "$NS_A" "$@"; then
@@ -208,9 +208,11 @@ midstream_case() {
 	# It ends when its program is gone, and only then: not on the
 	# SIGTERM a service's stop sends to every process of the group, nor
 	# on what a terminal sends.
-	kill -TERM $(keeper_pids "$NS_A") 2>/dev/null
-	kill -INT $(keeper_pids "$NS_A") 2>/dev/null
-	kill -HUP $(keeper_pids "$NS_A") 2>/dev/null
+	kp=$(keeper_pids "$NS_A")
+	for sig in TERM INT HUP; do
+		# shellcheck disable=SC2086 # one pid, or none
+		kill -s $sig $kp 2>/dev/null
+	done
 	sleep 0.2
 	k=$(keepers "$NS_A")
 	check "midstream.$m.keeper-stays" "$k keeper processes after SIGTERM, SIGINT and SIGHUP, want 1" [ "$k" -eq 1 ]

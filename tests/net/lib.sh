@@ -497,26 +497,15 @@ udp_xfer() {
 # show in: UDP's receive errors, IP's discards, the queues' drops (queue
 # full / socket full), the links' drops, and the host's backlog drops.
 udp_where() {
-	local c
-	c=$(ip netns exec "$1" cat /proc/net/snmp /proc/net/snmp6 2>/dev/null | awk '
-		/^(Ip|Udp): / { if (!($1 in h)) { h[$1] = $0; next }
-			split(h[$1], n); for (i = 2; i <= NF; i++) v[substr($1, 1, length($1) - 1) n[i]] = $i; next }
-		NF == 2 { v[$1] = $2 }
-		END { k = "UdpRcvbufErrors UdpInErrors UdpInCsumErrors UdpNoPorts IpInDiscards IpInHdrErrors " \
-			"IpInAddrErrors IpOutDiscards IpOutNoRoutes Udp6RcvbufErrors Udp6InErrors Udp6NoPorts " \
-			"Ip6InDiscards Ip6OutDiscards"; split(k, ks, " ")
-			for (i = 1; i in ks; i++) if (v[ks[i]] + 0 > 0) printf "%s=%s ", ks[i], v[ks[i]] }')
+	local c d=0 x
+	c=$(ip netns exec "$1" nstat -as UdpRcvbufErrors UdpInErrors UdpInCsumErrors UdpNoPorts \
+		Udp6RcvbufErrors Udp6InErrors Udp6InCsumErrors Udp6NoPorts IpInDiscards IpInHdrErrors \
+		IpInAddrErrors IpOutDiscards IpOutNoRoutes Ip6InDiscards Ip6OutDiscards 2>/dev/null |
+		awk '!/^#/ { printf "%s=%s ", $1, $2 }')
 	c+=$(ip netns exec "$1" cat /proc/net/netfilter/nfnetlink_queue 2>/dev/null |
 		awk '{ q += $6; u += $7 } END { if (q + u) printf "queue_dropped=%d user_dropped=%d ", q, u }')
-	c+=$(ip -n "$1" -s -j link show 2>/dev/null | "$PY" -c '
-import json, sys
-for l in json.load(sys.stdin):
-    s = l.get("stats64", {})
-    for d in ("rx", "tx"):
-        n = s.get(d, {}).get("dropped", 0)
-        if n:
-            print("%s_%s_dropped=%d" % (l["ifname"], d, n), end=" ")' 2>/dev/null)
-	local d=0 x
+	c+=$(ip netns exec "$1" sh -c 'grep -H . /sys/class/net/*/statistics/[rt]x_dropped' 2>/dev/null |
+		awk -F: '$2 > 0 { split($1, p, "/"); printf "%s_%s=%s ", p[5], p[7], $2 }')
 	while read -r _ x _; do d=$((d + 0x$x)); done </proc/net/softnet_stat
 	[ $d -gt 0 ] && c+="host_backlog_dropped=$d"
 	echo "$2 ns: ${c:-no drop counted}"
