@@ -438,7 +438,13 @@ static void expire(struct ipr_queue *q, struct tx *t, uint64_t now)
 	}
 }
 
-/* Does a release mark (0: none) cover packet @id? */
+/* The release mark (0: none) of the queue's main or segmenting kernel
+ * queue, and does it cover packet @id? */
+static uint64_t *rel_mark(struct ipr_queue *q, bool seg)
+{
+	return seg ? &q->rel_seg_upto : &q->rel_upto;
+}
+
 static bool upto_covers(uint64_t upto, uint32_t id)
 {
 	return upto && (int32_t)(id - (uint32_t)upto) <= 0;
@@ -451,7 +457,7 @@ static bool upto_covers(uint64_t upto, uint32_t id)
  * ones 2^31 packets later). */
 bool ipri_keeper_released(struct ipr_queue *q, bool seg, uint32_t id)
 {
-	uint64_t *u = seg ? &q->rel_seg_upto : &q->rel_upto;
+	uint64_t *u = rel_mark(q, seg);
 	if (upto_covers(*u, id))
 		return true;
 	*u = 0;
@@ -483,8 +489,7 @@ void ipri_keeper_news(struct ipr_queue *q)
 	for (uint32_t s = hd->cap ? hd->head : IPR_NONE; s != IPR_NONE;) {
 		uint32_t next = hd->next[s];
 		/* (only messages clear a mark: a held packet may be newer) */
-		if (upto_covers(hd->fl[s] & IPR_HELD_SEG ? q->rel_seg_upto
-							 : q->rel_upto,
+		if (upto_covers(*rel_mark(q, hd->fl[s] & IPR_HELD_SEG),
 				hd->id[s]))
 			ipri_held_del(hd, s);
 		s = next;
